@@ -1,0 +1,148 @@
+// socp/client_core.h — the SOCP user client as a sans-I/O state machine (socp-cli's engine).
+//
+// Input: the connection came up (on_connected), a text frame arrived (on_frame), the
+// connection went away (on_closed), the user typed a command line (command), stdin ended
+// (input_closed), time passed (on_tick). Output: frames to send (take_frames), events for the
+// user interface (take_events), and whether the client wants its connection closed
+// (wants_close). The core owns no socket, thread or clock (the clock is injected), so tests
+// drive it against a scripted fake server.
+//
+// Unlike the server, the client does its RSA work inline (sign USER_HELLO/USER_REGISTER and
+// MSG_DIRECT, content_sig, OAEP encrypt/decrypt, ~3 ms each) and opens the recovered key vault
+// inline (Argon2id, ~50 ms): it is an interactive program with one connection.
+//
+// Flows (docs/protocol-notes.md, PROTOCOL.md §6):
+//   Register  USER_REGISTER (signed by the new key) → ACK{msg_ref:USER_REGISTER} → "registered"
+//             event → USER_HELLO → ACK{msg_ref:USER_HELLO} → "logged_in".
+//   Login     USER_HELLO (signed) → ACK → "logged_in".
+//   Recover   KEY_RECOVER {user_id (or display name), proof} → KEY_RECOVER_RESPONSE → vault
+//             opened with the password → "recovered" event → USER_HELLO → ACK → "logged_in".
+// The ACK of USER_HELLO pins `server_pub` (its own `sig` must verify with it); from then on
+// every server frame must carry a `sig` that verifies with the pinned key, otherwise it is
+// dropped with a "warning" event (or a "rejected" event for USER_DELIVER). User keys are
+// pinned by user id on first sight (LIST_RESPONSE, USER_ADVERTISE, PUBKEY_RESPONSE, or the
+// `sender_pub` of a first USER_DELIVER): a different key later is reported as "key_changed"
+// and the OLD key is kept — never silently replaced.
+//
+// Commands (one line each): /list, /tell <user> <text> (alias /msg), /all <text>,
+// /whoami, /verify <user>, /help, /quit. <user> is a user id or an exact (case-sensitive)
+// display name. Lines typed before login, or while a directory refresh is pending, are queued
+// and run in order afterwards.
+//
+// Events are json::Value objects with an "event" member; the schema is stable and documented
+// in client/README-json.md (socp-cli --json prints them one per line).
+//
+// Thread-safety: not thread-safe; call everything from one thread (socp-cli: the WsHost loop).
+// Errors: nothing here throws on bad input. Server errors and local failures become "error"
+// events; failures that end the session set outcome() and wants_close().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "socp/bytes.h"
+#include "socp/crypto.h"
+#include "socp/json.h"
+
+namespace socp {
+
+enum class ClientMode { Register, Login, Recover };
+
+/// How a session ended (or Running). socp-cli maps these to exit codes 0/2/2/3/4.
+enum class ClientOutcome {
+  Running,         ///< not closed yet
+  Done,            ///< closed after /quit, end of input or a requested close
+  ConnectFailed,   ///< closed before the connection ever came up
+  ConnectionLost,  ///< closed by the peer or the network without an error
+  AuthFailed,      ///< login/register/recover refused (BAD_KEY, INVALID_SIG, NAME_IN_USE,
+                   ///< USER_NOT_FOUND, BAD_PASSWORD) or the server's ACK did not verify
+  ProtocolError,   ///< any other fatal error (e.g. BUSY, TIMEOUT, malformed server answers)
+};
+
+struct ClientConfig {
+  ClientMode mode = ClientMode::Login;
+  /// Our user id (Register, Login). Recover: the id if known, else empty and
+  /// `recover_name` is sent instead.
+  std::string user_id;
+  /// Display name sent in meta.display_name (Register/Login/Recover).
+  std::string display_name;
+  /// Our private key (Register, Login). Empty for Recover (it comes from the vault).
+  std::optional<PrivateKey> key;
+  /// Register: the sealed private key (KeyVault::seal) and the password verifier
+  /// (derive_password_verifier(password, user_id)), both prepared by the caller.
+  std::string privkey_store;
+  std::string pake_password;
+  /// Recover: identifier sent as KEY_RECOVER.user_id when `user_id` is empty, the proof
+  /// (password verifier) and the password that opens the returned vault (wiped when done).
+  std::string recover_name;
+  std::string recover_proof;
+  SecretBytes password;
+  /// Sent as USER_HELLO.client.
+  std::string client_name = "socp-cli/0.1.0";
+  /// "host:port", reported in the "connected" event only.
+  std::string server_label;
+  /// Unix milliseconds. Required.
+  std::function<std::int64_t()> clock;
+  /// Timeouts (ms): login/register/recover answer, a directory refresh, a PUBKEY_RESPONSE.
+  std::int64_t login_timeout_ms = 30'000;
+  std::int64_t request_timeout_ms = 10'000;
+};
+
+class ClientCore {
+ public:
+  explicit ClientCore(ClientConfig cfg);
+  ~ClientCore();
+  ClientCore(const ClientCore&) = delete;
+  ClientCore& operator=(const ClientCore&) = delete;
+
+  /// The WebSocket is open: emits "connected" and sends the first frame of the mode.
+  void on_connected();
+  /// One text frame from the server. Malformed or unverifiable frames become warnings.
+  void on_frame(std::string_view text);
+  /// The connection is gone (for any reason): emits "closed" and settles outcome().
+  void on_closed();
+  /// One command line from the user (no trailing newline needed).
+  void command(std::string_view line);
+  /// No more commands will come: once every queued command has run (and nothing is pending),
+  /// wants_close() becomes true.
+  void input_closed();
+  /// Drives timeouts; call about once a second.
+  void on_tick();
+
+  /// Serialized envelopes to send, in order, since the last call.
+  std::vector<std::string> take_frames();
+  /// Events since the last call, in order (objects with an "event" string member).
+  std::vector<json::Value> take_events();
+  /// True once the client wants the connection closed (after the frames already taken).
+  bool wants_close() const noexcept;
+  ClientOutcome outcome() const noexcept;
+  /// Wire code of the error that ended the session ("" if none).
+  const std::string& failure_code() const noexcept;
+
+  /// After "registered"/"recovered"/"logged_in": our user id (the server's, after recovery).
+  const std::string& user_id() const noexcept;
+  /// After "recovered": the sealed private key the server returned (a KeyVault blob the
+  /// caller may store as-is; it is sealed under the same password).
+  const std::string& recovered_vault() const noexcept;
+  /// True between the ACK of USER_HELLO and on_closed().
+  bool logged_in() const noexcept;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Splits UTF-8 text into pieces of at most `max_bytes` bytes, never inside a code point
+/// (an ill-formed byte counts as one unit). Empty text gives no pieces. max_bytes >= 4.
+std::vector<std::string> split_utf8(std::string_view text, std::size_t max_bytes);
+
+/// "abcd ef01 ..." — a hex fingerprint in groups of four, for humans.
+std::string format_fingerprint(std::string_view hex);
+
+}  // namespace socp

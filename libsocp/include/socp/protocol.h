@@ -1,0 +1,87 @@
+// socp/protocol.h — wire constants of SOCP v1.3 as socp speaks it (../shared/PROTOCOL.md).
+//
+// One enum for every message type socp knows, the aliases other implementations send, the
+// default limits and the protocol timers. Pure constants and pure functions: thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace socp {
+
+enum class MessageType : std::uint8_t {
+  // server <-> server (PROTOCOL.md §5)
+  ServerHelloJoin,
+  ServerWelcome,
+  ServerAnnounce,
+  ServerHelloLink,
+  UserAdvertise,
+  UserRemove,
+  ServerDeliver,
+  Heartbeat,
+  DirectorySnapshot,  ///< socp extension (caps "socp/1")
+  // user <-> server (PROTOCOL.md §6)
+  UserHello,
+  UserRegister,        ///< socp extension
+  KeyRecover,          ///< socp extension
+  KeyRecoverResponse,  ///< socp extension: carries privkey_store back
+  PubkeyRequest,
+  PubkeyResponse,
+  ListRequest,
+  ListResponse,
+  MsgDirect,
+  UserDeliver,
+  MsgPublicChannel,
+  PublicChannelAdd,
+  PublicChannelUpdated,
+  PublicChannelKeyShare,
+  FileStart,
+  FileChunk,
+  FileEnd,
+  Ack,
+  Error,
+};
+
+/// Canonical (emitted) name, e.g. "SERVER_HELLO_JOIN".
+std::string_view to_string(MessageType t) noexcept;
+/// Parses a type name, accepting the aliases of PROTOCOL.md (CMD_LIST, USER_LIST_REQ, CTRL_LIST,
+/// LIST -> ListRequest; MSG_PRIVATE -> MsgDirect; USER_FILE_START/CHUNK/END -> File*).
+std::optional<MessageType> message_type_from_string(std::string_view name) noexcept;
+/// True for types a server sends to servers (used to classify the first frame of a link).
+bool is_server_type(MessageType t) noexcept;
+
+/// The socp capability string announced in HELLO/ANNOUNCE payloads ("caps").
+inline constexpr std::string_view kSocpCapability = "socp/1";
+/// Public channel group id and creator.
+inline constexpr std::string_view kPublicGroupId = "public";
+inline constexpr std::string_view kPublicGroupCreator = "system";
+
+/// Default limits (all configurable).
+struct Limits {
+  std::size_t max_user_frame = 1u << 20;    ///< 1 MiB
+  std::size_t max_server_frame = 8u << 20;  ///< 8 MiB
+  std::size_t max_json_depth = 32;
+  std::size_t max_string = 1u << 20;        ///< 1 MiB per JSON string
+  std::size_t max_file_size = 64u << 20;    ///< 64 MiB
+};
+
+/// RSA constants.
+inline constexpr int kRsaBits = 4096;
+inline constexpr std::size_t kOaepMaxPlaintext = 446;
+inline constexpr std::size_t kRsaBytes = 512;
+
+/// Timers (milliseconds).
+inline constexpr std::int64_t kHeartbeatIntervalMs = 15'000;
+inline constexpr std::int64_t kLinkDeadAfterMs = 45'000;
+inline constexpr std::int64_t kReconnectMinMs = 1'000;
+inline constexpr std::int64_t kReconnectMaxMs = 60'000;
+inline constexpr std::int64_t kHelloClockSkewMs = 5 * 60'000;
+inline constexpr std::int64_t kSeenCacheTtlMs = 10 * 60'000;
+inline constexpr std::size_t kSeenCacheCapacity = 100'000;
+
+/// Default listening port of socp-server.
+inline constexpr std::uint16_t kDefaultPort = 8765;
+
+}  // namespace socp

@@ -1,0 +1,128 @@
+// socp/server_core.h — the SOCP server as a sans-I/O state machine.
+//
+// Input events: connection opened/closed, frame received, timer tick, job (signature/password
+// hash) done. Output: Actions the runtime performs — send a frame, close a connection, open an
+// outgoing link, run a job on a worker thread. The core owns no sockets, threads or clocks (the
+// clock is injected), so a whole mesh can be driven deterministically in one test process
+// (tests/mesh), while socp::ServerRuntime (runtime.h) drives it with libwebsockets.
+//
+// Message families are handled in libsocp/src/core/server/handle_*.cpp; this class is the
+// dispatcher plus the per-connection state and the ordered, sign-once outbox.
+// Thread-safety: not thread-safe; every call on one thread (the service thread).
+// Errors: bad input from peers never throws; it becomes an ERROR frame or a close (PROTOCOL.md)
+// and a counter increment (see counters()).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "socp/crypto.h"
+#include "socp/directory.h"
+#include "socp/jobs.h"
+#include "socp/protocol.h"
+#include "socp/result.h"
+#include "socp/store.h"
+
+namespace socp {
+
+/// Connection id. Ids with kOutgoingBit set are allocated by the core for links it dials;
+/// the runtime allocates the others for accepted connections.
+using ConnId = std::uint64_t;
+inline constexpr ConnId kOutgoingBit = ConnId{1} << 63;
+
+enum class LogLevel { Debug, Info, Warn, Error };
+using LogFn = std::function<void(LogLevel, std::string_view)>;
+
+struct Action {
+  enum class Kind {
+    Send,     ///< send `text` on `conn`
+    Close,    ///< close `conn` with `close_code` / `text` as reason (after queued sends)
+    Connect,  ///< open an outgoing WebSocket to host:port; the runtime then calls on_open(conn)
+              ///< when connected, or on_close(conn) if it fails
+    RunJob,   ///< run `job` (run_job) off the loop, then call on_job_done
+  };
+  Kind kind = Kind::Send;
+  ConnId conn = 0;
+  std::string text;
+  int close_code = 1000;
+  std::string host;
+  std::uint16_t port = 0;
+  Job job;
+};
+
+struct Introducer {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string pubkey;  ///< optional: pinned key of the introducer (empty = learn on first use)
+};
+
+struct ServerConfig {
+  std::string host = "127.0.0.1";  ///< host we advertise to peers
+  std::uint16_t port = kDefaultPort;
+  std::vector<Introducer> introducers;
+  Limits limits;
+  /// Accept unsigned USER_HELLO and register unknown ids on first hello (TOFU), for other
+  /// implementations' clients. Off by default.
+  bool compat_unsigned_hello = false;
+  std::size_t max_password_jobs_in_flight = 2;
+  std::size_t max_password_jobs_queued = 64;
+  PssSalt salt = PssSalt::Max;
+  std::int64_t heartbeat_ms = kHeartbeatIntervalMs;
+  std::int64_t link_dead_ms = kLinkDeadAfterMs;
+  /// Reconnect backoff: 1 s doubling up to this cap, each delay jittered down by up to 25 %.
+  /// PROTOCOL.md suggests 60 s; socp caps at one heartbeat period (15 s) so a healed partition
+  /// converges within one heartbeat period (docs/protocol-notes.md).
+  std::int64_t reconnect_max_ms = kHeartbeatIntervalMs;
+  LogFn log;  ///< may be empty
+  /// Seed for reconnect jitter (deterministic tests).
+  std::uint64_t jitter_seed = 0x50c9;
+};
+
+class ServerCore {
+ public:
+  /// `store` must outlive the core. `server_pub` is this server's public key; the private half
+  /// lives only in the runtime's signing pool. `clock` returns Unix milliseconds.
+  ServerCore(ServerConfig cfg, std::string server_id, PublicKey server_pub, Store& store,
+             std::function<std::int64_t()> clock);
+  ~ServerCore();
+  ServerCore(const ServerCore&) = delete;
+  ServerCore& operator=(const ServerCore&) = delete;
+
+  /// Loads the directory and pinned servers from the store and starts joining the mesh
+  /// (Connect actions to the first introducer). Errors from the store are returned.
+  Status start();
+
+  void on_open(ConnId conn);
+  void on_frame(ConnId conn, std::string_view frame);
+  void on_close(ConnId conn);
+  /// Timers: heartbeats, dead-link detection, reconnects, timeouts. Call at least every second.
+  void on_tick();
+  void on_job_done(JobResult result);
+  /// Politely closes every connection (clean shutdown).
+  void shutdown();
+
+  /// Actions produced since the last call, in order.
+  std::vector<Action> take_actions();
+
+  // ---- introspection (tests, logs, embedders) ---------------------------------------------
+  const std::string& server_id() const noexcept;
+  const PublicKey& server_pub() const noexcept;
+  DirectoryService& directory() noexcept;
+  /// Server ids with an authenticated live link.
+  std::vector<std::string> linked_servers() const;
+  /// Named counters: frames_in, bad_frames, invalid_sigs, duplicates, signatures_requested,
+  /// signatures_reused, errors_sent, ... (names are stable; see server_core.cpp).
+  const std::map<std::string, std::uint64_t>& counters() const noexcept;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace socp

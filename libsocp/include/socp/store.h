@@ -1,0 +1,169 @@
+// socp/store.h — persistent server state (PROTOCOL.md §8) behind a narrow interface.
+//
+// Tables: users (accounts registered here), directory (every user key this server has pinned,
+// local or remote, with last known home server), servers (pinned server keys), groups,
+// group_members, and this server's identity. Records are typed; values are copied out of the
+// database before a call returns.
+//
+// Implementations: LmdbStore (durable, LMDB) and MemoryStore (tests; same semantics).
+// Thread-safety: LmdbStore and MemoryStore methods may be called from several threads at once.
+// Each LmdbStore call runs in its own short LMDB transaction (env opened with MDB_NOTLS), so
+// reads from any thread proceed concurrently and see a consistent snapshot, while writes are
+// serialized by LMDB's writer lock; MemoryStore uses a mutex. LMDB forbids opening one path
+// twice in a process: share one LmdbStore; other processes may open it with read_only.
+// Errors: NotFound for missing keys, StoreFull for MDB_MAP_FULL, Corrupt for undecodable
+// records or a database file that is not LMDB, Io for other failures.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "socp/result.h"
+
+namespace socp {
+
+/// An account registered on this server.
+struct UserRecord {
+  std::string user_id;
+  std::string pubkey;         ///< base64url DER
+  std::string privkey_store;  ///< client-sealed private key blob (opaque to the server)
+  std::string pake_hash;      ///< Argon2id string hash of the client's password verifier
+  std::string meta_json;      ///< canonical JSON of meta ({"display_name":...})
+  std::uint64_t version = 1;
+  std::int64_t created_at = 0;
+};
+
+/// A pinned user key and where the user was last seen (local and remote users).
+struct DirectoryRecord {
+  std::string user_id;
+  std::string pubkey;     ///< pinned; never silently replaced
+  std::string server_id;  ///< last known home server
+  std::string meta_json;
+  std::uint64_t version = 1;
+};
+
+/// A pinned peer server.
+struct ServerRecord {
+  std::string server_id;
+  std::string host;
+  std::uint16_t port = 0;
+  std::string pubkey;  ///< base64url DER
+  std::int64_t last_seen = 0;
+};
+
+struct GroupRecord {
+  std::string group_id, creator_id, meta_json;
+  std::int64_t created_at = 0;
+  std::uint64_t version = 1;
+};
+
+struct GroupMemberRecord {
+  std::string group_id, member_id, role;
+  std::string wrapped_key;  ///< group key RSA-OAEP-wrapped to the member (opaque to the server)
+  std::int64_t added_at = 0;
+};
+
+/// This server's identity: its UUID and PKCS#8 PEM private key (file mode 0600 on disk).
+struct ServerIdentity {
+  std::string server_id;
+  std::string private_key_pem;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  virtual Status put_user(const UserRecord& rec) = 0;
+  virtual Result<UserRecord> get_user(const std::string& user_id) = 0;
+  virtual Result<std::vector<UserRecord>> list_users() = 0;
+
+  virtual Status put_directory(const DirectoryRecord& rec) = 0;
+  virtual Result<DirectoryRecord> get_directory(const std::string& user_id) = 0;
+  virtual Result<std::vector<DirectoryRecord>> list_directory() = 0;
+
+  virtual Status put_server(const ServerRecord& rec) = 0;
+  virtual Result<ServerRecord> get_server(const std::string& server_id) = 0;
+  virtual Result<std::vector<ServerRecord>> list_servers() = 0;
+  virtual Status delete_server(const std::string& server_id) = 0;
+
+  virtual Status put_group(const GroupRecord& rec) = 0;
+  virtual Result<GroupRecord> get_group(const std::string& group_id) = 0;
+  virtual Status put_group_member(const GroupMemberRecord& rec) = 0;
+  virtual Result<std::vector<GroupMemberRecord>> list_group_members(const std::string& group_id) = 0;
+
+  virtual Status put_identity(const ServerIdentity& id) = 0;
+  /// NotFound on a fresh database.
+  virtual Result<ServerIdentity> get_identity() = 0;
+};
+
+struct LmdbOptions {
+  std::size_t map_size = std::size_t{1} << 30;  ///< 1 GiB (LMDB's default is only 10 MiB)
+  bool read_only = false;
+};
+
+/// Durable store in an LMDB environment at directory `path` (created if missing, mode 0700).
+class LmdbStore final : public Store {
+ public:
+  static Result<std::unique_ptr<LmdbStore>> open(const std::string& path, LmdbOptions opt = {});
+  ~LmdbStore() override;
+  LmdbStore(const LmdbStore&) = delete;
+  LmdbStore& operator=(const LmdbStore&) = delete;
+
+  Status put_user(const UserRecord& rec) override;
+  Result<UserRecord> get_user(const std::string& user_id) override;
+  Result<std::vector<UserRecord>> list_users() override;
+  Status put_directory(const DirectoryRecord& rec) override;
+  Result<DirectoryRecord> get_directory(const std::string& user_id) override;
+  Result<std::vector<DirectoryRecord>> list_directory() override;
+  Status put_server(const ServerRecord& rec) override;
+  Result<ServerRecord> get_server(const std::string& server_id) override;
+  Result<std::vector<ServerRecord>> list_servers() override;
+  Status delete_server(const std::string& server_id) override;
+  Status put_group(const GroupRecord& rec) override;
+  Result<GroupRecord> get_group(const std::string& group_id) override;
+  Status put_group_member(const GroupMemberRecord& rec) override;
+  Result<std::vector<GroupMemberRecord>> list_group_members(const std::string& group_id) override;
+  Status put_identity(const ServerIdentity& id) override;
+  Result<ServerIdentity> get_identity() override;
+
+  struct Impl;
+
+ private:
+  explicit LmdbStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// In-memory store with the same semantics (tests, embedders that need no persistence).
+class MemoryStore final : public Store {
+ public:
+  MemoryStore();
+  ~MemoryStore() override;
+  Status put_user(const UserRecord& rec) override;
+  Result<UserRecord> get_user(const std::string& user_id) override;
+  Result<std::vector<UserRecord>> list_users() override;
+  Status put_directory(const DirectoryRecord& rec) override;
+  Result<DirectoryRecord> get_directory(const std::string& user_id) override;
+  Result<std::vector<DirectoryRecord>> list_directory() override;
+  Status put_server(const ServerRecord& rec) override;
+  Result<ServerRecord> get_server(const std::string& server_id) override;
+  Result<std::vector<ServerRecord>> list_servers() override;
+  Status delete_server(const std::string& server_id) override;
+  Status put_group(const GroupRecord& rec) override;
+  Result<GroupRecord> get_group(const std::string& group_id) override;
+  Status put_group_member(const GroupMemberRecord& rec) override;
+  Result<std::vector<GroupMemberRecord>> list_group_members(const std::string& group_id) override;
+  Status put_identity(const ServerIdentity& id) override;
+  Result<ServerIdentity> get_identity() override;
+
+  /// Test hook: make every following write fail with StoreFull (simulates MDB_MAP_FULL).
+  void set_full(bool full) noexcept;
+
+ private:
+  struct State;
+  std::unique_ptr<State> st_;
+};
+
+}  // namespace socp

@@ -1,0 +1,48 @@
+#include "fixtures.h"
+
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+
+namespace socp::test {
+
+std::string read_vector_file(const std::string& name) {
+  std::ifstream in(std::string(SOCP_VECTORS_DIR) + "/" + name, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot open vector file " + name);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+json::Value load_vector_json(const std::string& name) {
+  json::ParseLimits lim;
+  lim.max_bytes = 64u << 20;
+  lim.max_depth = 64;
+  auto r = json::parse(read_vector_file(name), lim);
+  if (!r) throw std::runtime_error("cannot parse vector file " + name + ": " + r.error().detail);
+  return std::move(r).value();
+}
+
+std::string fixture_key_field(const std::string& name, const std::string& field) {
+  static const json::Value keys = load_vector_json("keys.json");
+  const json::Value* k = keys.find("keys");
+  const json::Value* entry = k ? k->find(name) : nullptr;
+  const json::Value* f = entry ? entry->find(field) : nullptr;
+  if (!f || !f->is_string()) throw std::runtime_error("no fixture key field " + name + "." + field);
+  return f->as_string();
+}
+
+const PrivateKey& fixture_key(const std::string& name) {
+  static std::mutex mu;
+  static std::map<std::string, PrivateKey> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache.find(name);
+  if (it != cache.end()) return it->second;
+  auto r = PrivateKey::from_pem(fixture_key_field(name, "private_pkcs8_pem"));
+  if (!r) throw std::runtime_error("bad fixture key " + name + ": " + r.error().detail);
+  return cache.emplace(name, std::move(r).value()).first->second;
+}
+
+}  // namespace socp::test

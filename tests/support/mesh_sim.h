@@ -1,0 +1,135 @@
+// MeshSim: an in-memory, deterministic network of sans-I/O ServerCores and simple users.
+//
+// Every action a core emits is turned into an event on one FIFO queue: frames travel to the
+// other end of a simulated connection, connects reach the node listening on that port (unless
+// partitioned or down), jobs run inline with the node's key. A fake clock only moves when the
+// test calls advance(). Nothing sleeps; run() processes events until the queue is empty.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "socp/crypto.h"
+#include "socp/envelope.h"
+#include "socp/server_core.h"
+#include "socp/store.h"
+
+namespace socp::test {
+
+/// Extra fixture keys (tests/fixtures/keys-extra.json): "server1".."server12", "carol", "dave",
+/// "erin", "frank". Plus the vector keys "alice", "bob", "server_a", "server_b".
+const PrivateKey& any_fixture_key(const std::string& name);
+
+class MeshSim {
+ public:
+  struct User;
+
+  struct Node {
+    std::string name;
+    std::uint16_t port = 0;
+    std::string key_name;
+    std::unique_ptr<MemoryStore> store;
+    std::unique_ptr<ServerCore> core;
+    ServerConfig cfg;
+    bool up = false;
+    std::uint64_t signatures = 0;  ///< Sign jobs run for this node
+    std::uint64_t next_conn = 1;
+  };
+
+  struct User {
+    std::string name;
+    std::string user_id;
+    std::string key_name;
+    std::string node;  ///< server it is connected to ("" when disconnected)
+    ConnId conn = 0;
+    bool logged_in = false;
+    std::vector<Envelope> inbox;  ///< every frame the server sent, in order
+    std::vector<Envelope> errors;
+  };
+
+  explicit MeshSim(std::int64_t start_ms = 1'700'000'000'000);
+  ~MeshSim();
+
+  std::int64_t now() const noexcept { return now_; }
+
+  /// Adds and starts a server. `introducers` are names of existing nodes.
+  Node& add_server(const std::string& name, const std::string& key_name,
+                   const std::vector<std::string>& introducers = {},
+                   std::function<void(ServerConfig&)> tweak = {});
+  Node& node(const std::string& name);
+  std::string server_id(const std::string& name) { return node(name).core->server_id(); }
+
+  /// Stops a server abruptly (SIGKILL): its connections drop, its store survives.
+  void crash(const std::string& name);
+  /// Starts a crashed server again from its store.
+  void restart(const std::string& name);
+
+  /// Registers a user account directly in a node's store+directory (as USER_REGISTER would).
+  User& add_user(const std::string& name, const std::string& key_name, const std::string& home,
+                 std::string user_id = {});
+  User& user(const std::string& name);
+  /// Another device of an existing user: same id and key, separate connection.
+  User& clone_user(const std::string& name, const std::string& of);
+  /// Connects the user to `node_name` (default: its home) and sends a signed USER_HELLO.
+  void login(const std::string& user, const std::string& node_name = {});
+  /// Closes the user's connection.
+  void logout(const std::string& user);
+  /// Sends a MSG_DIRECT (encrypted + content-signed for real) from one user to another.
+  void send_dm(const std::string& from, const std::string& to, const std::string& text,
+               std::optional<std::int64_t> ts = std::nullopt);
+  /// Sends any raw frame text on the user's connection.
+  void send_raw(const std::string& user, const std::string& text);
+  /// Decrypted texts of USER_DELIVER frames the user received (verifying sig + content_sig).
+  std::vector<std::string> received_texts(const std::string& user);
+
+  /// Sends `text` on the link from node `from` to node `to`, as if `from` had sent it.
+  /// Returns false if there is no such link.
+  bool inject(const std::string& from, const std::string& to, const std::string& text);
+  /// Builds a frame signed with a fixture key (for forged/crafted server frames).
+  static std::string signed_frame(MessageType type, const std::string& from, const std::string& to,
+                                  std::int64_t ts, const json::Value& payload,
+                                  const std::string& key_name);
+
+  /// Splits the mesh: nodes in `a` cannot talk to nodes outside `a` (links drop now).
+  void partition(const std::set<std::string>& a);
+  void heal();
+
+  /// Runs queued events until none remain (bounded; fails the test if it does not settle).
+  void run();
+  /// Moves the clock forward in steps of `step_ms`, ticking every node and running events.
+  void advance(std::int64_t ms, std::int64_t step_ms = 500);
+
+  /// The directory view (user_id -> (server_id, online)) of a node.
+  std::map<std::string, std::pair<std::string, bool>> view(const std::string& node_name);
+  std::vector<std::string> node_names() const;
+
+ private:
+  struct End {
+    std::string node;  // "" for a user end
+    std::string user;  // user name for a user end
+    ConnId conn = 0;
+  };
+  void apply_actions(const std::string& node_name);
+  void deliver_to(const End& to, std::string text);
+  void close_pair(const std::string& node_name, ConnId conn);
+  bool reachable(const std::string& a, const std::string& b) const;
+  std::string key_of(const End& e) const;
+  void start_node(Node& n);
+
+  std::int64_t now_;
+  std::map<std::string, Node> nodes_;
+  std::map<std::string, User> users_;
+  std::map<std::string, End> peer_of_;  // key_of(end) -> other end
+  std::deque<std::function<void()>> q_;
+  std::optional<std::set<std::string>> partition_;
+  std::uint16_t next_port_ = 9001;
+};
+
+}  // namespace socp::test
