@@ -1,0 +1,254 @@
+// LmdbStore: one LMDB environment with a named database per table (PROTOCOL.md §8).
+//
+// Every public call runs in its own short transaction: writes commit durably (no MDB_NOSYNC),
+// reads use a read-only transaction and decode (i.e. copy) each value before it ends. The
+// Impl is immutable after open() and the env uses MDB_NOTLS, so calls may come from several
+// threads at once; LMDB's writer lock serializes the writes.
+#include <sodium.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <system_error>
+#include <utility>
+
+#include "socp/store.h"
+#include "store/lmdb_env.h"
+#include "store/record_codec.h"
+
+namespace socp {
+
+using store::Env;
+using store::from_val;
+using store::lmdb_error;
+using store::to_val;
+using store::Txn;
+
+namespace {
+
+constexpr std::string_view kSchemaKey = "schema";
+constexpr std::string_view kIdentityKey = "identity";
+
+struct CursorCloser {
+  void operator()(MDB_cursor* c) const noexcept { mdb_cursor_close(c); }
+};
+using Cursor = std::unique_ptr<MDB_cursor, CursorCloser>;
+
+// Creates `path` (and missing parents) with mode 0700 on the leaf; an existing entry is left
+// for mdb_env_open to judge (a file there gives ENOTDIR).
+Status make_dir(const std::string& path) {
+  std::filesystem::path p(path);
+  std::error_code ec;
+  if (p.has_parent_path() && !p.parent_path().empty())
+    std::filesystem::create_directories(p.parent_path(), ec);  // failure surfaces below
+  if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST)
+    return make_error(Errc::Io, "mkdir " + path + ": " + std::strerror(errno));
+  return ok_status();
+}
+
+}  // namespace
+
+struct LmdbStore::Impl {
+  std::string path;
+  bool read_only = false;
+  Env env;
+  MDB_dbi users = 0, directory = 0, servers = 0, groups = 0, members = 0, meta = 0;
+
+  Status writable() const {
+    if (read_only) return make_error(Errc::Io, "store at " + path + " is opened read-only");
+    return ok_status();
+  }
+
+  Status put(MDB_dbi dbi, std::string_view key, std::string_view value) {
+    SOCP_TRY(writable());
+    auto txn = Txn::begin(env.get(), false, path);
+    if (!txn.ok()) return txn.error();
+    MDB_val k = to_val(key), v = to_val(value);
+    int rc = mdb_put(txn->get(), dbi, &k, &v, 0);
+    if (rc != MDB_SUCCESS) return lmdb_error(rc, "mdb_put", path);
+    return txn->commit(path);
+  }
+
+  Status del(MDB_dbi dbi, std::string_view key) {
+    SOCP_TRY(writable());
+    auto txn = Txn::begin(env.get(), false, path);
+    if (!txn.ok()) return txn.error();
+    MDB_val k = to_val(key);
+    int rc = mdb_del(txn->get(), dbi, &k, nullptr);
+    if (rc != MDB_SUCCESS) return lmdb_error(rc, "mdb_del", path);
+    return txn->commit(path);
+  }
+
+  // Looks up `key` and decodes the value while the read transaction is still open.
+  template <typename Decode>
+  auto get(MDB_dbi dbi, std::string_view key, Decode decode) -> decltype(decode({})) {
+    if (!store::valid_key(key)) return make_error(Errc::NotFound, "no such key");
+    auto txn = Txn::begin(env.get(), true, path);
+    if (!txn.ok()) return txn.error();
+    MDB_val k = to_val(key), v{0, nullptr};
+    int rc = mdb_get(txn->get(), dbi, &k, &v);
+    if (rc != MDB_SUCCESS) return lmdb_error(rc, "mdb_get", path);
+    return decode(from_val(v));
+  }
+
+  // Decodes every value whose key starts with `prefix` (all values for an empty prefix).
+  template <typename T, typename Decode>
+  Result<std::vector<T>> list(MDB_dbi dbi, std::string_view prefix, Decode decode) {
+    auto txn = Txn::begin(env.get(), true, path);
+    if (!txn.ok()) return txn.error();
+    MDB_cursor* raw = nullptr;
+    int rc = mdb_cursor_open(txn->get(), dbi, &raw);
+    if (rc != MDB_SUCCESS) return lmdb_error(rc, "mdb_cursor_open", path);
+    Cursor cur(raw);  // closed before txn is aborted (declared after it)
+    std::vector<T> out;
+    MDB_val k = to_val(prefix), v{0, nullptr};
+    rc = mdb_cursor_get(cur.get(), &k, &v, prefix.empty() ? MDB_FIRST : MDB_SET_RANGE);
+    while (rc == MDB_SUCCESS) {
+      if (from_val(k).substr(0, prefix.size()) != prefix) break;
+      auto rec = decode(from_val(v));
+      if (!rec.ok()) return rec.error();
+      out.push_back(std::move(rec).value());
+      rc = mdb_cursor_get(cur.get(), &k, &v, MDB_NEXT);
+    }
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return lmdb_error(rc, "mdb_cursor_get", path);
+    return out;
+  }
+
+  // Opens (or, when writable, creates) the named databases and checks the schema version.
+  Status init() {
+    auto txn = Txn::begin(env.get(), read_only, path);
+    if (!txn.ok()) return txn.error();
+    const unsigned flags = read_only ? 0u : static_cast<unsigned>(MDB_CREATE);
+    struct {
+      const char* name;
+      MDB_dbi* dbi;
+    } tables[] = {{"users", &users},   {"directory", &directory},   {"servers", &servers},
+                  {"groups", &groups}, {"group_members", &members}, {"meta", &meta}};
+    for (auto& t : tables) {
+      int rc = mdb_dbi_open(txn->get(), t.name, flags, t.dbi);
+      if (rc == MDB_NOTFOUND)
+        return make_error(Errc::Corrupt, "database at " + path + " has no '" + t.name +
+                                             "' table (not a socp database?)");
+      // MDB_INCOMPATIBLE: the main database has a key of that name that is not a table.
+      if (rc == MDB_INCOMPATIBLE)
+        return make_error(Errc::Corrupt, "database at " + path + ": '" + t.name +
+                                             "' is not a table (not a socp database?)");
+      if (rc != MDB_SUCCESS) return lmdb_error(rc, "mdb_dbi_open", path);
+    }
+    MDB_val k = to_val(kSchemaKey), v{0, nullptr};
+    int rc = mdb_get(txn->get(), meta, &k, &v);
+    if (rc == MDB_NOTFOUND && !read_only) {
+      MDB_val nv = to_val(store::kSchemaVersion);
+      rc = mdb_put(txn->get(), meta, &k, &nv, 0);
+      if (rc != MDB_SUCCESS) return lmdb_error(rc, "mdb_put schema", path);
+    } else if (rc == MDB_NOTFOUND) {
+      return make_error(Errc::Corrupt, "database at " + path + " has no schema version");
+    } else if (rc != MDB_SUCCESS) {
+      return lmdb_error(rc, "mdb_get schema", path);
+    } else if (from_val(v) != store::kSchemaVersion) {
+      return make_error(Errc::Corrupt, "database at " + path + " has unknown schema version '" +
+                                           std::string(from_val(v)) + "'");
+    }
+    // Commit (not abort) even when read-only: dbi handles outlive only a committed txn.
+    return txn->commit(path);
+  }
+};
+
+Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const std::string& path, LmdbOptions opt) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->read_only = opt.read_only;
+  if (!opt.read_only) SOCP_TRY(make_dir(path));
+
+  MDB_env* raw = nullptr;
+  int rc = mdb_env_create(&raw);
+  if (rc != MDB_SUCCESS) return lmdb_error(rc, "mdb_env_create", path);
+  impl->env = Env(raw);
+  if (opt.map_size != 0) {
+    rc = mdb_env_set_mapsize(raw, opt.map_size);
+    if (rc != MDB_SUCCESS) return lmdb_error(rc, "mdb_env_set_mapsize", path);
+  }
+  rc = mdb_env_set_maxdbs(raw, 16);
+  if (rc != MDB_SUCCESS) return lmdb_error(rc, "mdb_env_set_maxdbs", path);
+  // MDB_NOTLS: read txns are not tied to a thread, so several threads may read at once.
+  unsigned flags = MDB_NOTLS | (opt.read_only ? static_cast<unsigned>(MDB_RDONLY) : 0u);
+  rc = mdb_env_open(raw, path.c_str(), flags, 0600);
+  if (rc != MDB_SUCCESS) return lmdb_error(rc, "mdb_env_open", path);
+  SOCP_TRY(impl->init());
+  return std::unique_ptr<LmdbStore>(new LmdbStore(std::move(impl)));
+}
+
+LmdbStore::LmdbStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+LmdbStore::~LmdbStore() = default;
+
+Status LmdbStore::put_user(const UserRecord& rec) {
+  SOCP_TRY(store::validate(rec));
+  return impl_->put(impl_->users, rec.user_id, store::encode(rec));
+}
+Result<UserRecord> LmdbStore::get_user(const std::string& user_id) {
+  return impl_->get(impl_->users, user_id, store::decode_user);
+}
+Result<std::vector<UserRecord>> LmdbStore::list_users() {
+  return impl_->list<UserRecord>(impl_->users, {}, store::decode_user);
+}
+
+Status LmdbStore::put_directory(const DirectoryRecord& rec) {
+  SOCP_TRY(store::validate(rec));
+  return impl_->put(impl_->directory, rec.user_id, store::encode(rec));
+}
+Result<DirectoryRecord> LmdbStore::get_directory(const std::string& user_id) {
+  return impl_->get(impl_->directory, user_id, store::decode_directory);
+}
+Result<std::vector<DirectoryRecord>> LmdbStore::list_directory() {
+  return impl_->list<DirectoryRecord>(impl_->directory, {}, store::decode_directory);
+}
+
+Status LmdbStore::put_server(const ServerRecord& rec) {
+  SOCP_TRY(store::validate(rec));
+  return impl_->put(impl_->servers, rec.server_id, store::encode(rec));
+}
+Result<ServerRecord> LmdbStore::get_server(const std::string& server_id) {
+  return impl_->get(impl_->servers, server_id, store::decode_server);
+}
+Result<std::vector<ServerRecord>> LmdbStore::list_servers() {
+  return impl_->list<ServerRecord>(impl_->servers, {}, store::decode_server);
+}
+Status LmdbStore::delete_server(const std::string& server_id) {
+  if (!store::valid_key(server_id)) return make_error(Errc::NotFound, "no such server");
+  return impl_->del(impl_->servers, server_id);
+}
+
+Status LmdbStore::put_group(const GroupRecord& rec) {
+  SOCP_TRY(store::validate(rec));
+  return impl_->put(impl_->groups, rec.group_id, store::encode(rec));
+}
+Result<GroupRecord> LmdbStore::get_group(const std::string& group_id) {
+  return impl_->get(impl_->groups, group_id, store::decode_group);
+}
+Status LmdbStore::put_group_member(const GroupMemberRecord& rec) {
+  SOCP_TRY(store::validate(rec));
+  return impl_->put(impl_->members, store::member_key(rec.group_id, rec.member_id),
+                    store::encode(rec));
+}
+Result<std::vector<GroupMemberRecord>> LmdbStore::list_group_members(const std::string& group_id) {
+  // An id that could never be stored has no members (and must not match other groups).
+  if (!store::valid_key(group_id) || group_id.find('\0') != std::string::npos)
+    return std::vector<GroupMemberRecord>{};
+  return impl_->list<GroupMemberRecord>(impl_->members, store::member_prefix(group_id),
+                                        store::decode_group_member);
+}
+
+Status LmdbStore::put_identity(const ServerIdentity& id) {
+  SOCP_TRY(store::validate(id));
+  std::string bytes = store::encode(id);
+  Status st = impl_->put(impl_->meta, kIdentityKey, bytes);
+  sodium_memzero(bytes.data(), bytes.size());  // holds the private key
+  return st;
+}
+Result<ServerIdentity> LmdbStore::get_identity() {
+  return impl_->get(impl_->meta, kIdentityKey, store::decode_identity);
+}
+
+}  // namespace socp

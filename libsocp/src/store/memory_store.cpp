@@ -1,0 +1,162 @@
+// MemoryStore: std::map per table with LmdbStore's semantics (same key rules and validation,
+// same byte-wise key order in lists, NotFound for missing keys, StoreFull via set_full()).
+// A mutex makes it as thread-safe as LmdbStore.
+#include <sodium.h>
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <utility>
+
+#include "socp/store.h"
+#include "store/record_codec.h"
+
+namespace socp {
+
+namespace {
+
+Error not_found(const char* what) {
+  return make_error(Errc::NotFound, std::string(what) + ": not found");
+}
+Error store_full() {
+  return make_error(Errc::StoreFull, "database full: raise --db-map-size (memory store)");
+}
+
+template <typename T>
+Result<T> find(const std::map<std::string, T>& m, const std::string& key, const char* what) {
+  auto it = m.find(key);
+  if (it == m.end()) return not_found(what);
+  return it->second;
+}
+
+template <typename T>
+std::vector<T> values(const std::map<std::string, T>& m) {
+  std::vector<T> out;
+  out.reserve(m.size());
+  for (const auto& kv : m) out.push_back(kv.second);
+  return out;
+}
+
+}  // namespace
+
+struct MemoryStore::State {
+  std::mutex mu;
+  bool full = false;
+  std::map<std::string, UserRecord> users;
+  std::map<std::string, DirectoryRecord> directory;
+  std::map<std::string, ServerRecord> servers;
+  std::map<std::string, GroupRecord> groups;
+  std::map<std::string, GroupMemberRecord> members;  // key: store::member_key()
+  std::optional<ServerIdentity> identity;
+
+  ~State() {
+    if (identity)
+      sodium_memzero(identity->private_key_pem.data(), identity->private_key_pem.size());
+  }
+
+  // Validates and stores `rec` under `key` in `table` unless the store is "full".
+  template <typename T>
+  Status put(std::map<std::string, T>& table, std::string key, const T& rec) {
+    SOCP_TRY(store::validate(rec));
+    if (full) return store_full();
+    table[std::move(key)] = rec;
+    return ok_status();
+  }
+};
+
+MemoryStore::MemoryStore() : st_(std::make_unique<State>()) {}
+MemoryStore::~MemoryStore() = default;
+
+void MemoryStore::set_full(bool is_full) noexcept {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  st_->full = is_full;
+}
+
+Status MemoryStore::put_user(const UserRecord& rec) {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  return st_->put(st_->users, rec.user_id, rec);
+}
+Result<UserRecord> MemoryStore::get_user(const std::string& user_id) {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  return find(st_->users, user_id, "user");
+}
+Result<std::vector<UserRecord>> MemoryStore::list_users() {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  return values(st_->users);
+}
+
+Status MemoryStore::put_directory(const DirectoryRecord& rec) {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  return st_->put(st_->directory, rec.user_id, rec);
+}
+Result<DirectoryRecord> MemoryStore::get_directory(const std::string& user_id) {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  return find(st_->directory, user_id, "directory entry");
+}
+Result<std::vector<DirectoryRecord>> MemoryStore::list_directory() {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  return values(st_->directory);
+}
+
+Status MemoryStore::put_server(const ServerRecord& rec) {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  return st_->put(st_->servers, rec.server_id, rec);
+}
+Result<ServerRecord> MemoryStore::get_server(const std::string& server_id) {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  return find(st_->servers, server_id, "server");
+}
+Result<std::vector<ServerRecord>> MemoryStore::list_servers() {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  return values(st_->servers);
+}
+Status MemoryStore::delete_server(const std::string& server_id) {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  auto it = st_->servers.find(server_id);
+  if (it == st_->servers.end()) return not_found("server");
+  // LMDB needs room for a new page even to delete, so a full store refuses deletes too.
+  if (st_->full) return store_full();
+  st_->servers.erase(it);
+  return ok_status();
+}
+
+Status MemoryStore::put_group(const GroupRecord& rec) {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  return st_->put(st_->groups, rec.group_id, rec);
+}
+Result<GroupRecord> MemoryStore::get_group(const std::string& group_id) {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  return find(st_->groups, group_id, "group");
+}
+Status MemoryStore::put_group_member(const GroupMemberRecord& rec) {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  return st_->put(st_->members, store::member_key(rec.group_id, rec.member_id), rec);
+}
+Result<std::vector<GroupMemberRecord>> MemoryStore::list_group_members(
+    const std::string& group_id) {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  std::vector<GroupMemberRecord> out;
+  if (!store::valid_key(group_id) || group_id.find('\0') != std::string::npos) return out;
+  const std::string prefix = store::member_prefix(group_id);
+  for (auto it = st_->members.lower_bound(prefix);
+       it != st_->members.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+    out.push_back(it->second);
+  return out;
+}
+
+Status MemoryStore::put_identity(const ServerIdentity& id) {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  SOCP_TRY(store::validate(id));
+  if (st_->full) return store_full();
+  if (st_->identity)
+    sodium_memzero(st_->identity->private_key_pem.data(), st_->identity->private_key_pem.size());
+  st_->identity = id;
+  return ok_status();
+}
+Result<ServerIdentity> MemoryStore::get_identity() {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  if (!st_->identity) return not_found("identity");
+  return *st_->identity;
+}
+
+}  // namespace socp
