@@ -1,0 +1,25 @@
+// LIST_REQUEST (and its aliases) -> LIST_RESPONSE: every user the mesh knows, sorted by id.
+// The payload is the same for every requester while the directory is unchanged, so the
+// SignBook serves repeated lists from one signature.
+#include "core/server/core_impl.h"
+
+namespace socp::core {
+
+void handle_list_request(ServerCore::Impl& s, Conn& c, const Envelope& env) {
+  (void)env;
+  msg::ListResponse out;
+  for (const UserInfo& u : s.dir.list()) {
+    msg::ListEntry e;
+    e.user_id = u.user_id;
+    e.display_name = msg::display_name_of(u.meta, u.user_id);
+    e.server_id = u.server_id;
+    e.online = u.online;
+    e.pubkey = u.pubkey;
+    if (u.online) out.online_users.push_back(u.user_id);
+    out.users.push_back(std::move(e));
+  }
+  s.count("lists");
+  s.send_signed(c.id, MessageType::ListResponse, c.user_id, out.to_json());
+}
+
+}  // namespace socp::core

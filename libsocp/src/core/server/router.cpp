@@ -1,0 +1,28 @@
+#include "core/server/router.h"
+
+namespace socp::core {
+
+Route route_to_user(ServerCore::Impl& s, const std::string& user_id) {
+  Route r;
+  if (auto it = s.sessions.find(user_id); it != s.sessions.end()) {
+    r.kind = Route::Kind::Local;
+    r.conn = it->second;
+    r.server_id = s.self_id;
+    return r;
+  }
+  const UserInfo* u = s.dir.find(user_id);
+  if (!u) return r;
+  r.server_id = u->server_id;
+  if (u->online && u->server_id != s.self_id) {
+    auto p = s.peers.find(u->server_id);
+    if (p != s.peers.end() && p->second.link != 0) {
+      r.kind = Route::Kind::Remote;
+      r.conn = p->second.link;
+      return r;
+    }
+  }
+  r.kind = Route::Kind::Offline;
+  return r;
+}
+
+}  // namespace socp::core
