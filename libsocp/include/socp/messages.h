@@ -31,6 +31,7 @@ struct DirectoryEntry {
   std::string user_id, server_id, pubkey;
   json::Value meta = json::Object{};  ///< display_name etc.; routing never depends on it
   bool online = false;
+  std::optional<std::int64_t> since;  ///< socp: login time (ms) of an online user, for rule R5
   static Result<DirectoryEntry> from_json(const json::Value& v);
   json::Value to_json() const;
 };
