@@ -1,0 +1,129 @@
+#include "options.h"
+
+#include <CLI/CLI.hpp>
+
+#include "socp/protocol.h"
+
+namespace socp::cli {
+namespace {
+
+constexpr const char* kFooter = R"(Examples:
+  socp-cli register --name alice --server 127.0.0.1:8765
+  socp-cli --name alice                      # log in with the saved identity
+  printf '/list\n/tell bob hi\n' | socp-cli --name alice --password-file pw.txt --json
+  socp-cli recover --name alice --user-id <uuid> --server 127.0.0.1:8765   # new device
+
+Commands in a session (one per line): /list, /tell <user> <text>, /all <text>, /whoami,
+/verify <user>, /help, /quit. <user> is a display name or a user id. When stdin is not a
+terminal the lines are read as a script; the program exits after the last one has run.
+
+Password: --password-file F (first line), else $SOCP_PASSWORD, else a prompt on the
+terminal (not echoed). Identity: <home>/<name>/identity.json, home = --home, else
+$SOCP_HOME, else $HOME/.socp; the private key is stored only sealed by the password.
+
+Exit codes:
+  0  ok
+  1  usage or local error (bad option, missing identity, cannot write the identity)
+  2  cannot connect, or the connection was lost
+  3  authentication failed (wrong password, BAD_KEY, INVALID_SIG, NAME_IN_USE,
+     USER_NOT_FOUND at login, BAD_PASSWORD at recovery)
+  4  other protocol error)";
+
+void add_common(CLI::App& app, Options& o) {
+  app.add_option("-n,--name", o.name, "display name (also the identity folder name)");
+  app.add_option("-s,--server", o.server,
+                 "server as host:port (default: the identity's server, else 127.0.0.1:8765)");
+  app.add_option("--home", o.home, "identity home (default $SOCP_HOME, else $HOME/.socp)");
+  app.add_option("--password-file", o.password_file,
+                 "read the password from the first line of this file");
+  app.add_flag("--json", o.json, "print every event as one JSON object per line on stdout");
+  app.add_flag("--no-session", o.no_session, "exit (0) as soon as logged in");
+  app.add_flag("-v,--verbose", o.verbose, "log transport details on stderr");
+}
+
+}  // namespace
+
+bool split_host_port(const std::string& text, std::string& host, std::uint16_t& port) {
+  std::string h = text, p;
+  if (!text.empty() && text.front() == '[') {
+    const std::size_t close = text.find(']');
+    if (close == std::string::npos) return false;
+    h = text.substr(1, close - 1);
+    if (close + 1 < text.size()) {
+      if (text[close + 1] != ':') return false;
+      p = text.substr(close + 2);
+    }
+  } else if (const std::size_t colon = text.rfind(':'); colon != std::string::npos) {
+    if (text.find(':') != colon) return false;  // bare IPv6 needs brackets
+    h = text.substr(0, colon);
+    p = text.substr(colon + 1);
+  }
+  if (h.empty()) return false;
+  port = kDefaultPort;
+  if (!p.empty() || text.back() == ':') {
+    if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos) {
+      return false;
+    }
+    const unsigned long v = std::stoul(p);
+    if (v == 0 || v > 65535) return false;
+    port = static_cast<std::uint16_t>(v);
+  }
+  host = h;
+  return true;
+}
+
+int parse_options(int argc, char** argv, Options& o) {
+  CLI::App app{
+      "socp-cli - chat client for SOCP v1.3 (end-to-end encrypted direct messages).\n"
+      "Without a subcommand it logs in (like 'login').",
+      "socp-cli"};
+  app.footer(kFooter);
+  app.require_subcommand(0, 1);
+  add_common(app, o);
+
+  CLI::App* reg = app.add_subcommand(
+      "register", "create an account: new RSA-4096 key and user id, register, then chat");
+  add_common(*reg, o);
+  reg->add_option("--import-key", o.import_key,
+                  "use this unencrypted PKCS#8 PEM RSA-4096 key instead of generating one")
+      ->check(CLI::ExistingFile);
+
+  CLI::App* login = app.add_subcommand("login", "log in with the saved identity, then chat");
+  add_common(*login, o);
+
+  CLI::App* rec = app.add_subcommand(
+      "recover", "new device: fetch the sealed key from the server with the password");
+  add_common(*rec, o);
+  rec->add_option("--user-id", o.user_id,
+                  "the account's user id (required: the password proof is salted with it)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  if (reg->parsed())
+    o.mode = Options::Mode::Register;
+  else if (rec->parsed())
+    o.mode = Options::Mode::Recover;
+  else
+    o.mode = Options::Mode::Login;
+  (void)login;
+
+  if (o.name.empty()) {
+    std::fprintf(stderr, "error: --name is required (see socp-cli --help)\n");
+    return kExitUsage;
+  }
+  if (!o.server.empty()) {
+    std::string h;
+    std::uint16_t p = 0;
+    if (!split_host_port(o.server, h, p)) {
+      std::fprintf(stderr, "error: --server must be host:port, got '%s'\n", o.server.c_str());
+      return kExitUsage;
+    }
+  }
+  return -1;
+}
+
+}  // namespace socp::cli

@@ -1,0 +1,39 @@
+// socp-cli command line: subcommands register / login (default) / recover and their options.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace socp::cli {
+
+/// Exit codes (also in --help).
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitUsage = 1,     ///< bad option, missing identity, local I/O error
+  kExitConnect = 2,   ///< cannot connect / connection lost
+  kExitAuth = 3,      ///< wrong password, BAD_KEY, INVALID_SIG, NAME_IN_USE, USER_NOT_FOUND
+  kExitProtocol = 4,  ///< any other protocol error
+};
+
+struct Options {
+  enum class Mode { Register, Login, Recover };
+  Mode mode = Mode::Login;
+  std::string name;           ///< display name (= identity folder)
+  std::string server;         ///< "host:port"; empty = identity's (login) or the default
+  std::string home;           ///< identity home; empty = $SOCP_HOME or $HOME/.socp
+  std::string password_file;  ///< first line is the password
+  std::string import_key;     ///< register: PKCS#8 PEM instead of generating a key
+  std::string user_id;        ///< recover: the user id (else the display name is sent)
+  bool json = false;
+  bool no_session = false;
+  bool verbose = false;
+};
+
+/// Parses argv. Returns -1 to go on, or an exit code (0 after --help, 1 on a usage error);
+/// messages are printed.
+int parse_options(int argc, char** argv, Options& out);
+
+/// Splits "host:port" / "[v6]:port" / "host" (port defaults to 8765). False if malformed.
+bool split_host_port(const std::string& text, std::string& host, std::uint16_t& port);
+
+}  // namespace socp::cli

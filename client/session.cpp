@@ -1,0 +1,179 @@
+#include "session.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include "input.h"
+#include "prepare.h"
+#include "printer.h"
+#include "socp/client_core.h"
+#include "socp/identity.h"
+#include "socp/ws_host.h"
+
+namespace socp::cli {
+namespace {
+
+constexpr ConnId kConn = kOutgoingBit | 1;
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// Glue between the loop (WsHost callbacks, posted stdin lines, ticks) and the ClientCore.
+// Everything here runs on the loop thread.
+class Driver : public WsHost::Handler {
+ public:
+  Driver(const Options& opt, Prepared& prep, Printer& printer)
+      : opt_(opt), prep_(prep), printer_(printer), core_(std::move(prep.cfg)) {}
+
+  void attach(WsHost& host) { host_ = &host; }
+
+  void on_open(ConnId) override {
+    core_.on_connected();
+    pump();
+  }
+  void on_frame(ConnId, std::string frame) override {
+    core_.on_frame(frame);
+    pump();
+  }
+  void on_close(ConnId) override {
+    core_.on_closed();
+    pump();
+    host_->stop();
+  }
+
+  void command(const std::string& line) {
+    core_.command(line);
+    pump();
+  }
+  void input_closed() {
+    core_.input_closed();
+    pump();
+  }
+  void tick() {
+    core_.on_tick();
+    pump();
+  }
+
+  int exit_code() const {
+    if (local_error_) return kExitUsage;
+    switch (core_.outcome()) {
+      case ClientOutcome::Done:
+        return kExitOk;
+      case ClientOutcome::AuthFailed:
+        return kExitAuth;
+      case ClientOutcome::ProtocolError:
+        return kExitProtocol;
+      default:
+        return kExitConnect;
+    }
+  }
+
+ private:
+  void pump() {
+    // on_event may feed the core again (input_closed, /quit): loop until it is quiet. Bounded:
+    // those reactions produce no further reactions.
+    for (int round = 0; round < 8; ++round) {
+      std::vector<std::string> frames = core_.take_frames();
+      std::vector<json::Value> events = core_.take_events();
+      if (frames.empty() && events.empty()) break;
+      for (std::string& f : frames) host_->send(kConn, std::move(f));
+      for (const json::Value& e : events) {
+        printer_.print(e);
+        on_event(e);
+      }
+    }
+    if (core_.wants_close() && !closing_) {
+      closing_ = true;
+      host_->close(kConn, 1000);  // after the queued frames are written
+    }
+  }
+
+  void on_event(const json::Value& e) {
+    const std::string* name = json::get_string(e, "event");
+    if (!name) return;
+    if (*name == "registered") {
+      save({core_.user_id(), opt_.name, prep_.server, prep_.vault});
+    } else if (*name == "recovered") {
+      save({core_.user_id(), opt_.name, prep_.server, core_.recovered_vault()});
+    } else if (*name == "logged_in" && opt_.no_session) {
+      core_.input_closed();
+    }
+  }
+
+  void save(const Identity& id) {
+    Status st = identity::save(prep_.home, id);
+    if (st) return;
+    // The account exists on the server but cannot be used from here: say so and stop.
+    printer_.local_error("IO", "cannot save the identity: " + st.error().detail);
+    local_error_ = true;
+    core_.command("/quit");
+  }
+
+  const Options& opt_;
+  Prepared& prep_;
+  Printer& printer_;
+  ClientCore core_;
+  WsHost* host_ = nullptr;
+  bool closing_ = false;
+  bool local_error_ = false;
+};
+
+}  // namespace
+
+int run_session(const Options& opt) {
+  const bool interactive = ::isatty(STDIN_FILENO) != 0;
+  Printer printer(opt.json, interactive && !opt.json);
+  Prepared prep = prepare(opt, printer);
+  if (prep.exit_code >= 0) return prep.exit_code;
+
+  std::string host_name;
+  std::uint16_t port = 0;
+  if (!split_host_port(prep.server, host_name, port)) {
+    printer.local_error("USAGE", "bad server address '" + prep.server + "'");
+    return kExitUsage;
+  }
+  prep.cfg.server_label = prep.server;
+  prep.cfg.clock = now_ms;
+
+  Driver driver(opt, prep, printer);
+  WsHostOptions wo;
+  wo.listen_port = 0;       // client only
+  wo.max_frame = 8u << 20;  // a LIST_RESPONSE of a large mesh can pass 1 MiB
+  if (opt.verbose) {
+    wo.log = [](LogLevel, std::string_view m) {
+      std::fprintf(stderr, "[ws] %.*s\n", static_cast<int>(m.size()), m.data());
+    };
+  }
+  auto host = WsHost::create(std::move(wo), driver);
+  if (!host) {
+    printer.local_error("IO", host.error().detail);
+    return kExitConnect;
+  }
+  WsHost& h = *host.value();
+  driver.attach(h);
+  h.set_tick(500, [&driver] { driver.tick(); });
+  h.connect(kConn, host_name, port);
+
+  StdinReader reader;
+  if (!opt.no_session) {
+    const bool ok = reader.start(
+        [&h, &driver](std::string line) {
+          h.post([&driver, l = std::move(line)] { driver.command(l); });
+        },
+        [&h, &driver] { h.post([&driver] { driver.input_closed(); }); });
+    if (!ok) {
+      printer.local_error("IO", "cannot read stdin");
+      return kExitUsage;
+    }
+  }
+  h.run();
+  reader.stop();  // joined before the host goes away: no post() after that
+  return driver.exit_code();
+}
+
+}  // namespace socp::cli

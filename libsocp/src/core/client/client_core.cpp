@@ -1,0 +1,292 @@
+// ClientCore: dispatch, the command queue, timeouts and the end of the session.
+#include <algorithm>
+
+#include "core/client/client_events.h"
+#include "core/client/client_impl.h"
+#include "socp/messages.h"
+
+namespace socp {
+
+using Phase = ClientCore::Impl::Phase;
+using Step = ClientCore::Impl::Step;
+
+// ---- Impl helpers ------------------------------------------------------------------------
+
+std::int64_t ClientCore::Impl::next_ts() {
+  // Strictly increasing: the pieces of one long message keep their order and never share
+  // a (ts, from, to) with each other.
+  std::int64_t t = std::max(now(), last_ts + 1);
+  last_ts = t;
+  return t;
+}
+
+void ClientCore::Impl::set_phase(Phase p) {
+  phase = p;
+  phase_since = now();
+}
+
+bool ClientCore::Impl::send(MessageType type, const std::string& to, std::int64_t ts,
+                            json::Value payload, bool sign) {
+  // Before recovery the user id may be unknown; `from` must still be a UUID (PROTOCOL.md §2).
+  static const std::string kNoUserYet = "00000000-0000-4000-8000-000000000000";
+  Envelope env = make_envelope(type, me().empty() ? kNoUserYet : me(), to, ts, std::move(payload));
+  if (sign) {
+    if (!cfg.key) {
+      fail(ClientOutcome::ProtocolError, "INTERNAL", "no private key to sign with", "");
+      return false;
+    }
+    auto sig = sign_payload(*cfg.key, env.payload);
+    if (!sig) {
+      fail(ClientOutcome::ProtocolError, "INTERNAL", "signing failed: " + sig.error().detail, "");
+      return false;
+    }
+    env.sig = std::move(sig).value();
+  }
+  frames.push_back(serialize(env));
+  return true;
+}
+
+void ClientCore::Impl::fail(ClientOutcome o, const std::string& code, const std::string& detail,
+                            const std::string& msg_ref) {
+  emit(client::ev::error(code, detail, msg_ref));
+  if (!fatal) {
+    fatal = o;
+    failure_code = code;
+  }
+  want_close = true;
+  queue.clear();
+}
+
+void ClientCore::Impl::request_list(bool user_visible) {
+  send(MessageType::ListRequest, server_to(), next_ts(), json::Object{}, false);
+  lists_in_flight.push_back(user_visible);
+  if (!user_visible) {
+    list_blocking = true;
+    list_since = now();
+  }
+}
+
+void ClientCore::Impl::drain() {
+  // Bounded: each iteration pops a line or stops.
+  while (!queue.empty() && phase == Phase::Ready && !list_blocking && !want_close) {
+    client::Command c = client::parse_command(queue.front());
+    if (run_command(c) == Step::NeedList) {
+      request_list(false);
+      break;  // the line stays at the front and runs again after the refresh
+    }
+    if (!queue.empty()) queue.pop_front();  // run_command may have cleared it (/quit)
+  }
+  maybe_finish();
+}
+
+void ClientCore::Impl::maybe_finish() {
+  if (!input_done || want_close || phase != Phase::Ready) return;
+  if (queue.empty() && lists_in_flight.empty() && await_key.empty()) want_close = true;
+}
+
+Step ClientCore::Impl::run_command(const client::Command& c) {
+  using K = client::Command::Kind;
+  switch (c.kind) {
+    case K::Empty:
+      return Step::Done;
+    case K::List:
+      request_list(true);
+      return Step::Done;
+    case K::Tell:
+      return cmd_tell(c.target, c.text);
+    case K::All:
+      return cmd_all(c.text);
+    case K::WhoAmI:
+      emit(client::ev::whoami(me(), cfg.display_name, server_id,
+                              cfg.key ? cfg.key->public_key().fingerprint_hex() : ""));
+      return Step::Done;
+    case K::Verify: {
+      client::Resolution r = dir.resolve(c.target);
+      if (!r.user && r.candidates.empty() && !list_received) return Step::NeedList;
+      if (!r.candidates.empty()) {
+        emit(client::ev::ambiguous(c.target, r.candidates));
+      } else if (!r.user) {
+        emit(client::ev::error("USER_NOT_FOUND", "no known user '" + c.target + "'", ""));
+      } else if (!r.user->key) {
+        emit(client::ev::error("NO_KEY", "no key pinned yet for " + r.user->user_id, ""));
+      } else {
+        emit(client::ev::fingerprint(*r.user));
+      }
+      return Step::Done;
+    }
+    case K::Help:
+      emit(client::ev::help(client::help_text()));
+      return Step::Done;
+    case K::Quit:
+      want_close = true;
+      queue.clear();
+      return Step::Done;
+    case K::Usage:
+      emit(client::ev::error("USAGE", c.error, ""));
+      return Step::Done;
+    case K::Unknown:
+      emit(client::ev::error("UNKNOWN_COMMAND", c.error, ""));
+      return Step::Done;
+  }
+  return Step::Done;
+}
+
+// ---- ClientCore --------------------------------------------------------------------------
+
+ClientCore::ClientCore(ClientConfig cfg) : impl_(std::make_unique<Impl>(std::move(cfg))) {}
+ClientCore::~ClientCore() = default;
+
+void ClientCore::on_connected() {
+  Impl& s = *impl_;
+  if (s.connected || s.phase == Phase::Closed) return;
+  s.connected = true;
+  s.emit(client::ev::connected(s.cfg.server_label));
+  s.start_session();
+}
+
+void ClientCore::on_frame(std::string_view text) {
+  Impl& s = *impl_;
+  if (!s.connected || s.phase == Phase::Closed) return;
+  auto parsed = parse_envelope(text);
+  if (!parsed) {
+    s.emit(client::ev::warning("malformed frame from server: " + parsed.error().detail));
+    return;
+  }
+  Envelope& env = parsed.value();
+  if (!env.type) return;  // a type this client does not know: nothing to do with it
+
+  if (s.phase != Phase::Ready) {
+    s.on_prelogin_frame(env);
+    s.drain();
+    return;
+  }
+
+  // Logged in: everything the server sends must verify with the key pinned at login.
+  bool sig_ok =
+      s.server_pub && verify_payload(*s.server_pub, env.payload, env.sig) != SigForm::None;
+  if (!sig_ok) {
+    if (*env.type == MessageType::UserDeliver) {
+      const std::string* sender = json::get_string(env.payload, "sender");
+      std::string from = sender ? *sender : std::string();
+      s.emit(client::ev::rejected("bad server signature", from, s.dir.name_of(from), env.ts));
+    } else {
+      s.emit(client::ev::warning("dropped " + env.type_name +
+                                 " frame: server signature does not verify"));
+    }
+    return;
+  }
+
+  switch (*env.type) {
+    case MessageType::UserDeliver:
+      s.on_user_deliver(env);
+      break;
+    case MessageType::UserAdvertise:
+      s.on_advertise(env);
+      break;
+    case MessageType::UserRemove:
+      s.on_remove(env);
+      break;
+    case MessageType::ListResponse:
+      s.on_list_response(env);
+      break;
+    case MessageType::PubkeyResponse:
+      s.on_pubkey_response(env);
+      break;
+    case MessageType::Error:
+      s.on_error_frame(env, false);
+      break;
+    default:
+      break;  // ACKs, public channel, files, heartbeats: not handled by this client
+  }
+  s.drain();
+}
+
+void ClientCore::on_closed() {
+  Impl& s = *impl_;
+  if (s.phase == Phase::Closed) return;
+  if (s.fatal) {
+    s.outcome = *s.fatal;
+  } else if (!s.connected) {
+    s.outcome = ClientOutcome::ConnectFailed;
+  } else if (s.want_close) {
+    s.outcome = ClientOutcome::Done;
+  } else {
+    s.outcome = ClientOutcome::ConnectionLost;
+  }
+  s.set_phase(Phase::Closed);
+  s.want_close = true;
+  s.queue.clear();
+  s.await_key.clear();
+  s.lists_in_flight.clear();
+  s.cfg.password.wipe();
+  s.emit(client::ev::closed(s.outcome, s.failure_code));
+}
+
+void ClientCore::command(std::string_view line) {
+  Impl& s = *impl_;
+  if (s.phase == Phase::Closed || s.want_close || s.input_done) return;
+  s.queue.emplace_back(line);
+  s.drain();
+}
+
+void ClientCore::input_closed() {
+  Impl& s = *impl_;
+  s.input_done = true;
+  s.drain();
+}
+
+void ClientCore::on_tick() {
+  Impl& s = *impl_;
+  const std::int64_t t = s.now();
+  const bool prelogin =
+      s.phase == Phase::Registering || s.phase == Phase::Recovering || s.phase == Phase::LoggingIn;
+  if (prelogin && !s.want_close && t - s.phase_since > s.cfg.login_timeout_ms) {
+    s.fail(ClientOutcome::ProtocolError, "TIMEOUT", "no answer from the server", "");
+    return;
+  }
+  if (s.phase != Phase::Ready) return;
+  if (s.list_blocking && t - s.list_since > s.cfg.request_timeout_ms) {
+    // Go on with what we know rather than hang; queued commands resolve against it.
+    s.emit(client::ev::warning("directory refresh timed out"));
+    s.list_blocking = false;
+    s.list_received = true;
+    s.lists_in_flight.clear();
+  }
+  for (auto it = s.await_key.begin(); it != s.await_key.end();) {
+    if (t - it->second.since > s.cfg.request_timeout_ms) {
+      s.emit(client::ev::error("TIMEOUT", "no public key for " + it->first + "; message not sent",
+                               "PUBKEY_REQUEST"));
+      it = s.await_key.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  s.drain();
+}
+
+std::vector<std::string> ClientCore::take_frames() {
+  return std::exchange(impl_->frames, {});
+}
+std::vector<json::Value> ClientCore::take_events() {
+  return std::exchange(impl_->events, {});
+}
+bool ClientCore::wants_close() const noexcept {
+  return impl_->want_close;
+}
+ClientOutcome ClientCore::outcome() const noexcept {
+  return impl_->outcome;
+}
+const std::string& ClientCore::failure_code() const noexcept {
+  return impl_->failure_code;
+}
+const std::string& ClientCore::user_id() const noexcept {
+  return impl_->cfg.user_id;
+}
+const std::string& ClientCore::recovered_vault() const noexcept {
+  return impl_->recovered_vault;
+}
+bool ClientCore::logged_in() const noexcept {
+  return impl_->phase == Phase::Ready;
+}
+
+}  // namespace socp

@@ -1,0 +1,59 @@
+// Private: the client's view of the user directory — who exists, where, online or not, and
+// the public key pinned for each user id (trust on first sight; never silently replaced).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "socp/crypto.h"
+
+namespace socp::client {
+
+struct KnownUser {
+  std::string user_id;
+  std::string display_name;  ///< meta.display_name, else the id
+  std::string server_id;     ///< home server; "" if unknown
+  std::optional<PublicKey> key;
+  bool online = false;
+};
+
+/// Result of offering a key for a user id.
+enum class PinResult {
+  Pinned,   ///< no key was pinned; this one is now
+  Same,     ///< equals the pinned key
+  Changed,  ///< differs from the pinned key; the pinned (old) key is kept
+};
+
+/// Outcome of resolving what the user typed (an id or an exact display name).
+struct Resolution {
+  const KnownUser* user = nullptr;      ///< set when exactly one user matches
+  std::vector<std::string> candidates;  ///< ids, set when a display name is ambiguous
+};
+
+class ClientDirectory {
+ public:
+  /// The entry for `user_id`, created (display name = id, offline, no key) if missing.
+  KnownUser& upsert(const std::string& user_id);
+  const KnownUser* find(std::string_view user_id) const;
+  KnownUser* find_mut(std::string_view user_id);
+  /// Pins `key` for the user (creating the entry) unless a different key is pinned.
+  PinResult offer_key(const std::string& user_id, const PublicKey& key);
+  /// Exact id first, then exact (case-sensitive) display name among all known users.
+  Resolution resolve(std::string_view who) const;
+  /// Online users other than `self_id`, sorted by display name then id.
+  std::vector<const KnownUser*> online_except(std::string_view self_id) const;
+  /// Display name of a user id (the id itself when unknown).
+  std::string name_of(std::string_view user_id) const;
+  std::size_t size() const noexcept { return users_.size(); }
+
+ private:
+  std::map<std::string, KnownUser, std::less<>> users_;
+};
+
+/// Sort order of user lists shown to humans: display name, then id.
+bool display_order(const KnownUser& a, const KnownUser& b);
+
+}  // namespace socp::client

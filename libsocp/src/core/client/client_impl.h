@@ -1,0 +1,113 @@
+// Private: ClientCore's state. The behaviour is split by job:
+//   client_core.cpp      dispatch of frames/commands, queue, timeouts, close/outcome
+//   client_session.cpp   register / recover / hello / ACK / ERROR (getting logged in)
+//   client_presence.cpp  USER_ADVERTISE, USER_REMOVE, LIST_RESPONSE, PUBKEY_RESPONSE
+//   client_messages.cpp  /tell, /all (encrypt + sign) and USER_DELIVER (verify + decrypt)
+//   client_commands.cpp  command-line parsing; client_directory.cpp pinned keys;
+//   client_events.cpp    event JSON builders
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/client/client_commands.h"
+#include "core/client/client_directory.h"
+#include "socp/client_core.h"
+#include "socp/envelope.h"
+
+namespace socp {
+
+struct ClientCore::Impl {
+  enum class Phase { Idle, Registering, Recovering, LoggingIn, Ready, Closed };
+  /// What running a command needs next.
+  enum class Step { Done, NeedList };
+
+  explicit Impl(ClientConfig c) : cfg(std::move(c)) {}
+
+  ClientConfig cfg;
+  Phase phase = Phase::Idle;
+  std::int64_t phase_since = 0;
+  bool connected = false;
+  bool want_close = false;
+  bool input_done = false;
+  ClientOutcome outcome = ClientOutcome::Running;
+  std::optional<ClientOutcome> fatal;  ///< set by fail(); becomes the outcome on close
+  std::string failure_code;
+  std::string recovered_vault;
+  std::int64_t last_ts = 0;
+
+  // Server identity, pinned from the ACK of USER_HELLO.
+  std::string server_id;
+  std::optional<PublicKey> server_pub;
+
+  client::ClientDirectory dir;
+
+  // Commands waiting for login or for a directory refresh, in order.
+  std::deque<std::string> queue;
+  // LIST_REQUESTs in flight, oldest first: true = the user asked (/list), false = a silent
+  // refresh on behalf of a queued command.
+  std::deque<bool> lists_in_flight;
+  bool list_blocking = false;  ///< the queue waits for the refresh
+  std::int64_t list_since = 0;
+  bool list_received = false;  ///< a LIST_RESPONSE arrived since login (or timed out)
+
+  // /tell texts waiting for a PUBKEY_RESPONSE, by recipient id.
+  struct AwaitKey {
+    std::vector<std::string> texts;
+    std::int64_t since = 0;
+  };
+  std::map<std::string, AwaitKey> await_key;
+
+  std::vector<std::string> frames;
+  std::vector<json::Value> events;
+
+  // ---- client_core.cpp
+  std::int64_t now() const { return cfg.clock ? cfg.clock() : 0; }
+  std::int64_t next_ts();
+  void emit(json::Value e) { events.push_back(std::move(e)); }
+  void set_phase(Phase p);
+  /// Serializes and queues a frame; signs the payload with our key when `sign`.
+  bool send(MessageType type, const std::string& to, std::int64_t ts, json::Value payload,
+            bool sign);
+  /// Ends the session: error event, wants_close, outcome on close.
+  void fail(ClientOutcome o, const std::string& code, const std::string& detail,
+            const std::string& msg_ref);
+  void drain();
+  void maybe_finish();
+  Step run_command(const client::Command& c);
+  void request_list(bool user_visible);
+  const std::string& me() const { return cfg.user_id; }
+  const std::string& server_to() const { return server_id; }
+
+  // ---- client_session.cpp
+  void start_session();
+  void send_hello();
+  void on_prelogin_frame(const Envelope& env);
+  void on_ack_hello(const Envelope& env);
+  void on_recover_response(const Envelope& env);
+  void on_error_frame(const Envelope& env, bool prelogin);
+
+  // ---- client_presence.cpp
+  void on_advertise(const Envelope& env);
+  void on_remove(const Envelope& env);
+  void on_list_response(const Envelope& env);
+  void on_pubkey_response(const Envelope& env);
+  /// Offers a key for a user; emits key_changed when it differs from the pinned one.
+  void offer_key(const std::string& user_id, const std::string& key_text,
+                 const std::string& source);
+
+  // ---- client_messages.cpp
+  Step cmd_tell(const std::string& target, const std::string& text);
+  Step cmd_all(const std::string& text);
+  /// Encrypts and sends `text` to `u` (pinned key required), emits "sent" or "error".
+  void send_text(const client::KnownUser& u, const std::string& text);
+  /// One MSG_DIRECT; false (with an error event) on a crypto failure.
+  bool send_piece(const client::KnownUser& u, const std::string& piece);
+  void on_user_deliver(const Envelope& env);
+};
+
+}  // namespace socp

@@ -1,0 +1,207 @@
+// Getting logged in: USER_REGISTER / KEY_RECOVER / USER_HELLO, their ACKs and ERRORs.
+#include <algorithm>
+#include <array>
+
+#include "core/client/client_events.h"
+#include "core/client/client_impl.h"
+#include "socp/messages.h"
+
+namespace socp {
+namespace {
+
+using Phase = ClientCore::Impl::Phase;
+
+// Errors that mean "these credentials were refused" (socp-cli exit code 3).
+bool is_auth_code(std::string_view code) {
+  static constexpr std::array<std::string_view, 5> kAuth = {
+      "USER_NOT_FOUND", "INVALID_SIG", "BAD_KEY", "NAME_IN_USE", "BAD_PASSWORD"};
+  return std::find(kAuth.begin(), kAuth.end(), code) != kAuth.end();
+}
+
+json::Value meta_of(const ClientConfig& cfg) {
+  return json::Object{{"display_name", cfg.display_name}};
+}
+
+}  // namespace
+
+void ClientCore::Impl::start_session() {
+  const bool have_key = cfg.key.has_value();
+  switch (cfg.mode) {
+    case ClientMode::Register: {
+      if (!have_key || !is_uuid(cfg.user_id) || cfg.privkey_store.empty() ||
+          cfg.pake_password.empty()) {
+        fail(ClientOutcome::ProtocolError, "INTERNAL",
+             "register needs a key, a user id, a sealed key and a password verifier", "");
+        return;
+      }
+      set_phase(Phase::Registering);
+      msg::UserRegister reg;
+      reg.user_id = cfg.user_id;
+      reg.pubkey = cfg.key->public_key().b64url();
+      reg.privkey_store = cfg.privkey_store;
+      reg.pake_password = cfg.pake_password;
+      reg.meta = meta_of(cfg);
+      // Signed by the key being registered: proof of possession.
+      send(MessageType::UserRegister, "", next_ts(), reg.to_json(), true);
+      return;
+    }
+    case ClientMode::Login:
+      if (!have_key || !is_uuid(cfg.user_id)) {
+        fail(ClientOutcome::ProtocolError, "INTERNAL", "login needs a key and a user id", "");
+        return;
+      }
+      send_hello();
+      return;
+    case ClientMode::Recover: {
+      const std::string& who = cfg.user_id.empty() ? cfg.recover_name : cfg.user_id;
+      if (who.empty() || cfg.recover_proof.empty() || cfg.password.empty()) {
+        fail(ClientOutcome::ProtocolError, "INTERNAL",
+             "recover needs a user id or name, a proof and the password", "");
+        return;
+      }
+      set_phase(Phase::Recovering);
+      msg::KeyRecover kr;
+      kr.user_id = who;
+      kr.proof = cfg.recover_proof;
+      // Unsigned: this device has no key yet.
+      send(MessageType::KeyRecover, "", next_ts(), kr.to_json(), false);
+      return;
+    }
+  }
+}
+
+void ClientCore::Impl::send_hello() {
+  set_phase(Phase::LoggingIn);
+  msg::UserHello hello;
+  hello.client = cfg.client_name;
+  hello.pubkey = cfg.key->public_key().b64url();
+  hello.enc_pubkey = hello.pubkey;  // one RSA key for both jobs (PROTOCOL.md §3)
+  hello.meta = meta_of(cfg);
+  // `to` is ignored on a hello; the server id is not known yet anyway.
+  send(MessageType::UserHello, server_to(), next_ts(), hello.to_json(), true);
+}
+
+void ClientCore::Impl::on_prelogin_frame(const Envelope& env) {
+  switch (*env.type) {
+    case MessageType::Ack: {
+      const std::string* ref = json::get_string(env.payload, "msg_ref");
+      if (!ref) return;
+      if (*ref == "USER_REGISTER" && phase == Phase::Registering) {
+        emit(client::ev::registered(cfg.user_id, cfg.display_name));
+        send_hello();
+      } else if (*ref == "USER_HELLO" && phase == Phase::LoggingIn) {
+        on_ack_hello(env);
+      }
+      return;
+    }
+    case MessageType::Error:
+      on_error_frame(env, true);
+      return;
+    case MessageType::KeyRecoverResponse:
+      if (phase == Phase::Recovering) on_recover_response(env);
+      return;
+    default:
+      return;  // nothing else is meaningful before login
+  }
+}
+
+void ClientCore::Impl::on_ack_hello(const Envelope& env) {
+  auto ack = msg::Ack::from_json(env.payload);
+  if (!ack) {
+    fail(ClientOutcome::ProtocolError, "BAD_FRAME", "ACK of USER_HELLO: " + ack.error().detail,
+         "USER_HELLO");
+    return;
+  }
+  auto pub = PublicKey::parse(ack->server_pub);
+  if (!pub) {
+    fail(ClientOutcome::ProtocolError, "BAD_KEY",
+         "server_pub in the ACK is not a usable key: " + pub.error().detail, "USER_HELLO");
+    return;
+  }
+  // The ACK must itself be signed by the key it carries, or nothing later can be trusted.
+  if (verify_payload(pub.value(), env.payload, env.sig) == SigForm::None) {
+    fail(ClientOutcome::AuthFailed, "INVALID_SIG",
+         "the server's ACK is not signed by its server_pub", "USER_HELLO");
+    return;
+  }
+  server_id = ack->server_id.empty() ? env.from : ack->server_id;
+  server_pub = std::move(pub).value();
+  set_phase(Phase::Ready);
+
+  client::KnownUser& self = dir.upsert(cfg.user_id);
+  self.display_name = cfg.display_name.empty() ? cfg.user_id : cfg.display_name;
+  self.server_id = server_id;
+  self.online = true;
+  (void)dir.offer_key(cfg.user_id, cfg.key->public_key());
+
+  emit(client::ev::logged_in(cfg.user_id, cfg.display_name, server_id));
+}
+
+void ClientCore::Impl::on_recover_response(const Envelope& env) {
+  auto r = msg::KeyRecoverResponse::from_json(env.payload);
+  if (!r || !is_uuid(r->user_id)) {
+    fail(ClientOutcome::ProtocolError, "BAD_FRAME",
+         r ? "KEY_RECOVER_RESPONSE: user_id is not a UUID"
+           : "KEY_RECOVER_RESPONSE: " + r.error().detail,
+         "KEY_RECOVER");
+    return;
+  }
+  if (!cfg.user_id.empty() && r->user_id != cfg.user_id) {
+    fail(ClientOutcome::ProtocolError, "BAD_FRAME", "KEY_RECOVER_RESPONSE is for another user id",
+         "KEY_RECOVER");
+    return;
+  }
+  auto key = KeyVault::open(r->privkey_store, cfg.password.view());
+  cfg.password.wipe();
+  if (!key) {
+    if (key.code() == Errc::BadPassword) {
+      fail(ClientOutcome::AuthFailed, "BAD_PASSWORD",
+           "the recovered key does not open with this password", "KEY_RECOVER");
+    } else {
+      fail(ClientOutcome::ProtocolError, "BAD_FRAME",
+           "the recovered key vault is unreadable: " + key.error().detail, "KEY_RECOVER");
+    }
+    return;
+  }
+  cfg.key = std::move(key).value();
+  cfg.user_id = r->user_id;
+  recovered_vault = r->privkey_store;
+  emit(client::ev::recovered(cfg.user_id, cfg.display_name));
+  send_hello();
+}
+
+void ClientCore::Impl::on_error_frame(const Envelope& env, bool prelogin) {
+  // Read leniently: an ERROR is shown even when a peer omits a field.
+  const std::string* code_p = json::get_string(env.payload, "code");
+  const std::string* detail_p = json::get_string(env.payload, "detail");
+  const std::string* ref_p = json::get_string(env.payload, "msg_ref");
+  const std::string code = code_p ? *code_p : "UNKNOWN";
+  const std::string detail = detail_p ? *detail_p : "";
+  const std::string ref = ref_p ? *ref_p : "";
+
+  if (prelogin) {
+    fail(is_auth_code(code) ? ClientOutcome::AuthFailed : ClientOutcome::ProtocolError, code,
+         detail, ref);
+    return;
+  }
+  emit(client::ev::error(code, detail, ref));
+
+  if (ref == "PUBKEY_REQUEST") {
+    for (auto it = await_key.begin(); it != await_key.end();) {
+      if (detail.find(it->first) != std::string::npos) {
+        it = await_key.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  } else if (!lists_in_flight.empty() && message_type_from_string(ref) ==
+                                             std::optional<MessageType>(MessageType::ListRequest)) {
+    lists_in_flight.pop_front();
+    if (list_blocking) {
+      list_blocking = false;
+      list_received = true;  // go on with what we know
+    }
+  }
+}
+
+}  // namespace socp
