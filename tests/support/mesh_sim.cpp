@@ -149,6 +149,14 @@ MeshSim::User& MeshSim::add_user(const std::string& name, const std::string& key
   return u;
 }
 
+MeshSim::User& MeshSim::guest(const std::string& name, const std::string& key_name) {
+  User& u = users_[name];
+  u.name = name;
+  u.key_name = key_name;
+  u.user_id = new_uuid_v4();
+  return u;
+}
+
 MeshSim::User& MeshSim::clone_user(const std::string& name, const std::string& of) {
   const User base = user(of);
   User& u = users_[name];
@@ -158,33 +166,41 @@ MeshSim::User& MeshSim::clone_user(const std::string& name, const std::string& o
   return u;
 }
 
-void MeshSim::login(const std::string& uname, const std::string& node_name) {
+void MeshSim::connect(const std::string& uname, const std::string& node_name) {
   User& u = user(uname);
   REQUIRE(u.node.empty());
-  std::string target = node_name;
-  if (target.empty()) throw std::runtime_error("login needs a node");
-  Node& n = node(target);
+  Node& n = node(node_name);
   REQUIRE(n.up);
   const ConnId conn = n.next_conn++;
-  u.node = target;
+  u.node = node_name;
   u.conn = conn;
   u.logged_in = false;
-  End server_end{target, "", conn};
+  End server_end{node_name, "", conn};
   End user_end{"", uname, 0};
   peer_of_[key_of(server_end)] = user_end;
   peer_of_[key_of(user_end)] = server_end;
   n.core->on_open(conn);
-  apply_actions(target);
-  const PrivateKey& key = any_fixture_key(u.key_name);
+  apply_actions(node_name);
+}
+
+std::string MeshSim::hello_frame(const std::string& uname, std::optional<std::int64_t> ts,
+                                 const std::string& key_name) {
+  User& u = user(uname);
+  const PrivateKey& key = any_fixture_key(key_name.empty() ? u.key_name : key_name);
   msg::UserHello h;
   h.client = "meshsim";
   h.pubkey = key.public_key().b64url();
   h.enc_pubkey = h.pubkey;
   h.meta = json::Object{{"display_name", uname}};
-  Envelope env = make_envelope(MessageType::UserHello, u.user_id, "", now_, h.to_json());
+  Envelope env = make_envelope(MessageType::UserHello, u.user_id, "", ts.value_or(now_), h.to_json());
   env.sig = *sign_payload(key, env.payload);
-  deliver_to(server_end, serialize(env));
-  run();
+  return serialize(env);
+}
+
+void MeshSim::login(const std::string& uname, const std::string& node_name) {
+  if (node_name.empty()) throw std::runtime_error("login needs a node");
+  connect(uname, node_name);
+  send_raw(uname, hello_frame(uname));
 }
 
 void MeshSim::logout(const std::string& uname) {

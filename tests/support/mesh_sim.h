@@ -75,9 +75,18 @@ class MeshSim {
   User& add_user(const std::string& name, const std::string& key_name, const std::string& home,
                  std::string user_id = {});
   User& user(const std::string& name);
+  /// A user the servers do not know (no account anywhere): for registration and TOFU tests.
+  User& guest(const std::string& name, const std::string& key_name);
   /// Another device of an existing user: same id and key, separate connection.
   User& clone_user(const std::string& name, const std::string& of);
-  /// Connects the user to `node_name` (default: its home) and sends a signed USER_HELLO.
+  /// Opens a connection for the user without sending anything (raw-frame tests).
+  void connect(const std::string& user, const std::string& node_name);
+  /// True if the user's connection is still open.
+  bool connected(const std::string& user) { return !user_(user).node.empty(); }
+  /// The signed USER_HELLO frame of a user (ts = now unless given; key = the user's key).
+  std::string hello_frame(const std::string& user, std::optional<std::int64_t> ts = std::nullopt,
+                          const std::string& key_name = {});
+  /// Connects the user to `node_name` and sends a signed USER_HELLO.
   void login(const std::string& user, const std::string& node_name = {});
   /// Closes the user's connection.
   void logout(const std::string& user);
@@ -121,6 +130,7 @@ class MeshSim {
   void close_pair(const std::string& node_name, ConnId conn);
   bool reachable(const std::string& a, const std::string& b) const;
   std::string key_of(const End& e) const;
+  User& user_(const std::string& name) { return user(name); }
   void start_node(Node& n);
 
   std::int64_t now_;

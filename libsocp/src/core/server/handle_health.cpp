@@ -18,7 +18,6 @@ void tick_health(ServerCore::Impl& s) {
         s.log(LogLevel::Warn, "link to " + sid + " silent for " +
                                   std::to_string((now - c->last_rx) / 1000) + " s: closing");
         const ConnId dead = p.link;
-        c->role = Role::Unknown;  // link_down below, not again from on_close
         s.close_conn(dead, 1001, "heartbeat timeout");
         s.link_down(sid);
         continue;

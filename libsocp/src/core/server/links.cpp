@@ -40,26 +40,22 @@ void ServerCore::Impl::link_up(Conn& c, const std::string& server_id) {
   core::Peer& p = peers[server_id];
   c.role = Role::Server;
   c.server_id = server_id;
-  if (p.link != 0 && p.link != c.id) {
+  if (p.link != 0 && p.link != c.id && conn(p.link) != nullptr) {
     // Two links to the same server (both dialed at once): keep the one dialed by the server
-    // with the smaller id. Both ends apply the same rule, so they keep the same link.
-    Conn* old = conn(p.link);
-    const bool c_dialed_by_us = c.outgoing;
-    const std::string c_dialer = c_dialed_by_us ? self_id : server_id;
+    // with the smaller id. Both ends apply the same rule, so they keep the same link. The
+    // loser stays a verified server connection until it closes, so frames already in flight
+    // on it (a sync) are still processed.
+    const std::string c_dialer = c.outgoing ? self_id : server_id;
     const bool keep_new = c_dialer == std::min(self_id, server_id);
-    if (old && !keep_new) {
-      old->role = Role::Server;  // stays
-      c.role = Role::Unknown;    // this one goes; closing it must not take the peer down
+    count("links_duplicate");
+    if (!keep_new) {
       close_conn(c.id, 1000, "duplicate link");
       return;
     }
-    if (old) {
-      old->role = Role::Unknown;
-      close_conn(old->id, 1000, "duplicate link");
-    }
+    close_conn(p.link, 1000, "duplicate link");
     p.link = c.id;
-    count("links_replaced");
-    return;  // the peer was already synced over the previous link
+    send_sync(c.id, p.socp_caps);
+    return;
   }
   p.link = c.id;
   if (p.dialing == c.id) p.dialing = 0;
