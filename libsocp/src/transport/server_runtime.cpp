@@ -1,0 +1,167 @@
+// transport/server_runtime.cpp — ServerRuntime: drives a ServerCore with a WsHost, runs its
+// jobs on worker pools and hands results back to the loop thread with post().
+//
+// Lifetime/ordering: members are declared so that the worker pools are destroyed (joined)
+// before the host. A job still running at shutdown finishes and post()s its result to a
+// host whose loop has ended, which drops it; queued jobs are discarded. Nothing touches a
+// destroyed host.
+#include <atomic>
+#include <thread>
+#include <utility>
+
+#include "socp/ws_host.h"
+
+namespace socp {
+
+namespace {
+constexpr std::int64_t kTickMs = 500;
+// After shutdown() queued the polite closes, give the loop this long to write them.
+constexpr std::int64_t kShutdownGraceMs = 300;
+}  // namespace
+
+struct ServerRuntime::Impl final : WsHost::Handler {
+  Impl(ServerCore& c, PrivateKey k, ServerRuntimeOptions o)
+      : core(c), key(std::move(k)), opt(std::move(o)) {}
+
+  ServerCore& core;
+  const PrivateKey key;
+  ServerRuntimeOptions opt;
+  std::atomic<bool> stop_requested{false};
+  bool shut_down = false;
+
+  // Declaration order matters: pools after host, so they are joined before it goes away.
+  std::unique_ptr<WsHost> host;
+  std::unique_ptr<WorkerPool> sign_pool;
+  std::unique_ptr<WorkerPool> password_pool;
+
+  void log(LogLevel lvl, std::string_view msg) const {
+    if (opt.log) opt.log(lvl, msg);
+  }
+
+  // ---- WsHost::Handler ----------------------------------------------------------------------
+  void on_open(ConnId conn) override {
+    core.on_open(conn);
+    apply();
+  }
+  void on_frame(ConnId conn, std::string frame) override {
+    core.on_frame(conn, frame);
+    apply();
+  }
+  void on_close(ConnId conn) override {
+    core.on_close(conn);
+    apply();
+  }
+
+  void on_tick() {
+    core.on_tick();
+    apply();
+  }
+
+  /// Performs the core's pending actions, in order (loop thread).
+  void apply() {
+    for (Action& a : core.take_actions()) {
+      switch (a.kind) {
+        case Action::Kind::Send:
+          host->send(a.conn, std::move(a.text));
+          break;
+        case Action::Kind::Close:
+          host->close(a.conn, a.close_code, a.text);
+          break;
+        case Action::Kind::Connect:
+          host->connect(a.conn, a.host, a.port);
+          break;
+        case Action::Kind::RunJob:
+          submit(std::move(a.job));
+          break;
+      }
+    }
+  }
+
+  void submit(Job job) {
+    WorkerPool& pool = job.is_password_job() ? *password_pool : *sign_pool;
+    pool.submit([this, job = std::move(job)] {
+      JobResult r;
+      try {
+        r = run_job(job, key);
+      } catch (const std::exception& e) {
+        r.id = job.id;
+        r.status = make_error(Errc::Internal, std::string("job failed: ") + e.what());
+      } catch (...) {
+        r.id = job.id;
+        r.status = make_error(Errc::Internal, "job failed");
+      }
+      // Back to the loop thread; dropped if the loop has already stopped.
+      host->post([this, r = std::move(r)]() mutable {
+        core.on_job_done(std::move(r));
+        apply();
+      });
+    });
+  }
+
+  /// Loop thread: polite shutdown, then stop the loop after a short grace period.
+  void shutdown_now() {
+    if (shut_down) return;
+    shut_down = true;
+    log(LogLevel::Info, "shutting down");
+    core.shutdown();
+    apply();
+    host->set_tick(kShutdownGraceMs, [this] { host->stop(); });
+  }
+};
+
+ServerRuntime::ServerRuntime(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+ServerRuntime::~ServerRuntime() {
+  if (!impl_) return;
+  // Join the pools first (running jobs finish, their posts are dropped), then the host.
+  impl_->password_pool.reset();
+  impl_->sign_pool.reset();
+  impl_->host.reset();
+}
+
+Result<std::unique_ptr<ServerRuntime>> ServerRuntime::create(ServerCore& core, PrivateKey key,
+                                                             ServerRuntimeOptions opt) {
+  auto impl = std::make_unique<Impl>(core, std::move(key), std::move(opt));
+  WsHostOptions ho;
+  ho.listen_host = impl->opt.listen_host;
+  ho.listen_port = impl->opt.listen_port;
+  ho.max_frame = impl->opt.max_frame;
+  ho.log = impl->opt.log;
+  auto host = WsHost::create(std::move(ho), *impl);
+  if (!host) return host.error();
+  impl->host = std::move(host.value());
+
+  std::size_t sign_threads = impl->opt.sign_threads;
+  if (sign_threads == 0) sign_threads = std::thread::hardware_concurrency();
+  if (sign_threads == 0) sign_threads = 1;
+  impl->sign_pool = std::make_unique<WorkerPool>(sign_threads);
+  impl->password_pool = std::make_unique<WorkerPool>(
+      impl->opt.password_threads == 0 ? 1 : impl->opt.password_threads);
+
+  Impl* self = impl.get();
+  self->host->set_tick(kTickMs, [self] { self->on_tick(); });
+  return std::unique_ptr<ServerRuntime>(new ServerRuntime(std::move(impl)));
+}
+
+int ServerRuntime::run() {
+  Impl& s = *impl_;
+  Status st = s.core.start();
+  if (!st) {
+    s.log(LogLevel::Error, "cannot start the server: " + st.error().detail);
+    return 1;
+  }
+  s.apply();
+  return s.host->run();
+}
+
+void ServerRuntime::stop() {
+  Impl& s = *impl_;
+  if (s.stop_requested.exchange(true)) {
+    s.host->stop();  // asked twice: stop the loop now, without the grace period
+    return;
+  }
+  Impl* self = &s;
+  s.host->post([self] { self->shutdown_now(); });
+}
+
+}  // namespace socp

@@ -1,0 +1,201 @@
+// server/options.cpp — CLI11 definitions, validation and Options -> ServerConfig.
+#include "options.h"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+#include "socp/crypto.h"
+
+#ifndef SOCP_VERSION
+#define SOCP_VERSION "unknown"
+#endif
+
+namespace socp_server {
+
+using socp::Errc;
+using socp::make_error;
+
+namespace {
+
+constexpr const char* kDescription =
+    "socp-server: a SOCP v1.3 chat server.\n"
+    "It accepts WebSocket connections from users and from other servers on one port,\n"
+    "joins the server mesh through its introducers (none: it is a network of one), relays\n"
+    "end-to-end encrypted messages and files, and keeps accounts, pinned keys and its own\n"
+    "RSA-4096 identity in an LMDB database under --data-dir (created on first start).";
+
+constexpr const char* kFooter =
+    "Defaults: listens on ws://127.0.0.1:8765, data in ./socp-data, user frames up to 1 MiB,\n"
+    "server frames up to 8 MiB, files up to 64 MiB, one signing thread per core.\n"
+    "Sizes accept suffixes (e.g. 2MiB, 512KiB). Options may also come from a TOML/INI file\n"
+    "given with --config (keys are the long option names, e.g. port = 9000,\n"
+    "introducer = [\"10.0.0.1:8765\", \"10.0.0.2:8765\", \"10.0.0.3:8765\"]).\n"
+    "On start it prints one line to stdout:\n"
+    "  socp-server <server_id> listening on ws://HOST:PORT (data: DIR)\n"
+    "SIGINT/SIGTERM close every connection politely and exit with status 0.\n"
+    "Example: socp-server --port 9001 --data-dir /var/lib/socp --introducer 10.0.0.1:8765";
+
+bool parse_port(const std::string& s, std::uint16_t& out) {
+  if (s.empty() || s.size() > 5) return false;
+  unsigned v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (v == 0 || v > 65535) return false;
+  out = static_cast<std::uint16_t>(v);
+  return true;
+}
+
+}  // namespace
+
+socp::Result<socp::Introducer> parse_introducer(const std::string& spec) {
+  socp::Introducer in;
+  std::string rest;
+  if (!spec.empty() && spec.front() == '[') {
+    auto close = spec.find(']');
+    if (close == std::string::npos || close + 1 >= spec.size() || spec[close + 1] != ':') {
+      return make_error(Errc::InvalidArgument,
+                        "bad introducer '" + spec + "': expected [v6addr]:port[:pubkey]");
+    }
+    in.host = spec.substr(1, close - 1);
+    rest = spec.substr(close + 2);
+  } else {
+    auto colon = spec.find(':');
+    if (colon == std::string::npos) {
+      return make_error(Errc::InvalidArgument,
+                        "bad introducer '" + spec + "': expected host:port[:pubkey]");
+    }
+    in.host = spec.substr(0, colon);
+    rest = spec.substr(colon + 1);
+  }
+  std::string port_text = rest;
+  auto colon = rest.find(':');
+  if (colon != std::string::npos) {
+    port_text = rest.substr(0, colon);
+    in.pubkey = rest.substr(colon + 1);
+  }
+  if (in.host.empty()) {
+    return make_error(Errc::InvalidArgument, "bad introducer '" + spec + "': empty host");
+  }
+  if (!parse_port(port_text, in.port)) {
+    return make_error(Errc::InvalidArgument,
+                      "bad introducer '" + spec + "': port must be 1..65535");
+  }
+  if (!in.pubkey.empty()) {
+    auto key = socp::PublicKey::parse(in.pubkey);
+    if (!key) {
+      return make_error(Errc::InvalidArgument, "bad introducer '" + in.host + ":" + port_text +
+                                                   "': public key: " + key.error().detail);
+    }
+  }
+  return in;
+}
+
+socp::LogLevel parse_log_level(const std::string& name) {
+  if (name == "debug") return socp::LogLevel::Debug;
+  if (name == "warn") return socp::LogLevel::Warn;
+  if (name == "error") return socp::LogLevel::Error;
+  return socp::LogLevel::Info;
+}
+
+socp::LogFn make_stderr_logger(socp::LogLevel min_level) {
+  return [min_level](socp::LogLevel lvl, std::string_view msg) {
+    if (static_cast<int>(lvl) < static_cast<int>(min_level)) return;
+    static const char* const kNames[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
+    using namespace std::chrono;
+    const auto now = system_clock::now();
+    const std::time_t t = system_clock::to_time_t(now);
+    const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char stamp[64];
+    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                  static_cast<int>(ms));
+    std::string line;
+    line.reserve(msg.size() + 40);
+    line.append(stamp).append(" ").append(kNames[static_cast<int>(lvl)]).append(" ");
+    line.append(msg.data(), msg.size()).append("\n");
+    std::fwrite(line.data(), 1, line.size(), stderr);  // one call: lines never interleave
+  };
+}
+
+std::optional<int> parse_options(int argc, char** argv, Options& o) {
+  CLI::App app{kDescription, "socp-server"};
+  app.footer(kFooter);
+  app.set_version_flag("--version", std::string("socp-server ") + SOCP_VERSION);
+  app.set_config("--config", "", "Read options from a TOML/INI file");
+  app.option_defaults()->always_capture_default();
+
+  app.add_option("--host", o.host, "Address to listen on (0.0.0.0 = all IPv4 interfaces)");
+  app.add_option("--port", o.port, "Port to listen on")->check(CLI::Range(1, 65535));
+  app.add_option("--data-dir", o.data_dir, "Directory of the LMDB database and identity");
+  app.add_option("--introducer", o.introducers,
+                 "Introducer server host:port[:pubkey] (repeatable; tried in order; pubkey is "
+                 "base64url DER and pins the introducer's key)")
+      ->take_all();
+  app.add_option("--advertise-host", o.advertise_host,
+                 "Host told to other servers (default: --host)");
+  app.add_option("--log-level", o.log_level, "Log verbosity on stderr")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  app.add_flag("--compat-unsigned-hello", o.compat_unsigned_hello,
+               "Accept unsigned USER_HELLO from other implementations' clients and register "
+               "unknown users on first hello (trust on first use)");
+  app.add_option("--max-user-frame", o.max_user_frame, "Largest frame from a user (bytes)")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
+  app.add_option("--max-server-frame", o.max_server_frame, "Largest frame from a server (bytes)")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
+  app.add_option("--max-file-size", o.max_file_size, "Largest file transfer (bytes)")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40));
+  app.add_option("--sign-threads", o.sign_threads, "Signing threads (0 = one per core)")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{256}));
+  app.add_flag("--multi-prime", o.multi_prime,
+               "On first start, generate a 4-prime RSA-4096 identity (signs ~2.5x faster)");
+  app.add_flag("--salt32", o.salt32,
+               "Sign with RSA-PSS salt length 32 instead of the maximum (peers verify both)");
+  app.add_option("--db-map-size", o.db_map_size_mib, "LMDB map size in MiB (database size cap)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);  // prints help/version, or the error with a usage hint
+    return rc == 0 ? 0 : 1;
+  }
+  for (const auto& spec : o.introducers) {
+    auto in = parse_introducer(spec);
+    if (!in) {
+      std::fprintf(stderr, "socp-server: %s\n", in.error().detail.c_str());
+      return 1;
+    }
+  }
+  return std::nullopt;
+}
+
+socp::Result<socp::ServerConfig> to_server_config(const Options& o, socp::LogFn log) {
+  socp::ServerConfig cfg;
+  cfg.host = o.advertise_host.empty() ? o.host : o.advertise_host;
+  cfg.port = o.port;
+  for (const auto& spec : o.introducers) {
+    auto in = parse_introducer(spec);
+    if (!in) return in.error();
+    cfg.introducers.push_back(std::move(in.value()));
+  }
+  cfg.limits.max_user_frame = o.max_user_frame;
+  cfg.limits.max_server_frame = o.max_server_frame;
+  cfg.limits.max_file_size = o.max_file_size;
+  cfg.compat_unsigned_hello = o.compat_unsigned_hello;
+  cfg.salt = o.salt32 ? socp::PssSalt::Digest32 : socp::PssSalt::Max;
+  cfg.log = std::move(log);
+  return cfg;
+}
+
+}  // namespace socp_server
