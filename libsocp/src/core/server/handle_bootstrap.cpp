@@ -126,7 +126,9 @@ void handle_welcome(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   }
   for (const msg::ServerEntry& e : w->servers) {
     if (e.server_id == s.self_id) continue;
-    if (Status st = s.pin_peer(e.server_id, e.host, static_cast<std::uint16_t>(e.port), e.pubkey,
+    // The introducer's own entry is pinned with the key that verified the welcome.
+    const std::string& pub = e.server_id == env.from ? intro_key : e.pubkey;
+    if (Status st = s.pin_peer(e.server_id, e.host, static_cast<std::uint16_t>(e.port), pub,
                                e.server_id == env.from && has_socp_cap(w->caps));
         !st.ok()) {
       s.log(LogLevel::Warn, "welcome lists " + e.server_id + ": " + st.error().detail);
