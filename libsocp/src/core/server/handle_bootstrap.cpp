@@ -134,6 +134,9 @@ void handle_welcome(ServerCore::Impl& s, Conn& c, const Envelope& env) {
       s.log(LogLevel::Warn, "welcome lists " + e.server_id + ": " + st.error().detail);
     }
   }
+  if (s.server_key(env.from) == nullptr) {  // a welcome that does not list its sender
+    (void)s.pin_peer(env.from, in.host, in.port, intro_key, has_socp_cap(w->caps));
+  }
   s.joined = true;
   s.join_conn = 0;
   s.join_backoff = kReconnectMinMs;
