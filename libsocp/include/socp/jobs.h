@@ -26,6 +26,9 @@ struct Job {
   std::string input;
   std::string stored;
   PssSalt salt = PssSalt::Max;
+  /// Bulk work (file chunks): the runtime runs it at a lower priority than other jobs, so
+  /// file transfers never delay interactive traffic (docs/protocol-notes.md, "Files").
+  bool bulk = false;
 
   /// True for the memory-hard password jobs the runtime must bound (at most a couple at once).
   bool is_password_job() const noexcept { return kind != Kind::Sign; }

@@ -75,7 +75,7 @@ class WsHost {
   std::unique_ptr<Impl> impl_;
 };
 
-/// A fixed pool of worker threads running submitted functions in FIFO order.
+/// A fixed pool of worker threads running submitted functions in FIFO order per priority.
 /// Thread-safety: submit() from any thread. The destructor drains nothing: it stops accepting,
 /// finishes the running tasks and joins.
 class WorkerPool {
@@ -84,7 +84,9 @@ class WorkerPool {
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
-  void submit(std::function<void()> fn);
+  /// Queues fn. Low-priority tasks run only when no normal task is waiting (bulk work such
+  /// as file-chunk signatures never delays interactive frames).
+  void submit(std::function<void()> fn, bool low_priority = false);
   std::size_t threads() const noexcept;
 
  private:

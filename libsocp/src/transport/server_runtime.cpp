@@ -79,6 +79,7 @@ struct ServerRuntime::Impl final : WsHost::Handler {
 
   void submit(Job job) {
     WorkerPool& pool = job.is_password_job() ? *password_pool : *sign_pool;
+    const bool low = job.bulk;
     pool.submit([this, job = std::move(job)] {
       JobResult r;
       try {
@@ -95,7 +96,7 @@ struct ServerRuntime::Impl final : WsHost::Handler {
         core.on_job_done(std::move(r));
         apply();
       });
-    });
+    }, low);
   }
 
   /// Loop thread: polite shutdown, then stop the loop after a short grace period.

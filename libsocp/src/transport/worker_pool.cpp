@@ -1,5 +1,6 @@
-// transport/worker_pool.cpp — fixed-size FIFO thread pool for CPU-heavy jobs (RSA signing,
-// Argon2id) that must stay off the event-loop thread.
+// transport/worker_pool.cpp — fixed-size thread pool for CPU-heavy jobs (RSA signing,
+// Argon2id) that must stay off the event-loop thread. Two FIFO lanes: workers always take
+// normal tasks before low-priority (bulk) ones.
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -14,6 +15,7 @@ struct WorkerPool::Impl {
   std::mutex mu;
   std::condition_variable cv;
   std::deque<std::function<void()>> queue;  // guarded by mu
+  std::deque<std::function<void()>> low;    // guarded by mu: bulk lane
   bool stopping = false;                    // guarded by mu
   std::vector<std::thread> threads;
 
@@ -22,10 +24,11 @@ struct WorkerPool::Impl {
       std::function<void()> fn;
       {
         std::unique_lock<std::mutex> lk(mu);
-        cv.wait(lk, [this] { return stopping || !queue.empty(); });
+        cv.wait(lk, [this] { return stopping || !queue.empty() || !low.empty(); });
         if (stopping) return;  // queued tasks are dropped (see header)
-        fn = std::move(queue.front());
-        queue.pop_front();
+        std::deque<std::function<void()>>& lane = queue.empty() ? low : queue;
+        fn = std::move(lane.front());
+        lane.pop_front();
       }
       try {
         fn();
@@ -49,16 +52,17 @@ WorkerPool::~WorkerPool() {
     std::lock_guard<std::mutex> lk(impl_->mu);
     impl_->stopping = true;
     impl_->queue.clear();
+    impl_->low.clear();
   }
   impl_->cv.notify_all();
   for (auto& t : impl_->threads) t.join();
 }
 
-void WorkerPool::submit(std::function<void()> fn) {
+void WorkerPool::submit(std::function<void()> fn, bool low_priority) {
   {
     std::lock_guard<std::mutex> lk(impl_->mu);
     if (impl_->stopping) return;
-    impl_->queue.push_back(std::move(fn));
+    (low_priority ? impl_->low : impl_->queue).push_back(std::move(fn));
   }
   impl_->cv.notify_one();
 }

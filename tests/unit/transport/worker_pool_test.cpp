@@ -89,3 +89,38 @@ TEST_CASE("WorkerPool: destruction with queued tasks joins promptly", "[transpor
   CHECK(ran >= 1);
   CHECK(ran <= 101);
 }
+
+TEST_CASE("worker pool runs normal tasks before low-priority ones", "[transport]") {
+  socp::WorkerPool pool(1);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::vector<std::string> order;
+  bool done = false;
+  pool.submit([&] {
+    std::unique_lock<std::mutex> lk(mu);
+    cv.wait(lk, [&] { return release; });
+  });
+  for (int i = 0; i < 3; ++i) {
+    pool.submit([&, i] {
+      std::lock_guard<std::mutex> lk(mu);
+      order.push_back("bulk" + std::to_string(i));
+      if (order.size() == 4) {
+        done = true;
+        cv.notify_all();
+      }
+    }, /*low_priority=*/true);
+  }
+  pool.submit([&] {
+    std::lock_guard<std::mutex> lk(mu);
+    order.push_back("normal");
+  });
+  {
+    std::lock_guard<std::mutex> lk(mu);
+    release = true;
+  }
+  cv.notify_all();
+  std::unique_lock<std::mutex> lk(mu);
+  REQUIRE(cv.wait_for(lk, std::chrono::seconds(10), [&] { return done; }));
+  REQUIRE(order == std::vector<std::string>{"normal", "bulk0", "bulk1", "bulk2"});
+}
