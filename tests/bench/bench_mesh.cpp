@@ -7,8 +7,8 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 #include <vector>
 
@@ -76,10 +76,12 @@ TEST_CASE("mesh benchmarks", "[bench]") {
   const auto view_c = sim.view("C");
   const bool converged = view_c == sim.view("A") && view_c.size() == static_cast<size_t>(users);
   metric("join_converge_s", join_s, "s");
-  std::printf("METRIC join_users %d users (converged=%s, signatures by the introducer %llu, by the newcomer %llu)\n",
-              users, converged ? "yes" : "no",
-              static_cast<unsigned long long>(sim.node("A").signatures - sigs_a),
-              static_cast<unsigned long long>(sim.node("C").signatures));
+  std::printf(
+      "METRIC join_users %d users (converged=%s, signatures by the introducer %llu, by the "
+      "newcomer %llu)\n",
+      users, converged ? "yes" : "no",
+      static_cast<unsigned long long>(sim.node("A").signatures - sigs_a),
+      static_cast<unsigned long long>(sim.node("C").signatures));
 
   // Cross-server DMs in memory: alice on A -> bob on B.
   sim.add_user("alice", "alice", "A");
@@ -93,7 +95,9 @@ TEST_CASE("mesh benchmarks", "[bench]") {
   const double dm_s = seconds_since(t1) / n;
   metric("dm_signatures_sender_server", double(sim.node("A").signatures - a0) / n, "sig/msg");
   metric("dm_signatures_recipient_server", double(sim.node("B").signatures - b0) / n, "sig/msg");
-  metric("dm_in_memory_ms", dm_s * 1000, "ms/msg (incl. client encrypt + 2 client signs, 2 server signs)");
-  metric("dm_vs_hw_limit", (1.0 / dm_s) / (one / 4.0), "x of the 1-thread limit for 4 signatures/msg");
+  metric("dm_in_memory_ms", dm_s * 1000,
+         "ms/msg (incl. client encrypt + 2 client signs, 2 server signs)");
+  metric("dm_vs_hw_limit", (1.0 / dm_s) / (one / 4.0),
+         "x of the 1-thread limit for 4 signatures/msg");
   CHECK(converged);
 }

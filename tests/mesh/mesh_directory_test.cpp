@@ -195,7 +195,8 @@ TEST_CASE("a server joining a mesh learns users already online without new login
 TEST_CASE("ten servers converge", "[mesh][scale]") {
   MeshSim sim;
   sim.add_server("S1", "server1");
-  for (int i = 2; i <= 10; ++i) sim.add_server("S" + std::to_string(i), "server" + std::to_string(i), {"S1"});
+  for (int i = 2; i <= 10; ++i)
+    sim.add_server("S" + std::to_string(i), "server" + std::to_string(i), {"S1"});
   const char* users[] = {"alice", "bob", "carol", "dave", "erin", "frank"};
   for (int i = 0; i < 6; ++i) {
     const std::string home = "S" + std::to_string(i + 3);
@@ -234,7 +235,7 @@ TEST_CASE("a crashed server's users go offline; it restarts from its store and r
 TEST_CASE("a user online on two servers at once: the newer login loses everywhere",
           "[mesh][conflict]") {
   MeshSim sim;
-  three_servers(sim, false);  // everyone registered and known mesh-wide, nobody online
+  three_servers(sim, false);          // everyone registered and known mesh-wide, nobody online
   sim.clone_user("alice2", "alice");  // a second device of alice
   sim.login("alice", "A");            // everyone learns alice's key...
   sim.logout("alice");                // ...and that she is offline

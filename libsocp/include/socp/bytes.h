@@ -46,7 +46,9 @@ class SecretBytes {
 
 /// base64url without padding.
 std::string b64url_encode(const std::uint8_t* data, std::size_t n);
-inline std::string b64url_encode(const Bytes& b) { return b64url_encode(b.data(), b.size()); }
+inline std::string b64url_encode(const Bytes& b) {
+  return b64url_encode(b.data(), b.size());
+}
 inline std::string b64url_encode(std::string_view s) {
   return b64url_encode(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
 }
@@ -55,7 +57,9 @@ Result<Bytes> b64_decode(std::string_view text);
 
 /// Lowercase hex.
 std::string hex_encode(const std::uint8_t* data, std::size_t n);
-inline std::string hex_encode(const Bytes& b) { return hex_encode(b.data(), b.size()); }
+inline std::string hex_encode(const Bytes& b) {
+  return hex_encode(b.data(), b.size());
+}
 Result<Bytes> hex_decode(std::string_view text);
 
 /// Constant-time equality (sodium_memcmp). False if sizes differ.

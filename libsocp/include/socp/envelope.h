@@ -18,14 +18,14 @@
 namespace socp {
 
 struct Envelope {
-  std::optional<MessageType> type;  ///< nullopt when the type name is not one socp knows
-  std::string type_name;            ///< the name as received (or to_string(*type) when built)
-  std::string from;                 ///< UUID of the sender
-  std::string to;                   ///< UUID, "*", "public" or "host:port" (bootstrap)
-  std::int64_t ts = 0;              ///< Unix milliseconds
+  std::optional<MessageType> type;       ///< nullopt when the type name is not one socp knows
+  std::string type_name;                 ///< the name as received (or to_string(*type) when built)
+  std::string from;                      ///< UUID of the sender
+  std::string to;                        ///< UUID, "*", "public" or "host:port" (bootstrap)
+  std::int64_t ts = 0;                   ///< Unix milliseconds
   json::Value payload = json::Object{};  ///< always an object
-  std::string sig;                  ///< base64url; empty when absent or ""
-  json::Object extra;               ///< unknown envelope fields, preserved when forwarding
+  std::string sig;                       ///< base64url; empty when absent or ""
+  json::Object extra;                    ///< unknown envelope fields, preserved when forwarding
 };
 
 /// Validates and decodes one frame.

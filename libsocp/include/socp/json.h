@@ -33,16 +33,16 @@ class Value {
   enum class Kind { Null, Bool, Int, String, Array, Object };
 
   Value() = default;
-  Value(std::nullptr_t) {}                                   // NOLINT implicit
-  Value(bool b) : v_(b) {}                                   // NOLINT implicit
-  Value(int i) : v_(static_cast<std::int64_t>(i)) {}         // NOLINT implicit
-  Value(std::int64_t i) : v_(i) {}                           // NOLINT implicit
+  Value(std::nullptr_t) {}                                      // NOLINT implicit
+  Value(bool b) : v_(b) {}                                      // NOLINT implicit
+  Value(int i) : v_(static_cast<std::int64_t>(i)) {}            // NOLINT implicit
+  Value(std::int64_t i) : v_(i) {}                              // NOLINT implicit
   Value(std::uint32_t i) : v_(static_cast<std::int64_t>(i)) {}  // NOLINT implicit
-  Value(const char* s) : v_(std::string(s)) {}               // NOLINT implicit
-  Value(std::string s) : v_(std::move(s)) {}                 // NOLINT implicit
-  Value(std::string_view s) : v_(std::string(s)) {}          // NOLINT implicit
-  Value(Array a) : v_(std::move(a)) {}                       // NOLINT implicit
-  Value(Object o) : v_(std::move(o)) {}                      // NOLINT implicit
+  Value(const char* s) : v_(std::string(s)) {}                  // NOLINT implicit
+  Value(std::string s) : v_(std::move(s)) {}                    // NOLINT implicit
+  Value(std::string_view s) : v_(std::string(s)) {}             // NOLINT implicit
+  Value(Array a) : v_(std::move(a)) {}                          // NOLINT implicit
+  Value(Object o) : v_(std::move(o)) {}                         // NOLINT implicit
 
   Kind kind() const noexcept { return static_cast<Kind>(v_.index()); }
   bool is_null() const noexcept { return kind() == Kind::Null; }

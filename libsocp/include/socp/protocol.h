@@ -63,8 +63,8 @@ struct Limits {
   std::size_t max_user_frame = 1u << 20;    ///< 1 MiB
   std::size_t max_server_frame = 8u << 20;  ///< 8 MiB
   std::size_t max_json_depth = 32;
-  std::size_t max_string = 1u << 20;        ///< 1 MiB per JSON string
-  std::size_t max_file_size = 64u << 20;    ///< 64 MiB
+  std::size_t max_string = 1u << 20;      ///< 1 MiB per JSON string
+  std::size_t max_file_size = 64u << 20;  ///< 64 MiB
 };
 
 /// RSA constants.

@@ -19,12 +19,12 @@ namespace socp {
 
 /// The closed set of failure codes. The first six are the SOCP v1.3 wire codes.
 enum class Errc : std::uint8_t {
-  UserNotFound,      ///< USER_NOT_FOUND: unknown or unreachable user
-  InvalidSig,        ///< INVALID_SIG: a signature did not verify
-  BadKey,            ///< BAD_KEY: malformed key, not RSA-4096/e=65537, or key mismatch
-  Timeout,           ///< TIMEOUT: something did not arrive in time
-  UnknownType,       ///< UNKNOWN_TYPE: message type not understood
-  NameInUse,         ///< NAME_IN_USE: user already online / id already registered
+  UserNotFound,  ///< USER_NOT_FOUND: unknown or unreachable user
+  InvalidSig,    ///< INVALID_SIG: a signature did not verify
+  BadKey,        ///< BAD_KEY: malformed key, not RSA-4096/e=65537, or key mismatch
+  Timeout,       ///< TIMEOUT: something did not arrive in time
+  UnknownType,   ///< UNKNOWN_TYPE: message type not understood
+  NameInUse,     ///< NAME_IN_USE: user already online / id already registered
   // socp additions (sent on the wire with the names below; peers show them as-is)
   BadFrame,          ///< BAD_FRAME: not JSON, not an object, missing/mistyped field, bad encoding
   TooLarge,          ///< TOO_LARGE: frame, string or file over a configured limit
@@ -35,12 +35,12 @@ enum class Errc : std::uint8_t {
   Offline,           ///< OFFLINE: recipient known but not online anywhere
   Internal,          ///< INTERNAL: unexpected internal failure (bug or resource exhaustion)
   // local-only codes (never expected on the wire, mapped to INTERNAL if they ever are)
-  Io,                ///< file or database I/O failed
-  StoreFull,         ///< LMDB map full (MDB_MAP_FULL)
-  Corrupt,           ///< database or sealed blob unreadable / corrupt
-  Crypto,            ///< decryption or other crypto operation failed
-  NotFound,          ///< local lookup found nothing
-  InvalidArgument,   ///< caller passed an invalid argument
+  Io,               ///< file or database I/O failed
+  StoreFull,        ///< LMDB map full (MDB_MAP_FULL)
+  Corrupt,          ///< database or sealed blob unreadable / corrupt
+  Crypto,           ///< decryption or other crypto operation failed
+  NotFound,         ///< local lookup found nothing
+  InvalidArgument,  ///< caller passed an invalid argument
 };
 
 /// Wire name of a code ("USER_NOT_FOUND", ...).
@@ -54,21 +54,32 @@ struct Error {
   std::string detail;
 };
 
-inline Error make_error(Errc code, std::string detail = {}) { return Error{code, std::move(detail)}; }
+inline Error make_error(Errc code, std::string detail = {}) {
+  return Error{code, std::move(detail)};
+}
 
 /// Result<T>: either a T or an Error. [[nodiscard]] so failures are not silently ignored.
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT implicit
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT implicit
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT implicit
 
   bool ok() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return ok(); }
 
-  T& value() & { check(); return std::get<0>(v_); }
-  const T& value() const& { check(); return std::get<0>(v_); }
-  T&& value() && { check(); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    check();
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    check();
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    check();
+    return std::get<0>(std::move(v_));
+  }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
   T& operator*() & { return value(); }
@@ -108,13 +119,15 @@ class [[nodiscard]] Result<void> {
 
 using Status = Result<void>;
 
-inline Status ok_status() { return Status(); }
+inline Status ok_status() {
+  return Status();
+}
 
 }  // namespace socp
 
 /// Propagates an error from a Result-returning expression.
-#define SOCP_TRY(expr)                                       \
-  do {                                                       \
-    auto&& socp_try_r_ = (expr);                             \
-    if (!socp_try_r_.ok()) return socp_try_r_.error();       \
+#define SOCP_TRY(expr)                                 \
+  do {                                                 \
+    auto&& socp_try_r_ = (expr);                       \
+    if (!socp_try_r_.ok()) return socp_try_r_.error(); \
   } while (0)

@@ -20,7 +20,8 @@ namespace socp {
 
 class SeenCache {
  public:
-  explicit SeenCache(std::size_t capacity = kSeenCacheCapacity, std::int64_t ttl_ms = kSeenCacheTtlMs);
+  explicit SeenCache(std::size_t capacity = kSeenCacheCapacity,
+                     std::int64_t ttl_ms = kSeenCacheTtlMs);
   ~SeenCache();
   SeenCache(const SeenCache&) = delete;
   SeenCache& operator=(const SeenCache&) = delete;

@@ -92,7 +92,8 @@ class Store {
   virtual Status put_group(const GroupRecord& rec) = 0;
   virtual Result<GroupRecord> get_group(const std::string& group_id) = 0;
   virtual Status put_group_member(const GroupMemberRecord& rec) = 0;
-  virtual Result<std::vector<GroupMemberRecord>> list_group_members(const std::string& group_id) = 0;
+  virtual Result<std::vector<GroupMemberRecord>> list_group_members(
+      const std::string& group_id) = 0;
 
   virtual Status put_identity(const ServerIdentity& id) = 0;
   /// NotFound on a fresh database.

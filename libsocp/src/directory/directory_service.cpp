@@ -353,9 +353,8 @@ Status DirectoryService::apply_snapshot(const std::string& origin,
       listed.insert(e.user_id);
     }
     Status s =
-        e.online
-            ? Impl::apply_online(*this, e.user_id, e.pubkey, e.server_id, e.since, e.meta, ev)
-            : Impl::apply_offline_record(*this, e.user_id, e.pubkey, e.server_id, e.meta, ev);
+        e.online ? Impl::apply_online(*this, e.user_id, e.pubkey, e.server_id, e.since, e.meta, ev)
+                 : Impl::apply_offline_record(*this, e.user_id, e.pubkey, e.server_id, e.meta, ev);
     // Losing rule R5 is not an error of the snapshot: the entry is simply outranked.
     if (!s.ok() && s.code() != Errc::NameInUse) keep_first(first, std::move(s));
   }

@@ -80,23 +80,25 @@ struct ServerRuntime::Impl final : WsHost::Handler {
   void submit(Job job) {
     WorkerPool& pool = job.is_password_job() ? *password_pool : *sign_pool;
     const bool low = job.bulk;
-    pool.submit([this, job = std::move(job)] {
-      JobResult r;
-      try {
-        r = run_job(job, key);
-      } catch (const std::exception& e) {
-        r.id = job.id;
-        r.status = make_error(Errc::Internal, std::string("job failed: ") + e.what());
-      } catch (...) {
-        r.id = job.id;
-        r.status = make_error(Errc::Internal, "job failed");
-      }
-      // Back to the loop thread; dropped if the loop has already stopped.
-      host->post([this, r = std::move(r)]() mutable {
-        core.on_job_done(std::move(r));
-        apply();
-      });
-    }, low);
+    pool.submit(
+        [this, job = std::move(job)] {
+          JobResult r;
+          try {
+            r = run_job(job, key);
+          } catch (const std::exception& e) {
+            r.id = job.id;
+            r.status = make_error(Errc::Internal, std::string("job failed: ") + e.what());
+          } catch (...) {
+            r.id = job.id;
+            r.status = make_error(Errc::Internal, "job failed");
+          }
+          // Back to the loop thread; dropped if the loop has already stopped.
+          host->post([this, r = std::move(r)]() mutable {
+            core.on_job_done(std::move(r));
+            apply();
+          });
+        },
+        low);
   }
 
   /// Loop thread: polite shutdown, then stop the loop after a short grace period.

@@ -194,9 +194,9 @@ TEST_CASE_METHOD(OneServer, "key recovery returns the sealed key only for the ri
   sim.connect("newdevice", "A");
   auto recover = [&](const std::string& id, const std::string& proof) {
     msg::KeyRecover kr{id, proof};
-    sim.send_raw("newdevice", socp::serialize(socp::make_envelope(
-                                  MessageType::KeyRecover, sim.user("carol").user_id, "",
-                                  sim.now(), kr.to_json())));
+    sim.send_raw("newdevice", socp::serialize(socp::make_envelope(MessageType::KeyRecover,
+                                                                  sim.user("carol").user_id, "",
+                                                                  sim.now(), kr.to_json())));
   };
   recover(sim.user("carol").user_id, "wrong-proof");
   REQUIRE(last_error_code(sim, "newdevice") == "BAD_PASSWORD");
@@ -233,10 +233,12 @@ TEST_CASE_METHOD(OneServer, "list, pubkey lookup and local direct messages", "[c
   SECTION("sender_pub that is not the sender's key -> BAD_KEY") {
     const auto& ak = socp::test::any_fixture_key("alice");
     socp::Bytes ct = *socp::test::any_fixture_key("bob").public_key().encrypt(std::string("x"));
-    msg::MsgDirect m{socp::b64url_encode(ct), socp::test::any_fixture_key("erin").public_key().b64url(),
-                     *socp::sign_content(ak, ct, sim.user("alice").user_id, sim.user("bob").user_id, sim.now())};
-    sim.send_raw("alice", MeshSim::signed_frame(MessageType::MsgDirect, sim.user("alice").user_id,
-                                                sim.user("bob").user_id, sim.now(), m.to_json(), "alice"));
+    msg::MsgDirect m{
+        socp::b64url_encode(ct), socp::test::any_fixture_key("erin").public_key().b64url(),
+        *socp::sign_content(ak, ct, sim.user("alice").user_id, sim.user("bob").user_id, sim.now())};
+    sim.send_raw("alice",
+                 MeshSim::signed_frame(MessageType::MsgDirect, sim.user("alice").user_id,
+                                       sim.user("bob").user_id, sim.now(), m.to_json(), "alice"));
     REQUIRE(last_error_code(sim, "alice") == "BAD_KEY");
   }
 }

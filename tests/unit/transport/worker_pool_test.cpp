@@ -102,14 +102,16 @@ TEST_CASE("worker pool runs normal tasks before low-priority ones", "[transport]
     cv.wait(lk, [&] { return release; });
   });
   for (int i = 0; i < 3; ++i) {
-    pool.submit([&, i] {
-      std::lock_guard<std::mutex> lk(mu);
-      order.push_back("bulk" + std::to_string(i));
-      if (order.size() == 4) {
-        done = true;
-        cv.notify_all();
-      }
-    }, /*low_priority=*/true);
+    pool.submit(
+        [&, i] {
+          std::lock_guard<std::mutex> lk(mu);
+          order.push_back("bulk" + std::to_string(i));
+          if (order.size() == 4) {
+            done = true;
+            cv.notify_all();
+          }
+        },
+        /*low_priority=*/true);
   }
   pool.submit([&] {
     std::lock_guard<std::mutex> lk(mu);

@@ -157,7 +157,8 @@ void handle_welcome(ServerCore::Impl& s, Conn& c, const Envelope& env) {
 void handle_hello_link(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   auto hello = msg::ServerHello::from_json(env.payload);
   if (!hello) {
-    if (c.role == Role::Unknown) return reject(s, c, Errc::BadFrame, hello.error().detail, env.type_name);
+    if (c.role == Role::Unknown)
+      return reject(s, c, Errc::BadFrame, hello.error().detail, env.type_name);
     s.count("bad_frames");
     return;
   }

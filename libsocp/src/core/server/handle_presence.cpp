@@ -55,8 +55,8 @@ void handle_user_remove(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   Status st = s.dir.apply_remove(*rm, env.from);
   if (!st.ok()) {
     s.count("rejected_removes");
-    s.log(LogLevel::Warn, "rejected USER_REMOVE for " + rm->user_id + " from " + env.from +
-                              ": " + st.error().detail);
+    s.log(LogLevel::Warn, "rejected USER_REMOVE for " + rm->user_id + " from " + env.from + ": " +
+                              st.error().detail);
     return;
   }
   s.forward_servers(env, c.server_id);
