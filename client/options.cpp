@@ -13,9 +13,11 @@ constexpr const char* kFooter = R"(Examples:
   printf '/list\n/tell bob hi\n' | socp-cli --name alice --password-file pw.txt --json
   socp-cli recover --name alice --user-id <uuid> --server 127.0.0.1:8765   # new device
 
-Commands in a session (one per line): /list, /tell <user> <text>, /all <text>, /whoami,
-/verify <user>, /help, /quit. <user> is a display name or a user id. When stdin is not a
-terminal the lines are read as a script; the program exits after the last one has run.
+Commands in a session (one per line): /list, /tell <user> <text>, /all <text>,
+/file <user> <path>, /whoami, /verify <user>, /help, /quit. <user> is a display name or a
+user id. On a terminal the prompt has line editing, history (<home>/<name>/history) and Tab
+completion of commands, users and file paths. When stdin is not a terminal the lines are
+read as a script; the program exits after the last one has run.
 
 Password: --password-file F (first line), else $SOCP_PASSWORD, else a prompt on the
 terminal (not echoed). Identity: <home>/<name>/identity.json, home = --home, else
@@ -39,6 +41,14 @@ void add_common(CLI::App& app, Options& o) {
   app.add_flag("--json", o.json, "print every event as one JSON object per line on stdout");
   app.add_flag("--no-session", o.no_session, "exit (0) as soon as logged in");
   app.add_flag("-v,--verbose", o.verbose, "log transport details on stderr");
+  app.add_option("--download-dir", o.download_dir,
+                 "where received files are written (default <home>/<name>/downloads)");
+  app.add_option("--max-file-size", o.max_file_size,
+                 "largest file sent or accepted by /file (default 64MiB; e.g. 1000000, 10MiB)")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  app.add_flag("--no-color", o.no_color,
+               "plain text output (also when NO_COLOR is set; colour is used only on terminals)");
 }
 
 }  // namespace

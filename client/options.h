@@ -27,6 +27,9 @@ struct Options {
   bool json = false;
   bool no_session = false;
   bool verbose = false;
+  std::string download_dir;                 ///< --download-dir; empty = <home>/<name>/downloads
+  std::uint64_t max_file_size = 64u << 20;  ///< --max-file-size (bytes), sent and received
+  bool no_color = false;  ///< --no-color (NO_COLOR in the environment does the same)
 };
 
 /// Parses argv. Returns -1 to go on, or an exit code (0 after --help, 1 on a usage error);

@@ -51,6 +51,12 @@ Prepared prepare(const Options& opt, Printer& printer) {
 
   ClientConfig& cfg = p.cfg;
   cfg.display_name = opt.name;
+  // Received files go only here (created 0700 on the first file).
+  const std::string id_path = identity::identity_path(p.home, opt.name);
+  cfg.download_dir = !opt.download_dir.empty()
+                         ? opt.download_dir
+                         : id_path.substr(0, id_path.rfind('/') + 1) + "downloads";
+  cfg.max_file_size = opt.max_file_size;
 
   switch (opt.mode) {
     case Options::Mode::Register: {

@@ -1,30 +1,46 @@
-// Showing ClientCore events: one compact JSON object per line (--json), or human lines.
-// Text mode never prints control characters that arrived from the network (no terminal
-// escape injection through message text or display names).
+// Showing ClientCore events: one compact JSON object per line (--json), or human text
+// (render.h) in colour when the stream is a terminal and colour is not disabled. Output goes
+// to a Sink: stdout/stderr directly, or the interactive terminal. Text mode never prints
+// control characters that arrived from the network (no terminal escape injection).
+//
+// Thread-safety: use a Printer from one thread (socp-cli: the loop thread); the sink it
+// writes to decides how the text reaches the terminal.
 #pragma once
 
 #include <string>
 
+#include "render.h"
+#include "sink.h"
 #include "socp/json.h"
 
 namespace socp::cli {
 
 class Printer {
  public:
-  Printer(bool json, bool interactive) : json_(json), interactive_(interactive) {}
+  /// `json`: JSON lines. `no_color`: --no-color (NO_COLOR is read here too).
+  Printer(bool json, bool no_color);
+
   /// Prints one event (stdout; in text mode errors, warnings and status lines go to stderr).
   void print(const json::Value& event);
   /// A local error before or outside the session: {"event":"error",...} in JSON mode,
-  /// "error: CODE: detail" on stderr in text mode.
+  /// "error: <message>" on stderr in text mode.
   void local_error(const std::string& code, const std::string& detail);
 
+  /// Output target; nullptr = stdout/stderr directly (the default).
+  void set_sink(Sink* sink) { sink_ = sink ? sink : &direct_; }
+  /// Hints for a person at a prompt (e.g. "Tab completes" after login).
+  void set_interactive(bool on) { ctx_.interactive = on; }
+  /// Names for ids (errors, ambiguity) and who "we" are; from ClientCore.
+  void set_users(UserList users, std::string self_id);
+
  private:
-  void print_text(const json::Value& e);
   bool json_;
-  bool interactive_;
+  RenderContext ctx_;
+  DirectSink direct_;
+  Sink* sink_ = &direct_;
 };
 
-/// Replaces control characters (C0, DEL, C1) with '?' so network text is safe to print.
-std::string printable(const std::string& s);
+/// Columns of the terminal on stdout (80 if unknown).
+std::size_t terminal_columns();
 
 }  // namespace socp::cli

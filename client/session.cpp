@@ -12,6 +12,8 @@
 #include "socp/client_core.h"
 #include "socp/identity.h"
 #include "socp/ws_host.h"
+#include "style.h"
+#include "terminal.h"
 
 namespace socp::cli {
 namespace {
@@ -31,6 +33,8 @@ class Driver : public WsHost::Handler {
       : opt_(opt), prep_(prep), printer_(printer), core_(std::move(prep.cfg)) {}
 
   void attach(WsHost& host) { host_ = &host; }
+  /// The interactive prompt, if any: it gets the known users for Tab completion.
+  void attach(Terminal* term) { term_ = term; }
 
   void on_open(ConnId) override {
     core_.on_connected();
@@ -82,6 +86,7 @@ class Driver : public WsHost::Handler {
       std::vector<json::Value> events = core_.take_events();
       if (frames.empty() && events.empty()) break;
       for (std::string& f : frames) host_->send(kConn, std::move(f));
+      if (needs_names(events)) refresh_users();
       for (const json::Value& e : events) {
         printer_.print(e);
         on_event(e);
@@ -91,6 +96,22 @@ class Driver : public WsHost::Handler {
       closing_ = true;
       host_->close(kConn, 1000);  // after the queued frames are written
     }
+  }
+
+  // Names for ids and completion candidates change with these events (not with progress
+  // ticks, which can be many: the snapshot is a copy of the whole directory).
+  static bool needs_names(const std::vector<json::Value>& events) {
+    for (const json::Value& e : events) {
+      const std::string* name = json::get_string(e, "event");
+      if (name && *name != "file_progress" && *name != "sent" && *name != "sent_all") return true;
+    }
+    return false;
+  }
+
+  void refresh_users() {
+    UserList users = core_.known_users();
+    if (term_) term_->set_users(users, core_.user_id());
+    printer_.set_users(std::move(users), core_.user_id());
   }
 
   void on_event(const json::Value& e) {
@@ -119,6 +140,7 @@ class Driver : public WsHost::Handler {
   Printer& printer_;
   ClientCore core_;
   WsHost* host_ = nullptr;
+  Terminal* term_ = nullptr;
   bool closing_ = false;
   bool local_error_ = false;
 };
@@ -126,8 +148,12 @@ class Driver : public WsHost::Handler {
 }  // namespace
 
 int run_session(const Options& opt) {
-  const bool interactive = ::isatty(STDIN_FILENO) != 0;
-  Printer printer(opt.json, interactive && !opt.json);
+  // Line editing only when a person is at a terminal on both ends; a script (stdin not a
+  // terminal) is read exactly as before, line by line until its end.
+  const bool line_editing =
+      ::isatty(STDIN_FILENO) != 0 && ::isatty(STDOUT_FILENO) != 0 && !opt.no_session;
+  Printer printer(opt.json, opt.no_color);
+  printer.set_interactive(line_editing);
   Prepared prep = prepare(opt, printer);
   if (prep.exit_code >= 0) return prep.exit_code;
 
@@ -159,20 +185,37 @@ int run_session(const Options& opt) {
   h.set_tick(500, [&driver] { driver.tick(); });
   h.connect(kConn, host_name, port);
 
+  const auto on_line = [&h, &driver](std::string line) {
+    h.post([&driver, l = std::move(line)] { driver.command(l); });
+  };
+  const auto on_eof = [&h, &driver] { h.post([&driver] { driver.input_closed(); }); };
   StdinReader reader;
-  if (!opt.no_session) {
-    const bool ok = reader.start(
-        [&h, &driver](std::string line) {
-          h.post([&driver, l = std::move(line)] { driver.command(l); });
-        },
-        [&h, &driver] { h.post([&driver] { driver.input_closed(); }); });
-    if (!ok) {
+  std::unique_ptr<Terminal> term;
+  if (line_editing) {
+    Terminal::Config tc;
+    tc.prompt_name = opt.name;
+    const std::string id_path = identity::identity_path(prep.home, opt.name);
+    tc.history_path = id_path.substr(0, id_path.rfind('/') + 1) + "history";
+    tc.color = !opt.json && color_wanted(STDOUT_FILENO, opt.no_color);
+    term = std::make_unique<Terminal>(std::move(tc));
+    if (!term->start(on_line, on_eof)) {
+      printer.local_error("IO", "cannot set up the terminal");
+      return kExitUsage;
+    }
+    printer.set_sink(term.get());
+    driver.attach(term.get());
+  } else if (!opt.no_session) {
+    if (!reader.start(on_line, on_eof)) {
       printer.local_error("IO", "cannot read stdin");
       return kExitUsage;
     }
   }
   h.run();
-  reader.stop();  // joined before the host goes away: no post() after that
+  // Joined before the host goes away: no post() after that. The terminal prints what is
+  // still queued, removes the prompt and restores the terminal settings.
+  if (term) term->stop();
+  printer.set_sink(nullptr);
+  reader.stop();
   return driver.exit_code();
 }
 
