@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <mutex>
 #include <stdexcept>
 
@@ -192,7 +193,10 @@ std::string MeshSim::hello_frame(const std::string& uname, std::optional<std::in
   h.pubkey = key.public_key().b64url();
   h.enc_pubkey = h.pubkey;
   h.meta = json::Object{{"display_name", uname}};
-  Envelope env = make_envelope(MessageType::UserHello, u.user_id, "", ts.value_or(now_), h.to_json());
+  // Like a real client: a fresh timestamp per hello (identical hello bytes are a replay).
+  h.ts = ts ? *ts : std::max(now_, u.last_hello_ts + 1);
+  if (!ts) u.last_hello_ts = *h.ts;
+  Envelope env = make_envelope(MessageType::UserHello, u.user_id, "", *h.ts, h.to_json());
   env.sig = *sign_payload(key, env.payload);
   return serialize(env);
 }
@@ -285,9 +289,9 @@ bool MeshSim::inject(const std::string& from, const std::string& to, const std::
   return false;
 }
 
-std::string MeshSim::signed_frame(MessageType type, const std::string& from,
-                                  const std::string& to, std::int64_t ts,
-                                  const json::Value& payload, const std::string& key_name) {
+std::string MeshSim::signed_frame(MessageType type, const std::string& from, const std::string& to,
+                                  std::int64_t ts, const json::Value& payload,
+                                  const std::string& key_name) {
   Envelope env = make_envelope(type, from, to, ts, payload);
   env.sig = *sign_payload(any_fixture_key(key_name), env.payload);
   return serialize(env);
@@ -313,7 +317,9 @@ void MeshSim::partition(const std::set<std::string>& a) {
   run();
 }
 
-void MeshSim::heal() { partition_.reset(); }
+void MeshSim::heal() {
+  partition_.reset();
+}
 
 void MeshSim::close_pair(const std::string& node_name, ConnId conn) {
   End here{node_name, "", conn};
@@ -418,6 +424,10 @@ void MeshSim::apply_actions(const std::string& node_name) {
         break;
       }
       case Action::Kind::RunJob: {
+        if (defer_bulk_ && a.job.bulk) {
+          held_bulk_.emplace_back(node_name, std::move(a.job));
+          break;
+        }
         JobResult r = run_job(a.job, any_fixture_key(n.key_name));
         if (a.job.kind == Job::Kind::Sign) ++n.signatures;
         q_.push_back([this, node_name, r = std::move(r)]() mutable {
@@ -453,6 +463,26 @@ void MeshSim::advance(std::int64_t ms, std::int64_t step_ms) {
     }
     run();
   }
+}
+
+std::size_t MeshSim::release_bulk_jobs(bool newest_first) {
+  std::size_t n = 0;
+  std::deque<std::pair<std::string, Job>> batch;  // jobs held by now; later ones wait
+  batch.swap(held_bulk_);
+  if (newest_first) std::reverse(batch.begin(), batch.end());
+  while (!batch.empty()) {
+    auto [node_name, job] = std::move(batch.front());
+    batch.pop_front();
+    Node& nd = node(node_name);
+    if (!nd.up || !nd.core) continue;
+    JobResult r = run_job(job, any_fixture_key(nd.key_name));
+    ++nd.signatures;
+    ++n;
+    nd.core->on_job_done(std::move(r));
+    apply_actions(node_name);
+  }
+  run();
+  return n;
 }
 
 std::map<std::string, std::pair<std::string, bool>> MeshSim::view(const std::string& node_name) {

@@ -52,6 +52,7 @@ class MeshSim {
     bool logged_in = false;
     std::vector<Envelope> inbox;  ///< every frame the server sent, in order
     std::vector<Envelope> errors;
+    std::int64_t last_hello_ts = 0;
   };
 
   explicit MeshSim(std::int64_t start_ms = 1'700'000'000'000);
@@ -119,6 +120,15 @@ class MeshSim {
   std::map<std::string, std::pair<std::string, bool>> view(const std::string& node_name);
   std::vector<std::string> node_names() const;
 
+  /// Bulk lane (file chunks): while on, Sign jobs marked Job::bulk are held instead of run,
+  /// as a busy signing pool would hold its low-priority work; release_bulk_jobs() runs every
+  /// job held at the time of the call (oldest first, or newest first as a multi-threaded
+  /// pool may finish them) and lets the mesh settle; jobs held meanwhile wait for the next
+  /// call. Returns how many ran.
+  void defer_bulk_jobs(bool on) { defer_bulk_ = on; }
+  std::size_t release_bulk_jobs(bool newest_first = false);
+  std::size_t held_bulk_jobs() const noexcept { return held_bulk_.size(); }
+
  private:
   struct End {
     std::string node;  // "" for a user end
@@ -140,6 +150,8 @@ class MeshSim {
   std::deque<std::function<void()>> q_;
   std::optional<std::set<std::string>> partition_;
   std::uint16_t next_port_ = 9001;
+  bool defer_bulk_ = false;
+  std::deque<std::pair<std::string, Job>> held_bulk_;  // (node, job)
 };
 
 }  // namespace socp::test

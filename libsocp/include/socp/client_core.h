@@ -25,9 +25,9 @@
 // and the OLD key is kept — never silently replaced.
 //
 // Commands (one line each): /list, /tell <user> <text> (alias /msg), /all <text>,
-// /whoami, /verify <user>, /help, /quit. <user> is a user id or an exact (case-sensitive)
-// display name. Lines typed before login, or while a directory refresh is pending, are queued
-// and run in order afterwards.
+// /file <user> <path>, /file all <path>, /whoami, /verify <user>, /help, /quit. <user> is a
+// user id or an exact (case-sensitive) display name. Lines typed before login, or while a
+// directory refresh is pending, are queued and run in order afterwards.
 //
 // Events are json::Value objects with an "event" member; the schema is stable and documented
 // in client/README-json.md (socp-cli --json prints them one per line).
@@ -43,6 +43,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "socp/bytes.h"
@@ -91,6 +92,17 @@ struct ClientConfig {
   /// Timeouts (ms): login/register/recover answer, a directory refresh, a PUBKEY_RESPONSE.
   std::int64_t login_timeout_ms = 30'000;
   std::int64_t request_timeout_ms = 10'000;
+  /// Files (/file, docs/protocol-notes.md "Files"). Received files are written only inside
+  /// `download_dir` (created 0700 if missing; empty = receiving files is refused). Files over
+  /// `max_file_size` bytes are neither sent nor accepted. An incoming file fails when no frame
+  /// of it arrived for `file_timeout_ms`. Outgoing chunks are paced at
+  /// `file_chunks_per_second` (0 = as fast as possible) so the servers' signing keeps up.
+  std::string download_dir;
+  std::uint64_t max_file_size = 64u << 20;
+  std::int64_t file_timeout_ms = 30'000;
+  std::uint32_t file_chunks_per_second = 256;
+  /// Incoming files reassembled at the same time (each buffered in memory until verified).
+  std::size_t max_incoming_files = 4;
 };
 
 class ClientCore {
@@ -131,6 +143,11 @@ class ClientCore {
   const std::string& recovered_vault() const noexcept;
   /// True between the ACK of USER_HELLO and on_closed().
   bool logged_in() const noexcept;
+  /// Every user the client knows of (directory, presence, messages; ourselves included once
+  /// logged in) as (user id, display name) pairs, sorted by display name then id. For
+  /// presentation (e.g. tab completion); like everything here, call it on the core's thread
+  /// and hand other threads a copy.
+  std::vector<std::pair<std::string, std::string>> known_users() const;
 
   struct Impl;
 

@@ -36,7 +36,7 @@ struct Job {
 
 struct JobResult {
   std::uint64_t id = 0;
-  Status status;       ///< error for a failed job (BadPassword, Crypto, Internal)
+  Status status;  ///< error for a failed job (BadPassword, Crypto, Internal)
   std::string output;
 };
 

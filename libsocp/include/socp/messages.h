@@ -96,6 +96,9 @@ struct ServerDeliver {
 struct UserHello {
   std::string client, pubkey, enc_pubkey;
   json::Value meta = json::Object{};
+  /// socp: the envelope `ts`, repeated inside the signed payload so a captured hello cannot be
+  /// replayed later with a fresh envelope `ts` (required on signed hellos).
+  std::optional<std::int64_t> ts;
   static Result<UserHello> from_json(const json::Value& v);
   json::Value to_json() const;
 };
@@ -104,6 +107,7 @@ struct UserHello {
 struct UserRegister {
   std::string user_id, pubkey, privkey_store, pake_password;
   json::Value meta = json::Object{};
+  std::optional<std::int64_t> ts;  ///< socp: envelope `ts` inside the signed payload
   static Result<UserRegister> from_json(const json::Value& v);
   json::Value to_json() const;
 };
@@ -140,8 +144,8 @@ struct ListEntry {
   json::Value to_json() const;
 };
 struct ListResponse {
-  std::vector<ListEntry> users;          ///< sorted by user_id
-  std::vector<std::string> online_users; ///< sorted
+  std::vector<ListEntry> users;           ///< sorted by user_id
+  std::vector<std::string> online_users;  ///< sorted
   static Result<ListResponse> from_json(const json::Value& v);
   json::Value to_json() const;
 };
@@ -196,5 +200,83 @@ struct ErrorMsg {
 
 /// meta.display_name if a non-empty string, else the id.
 std::string display_name_of(const json::Value& meta, const std::string& id);
+
+// ---- public channel (PROTOCOL.md §6, docs/protocol-notes.md "Public channel") ---------------
+// Sender keys: every member has its own channel key K (32 bytes, XChaCha20-Poly1305) and hands
+// it to each other member RSA-OAEP-wrapped (KEY_SHARE). Servers relay and store only wrapped
+// keys; they never hold a K.
+
+/// MSG_PUBLIC_CHANNEL. From a client: {ciphertext, key_id, sender_pub, content_sig} (the
+/// sender is the envelope's `from`). From a server: the same plus `sender`.
+/// ciphertext = base64url(nonce(24) || XChaCha20-Poly1305-IETF ciphertext); content_sig as for
+/// DMs in its public form (ciphertext bytes || sender || decimal ts).
+struct MsgPublicChannel {
+  std::string sender;  ///< empty (omitted) in client frames
+  std::string ciphertext, key_id, sender_pub, content_sig;
+  static Result<MsgPublicChannel> from_json(const json::Value& v);
+  json::Value to_json() const;
+};
+
+/// One wrapped copy of a sender's channel key: wrapped = base64url(RSA-OAEP(member key, K)),
+/// sig = base64url PSS(sender key) over share_sig_message(sender, member, key_id, wrapped).
+struct ChannelShare {
+  std::string member, wrapped, sig;
+  static Result<ChannelShare> from_json(const json::Value& v);
+  json::Value to_json() const;
+};
+
+/// PUBLIC_CHANNEL_KEY_SHARE, live form: {sender, key_id, shares, creator_pub, content_sig}
+/// (`sender` omitted by clients: it is the envelope's `from`). content_sig = PSS(sender key)
+/// over key_share_content(sender, key_id, shares); creator_pub = the sender's public key.
+struct PublicChannelKeyShare {
+  std::string sender;  ///< empty (omitted) in client frames
+  std::string key_id, creator_pub, content_sig;
+  std::vector<ChannelShare> shares;
+  static Result<PublicChannelKeyShare> from_json(const json::Value& v);
+  json::Value to_json() const;
+};
+
+/// One share a server kept for a member (stored form, sent to the member at login).
+struct StoredChannelShare {
+  std::string sender, key_id, wrapped, sig, creator_pub;
+  static Result<StoredChannelShare> from_json(const json::Value& v);
+  json::Value to_json() const;
+};
+
+/// PUBLIC_CHANNEL_KEY_SHARE, stored form: {shares:[{sender, key_id, wrapped, sig,
+/// creator_pub}]} — no top-level key_id (that is how the two forms are told apart).
+struct PublicChannelStoredShares {
+  std::vector<StoredChannelShare> shares;
+  static Result<PublicChannelStoredShares> from_json(const json::Value& v);
+  json::Value to_json() const;
+  /// True if `payload` is in the stored form (an object without a top-level "key_id").
+  static bool is_stored_form(const json::Value& payload);
+};
+
+/// PUBLIC_CHANNEL_UPDATED {version, members:[ids sorted], wraps:[]}. socp always sends
+/// `wraps` empty (keys travel in KEY_SHARE) and ignores a received one.
+struct PublicChannelUpdated {
+  std::int64_t version = 0;
+  std::vector<std::string> members;
+  static Result<PublicChannelUpdated> from_json(const json::Value& v);
+  json::Value to_json() const;
+};
+
+/// PUBLIC_CHANNEL_ADD {user_id, version} (server to server; informational).
+struct PublicChannelAdd {
+  std::string user_id;
+  std::int64_t version = 0;
+  static Result<PublicChannelAdd> from_json(const json::Value& v);
+  json::Value to_json() const;
+};
+
+/// The UTF-8 bytes a per-share `sig` covers:
+/// "socp-share-v1|" + sender + "|" + member + "|" + key_id + "|" + wrapped.
+std::string share_sig_message(const std::string& sender, const std::string& member,
+                              const std::string& key_id, const std::string& wrapped);
+/// The bytes a KEY_SHARE content_sig covers: json::canonical of
+/// {"key_id", "sender", "shares":[{member, wrapped, sig}...]} (shares in the order sent).
+std::string key_share_content(const std::string& sender, const std::string& key_id,
+                              const std::vector<ChannelShare>& shares);
 
 }  // namespace socp::msg

@@ -18,14 +18,17 @@ Result<UserHello> UserHello::from_json(const json::Value& v) {
   SOCP_CODEC_ASSIGN(h.pubkey, req_string(v, "pubkey"));
   SOCP_CODEC_ASSIGN(h.enc_pubkey, opt_string(v, "enc_pubkey"));
   SOCP_CODEC_ASSIGN(h.meta, opt_object(v, "meta"));
+  SOCP_CODEC_ASSIGN(h.ts, opt_int(v, "ts"));
   return h;
 }
 
 json::Value UserHello::to_json() const {
-  return json::Object{{"client", client},
-                      {"pubkey", pubkey},
-                      {"enc_pubkey", enc_pubkey},
-                      {"meta", meta.is_object() ? meta : json::Value(json::Object{})}};
+  json::Object o{{"client", client},
+                 {"pubkey", pubkey},
+                 {"enc_pubkey", enc_pubkey},
+                 {"meta", meta.is_object() ? meta : json::Value(json::Object{})}};
+  if (ts) o.emplace("ts", *ts);
+  return o;
 }
 
 // --- USER_REGISTER ---------------------------------------------------------------------------
@@ -38,15 +41,18 @@ Result<UserRegister> UserRegister::from_json(const json::Value& v) {
   SOCP_CODEC_ASSIGN(r.privkey_store, req_string(v, "privkey_store"));
   SOCP_CODEC_ASSIGN(r.pake_password, req_string(v, "pake_password"));
   SOCP_CODEC_ASSIGN(r.meta, opt_object(v, "meta"));
+  SOCP_CODEC_ASSIGN(r.ts, opt_int(v, "ts"));
   return r;
 }
 
 json::Value UserRegister::to_json() const {
-  return json::Object{{"user_id", user_id},
-                      {"pubkey", pubkey},
-                      {"privkey_store", privkey_store},
-                      {"pake_password", pake_password},
-                      {"meta", meta.is_object() ? meta : json::Value(json::Object{})}};
+  json::Object o{{"user_id", user_id},
+                 {"pubkey", pubkey},
+                 {"privkey_store", privkey_store},
+                 {"pake_password", pake_password},
+                 {"meta", meta.is_object() ? meta : json::Value(json::Object{})}};
+  if (ts) o.emplace("ts", *ts);
+  return o;
 }
 
 // --- KEY_RECOVER / KEY_RECOVER_RESPONSE ------------------------------------------------------

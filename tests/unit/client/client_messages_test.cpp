@@ -1,4 +1,5 @@
-// ClientCore: direct messages out (/tell, /all) and in (USER_DELIVER), with every rejection.
+// ClientCore: direct messages out (/tell) and in (USER_DELIVER), with every rejection.
+// (/all is the public channel: client_public_test.cpp.)
 #include "client_fake_server.h"
 
 using namespace socp;
@@ -328,38 +329,6 @@ TEST_CASE("key_changed: a different key for a known user is reported, the old on
   t.c.on_frame(server_frame(MessageType::ListResponse, kAlice, t.clock.ms,
                             list_response({entry(kBob, "bob", &fixture_key("server_b"))})));
   CHECK(find_event(t.c.take_events(), "key_changed"));
-}
-
-TEST_CASE("all: one encrypted copy per online user except me, after a refresh", "[client]") {
-  AliceWithBob t;
-  t.c.command("/all hello everyone");
-  auto frames = parse_all(t.c.take_frames());
-  REQUIRE(frames.size() == 1);
-  CHECK(frames[0].type == MessageType::ListRequest);
-  t.c.on_frame(server_frame(MessageType::ListResponse, kAlice, t.clock.ms,
-                            list_response({entry(kAlice, "alice", &fixture_key("alice")),
-                                           entry(kBob, "bob", &fixture_key("bob")),
-                                           entry(kCarol, "carol", &fixture_key("server_b")),
-                                           entry("0ff11e00-0000-4000-8000-000000000005", "offline",
-                                                 &fixture_key("server_a"), false)})));
-  frames = parse_all(t.c.take_frames());
-  REQUIRE(frames.size() == 2);
-  CHECK(frames[0].to == kBob);
-  CHECK(frames[1].to == kCarol);
-  CHECK(decrypt_with("bob", msg::MsgDirect::from_json(frames[0].payload)->ciphertext) ==
-        "hello everyone");
-  CHECK(decrypt_with("server_b", msg::MsgDirect::from_json(frames[1].payload)->ciphertext) ==
-        "hello everyone");
-  auto sa = take_event(t.c, "sent_all");
-  REQUIRE(sa);
-  CHECK(*json::get_int(*sa, "recipients") == 2);
-  // Presence keeps the directory current afterwards: no second refresh.
-  t.c.on_frame(server_frame(MessageType::UserRemove, kAlice, t.clock.ms,
-                            msg::UserRemove{kCarol, kServerA}.to_json()));
-  t.c.command("/all again");
-  frames = parse_all(t.c.take_frames());
-  REQUIRE(frames.size() == 1);
-  CHECK(frames[0].to == kBob);
 }
 
 TEST_CASE("list: sorted by display name then id; presence events", "[client]") {

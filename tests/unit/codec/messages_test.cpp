@@ -143,11 +143,11 @@ TEST_CASE("round trip: server-to-server payloads", "[codec][messages]") {
 }
 
 TEST_CASE("round trip: user-to-server payloads", "[codec][messages]") {
-  check_round_trip(
-      UserHello{"socp-cli/0.1", "UPUB", "EPUB", json::Object{{"display_name", Value("Al")}}});
-  check_round_trip(UserHello{"", "UPUB", "", json::Object{}});
-  check_round_trip(
-      UserRegister{kA, "UPUB", "SEALED", "VERIFIER", json::Object{{"display_name", Value("Al")}}});
+  check_round_trip(UserHello{"socp-cli/0.1", "UPUB", "EPUB",
+                             json::Object{{"display_name", Value("Al")}}, 1700000000000});
+  check_round_trip(UserHello{"", "UPUB", "", json::Object{}, std::nullopt});
+  check_round_trip(UserRegister{kA, "UPUB", "SEALED", "VERIFIER",
+                                json::Object{{"display_name", Value("Al")}}, 1700000000000});
   check_round_trip(KeyRecover{kA, "PROOF"});
   check_round_trip(KeyRecoverResponse{kA, "SEALED"});
   check_round_trip(PubkeyRequest{kA});

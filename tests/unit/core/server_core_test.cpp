@@ -34,6 +34,7 @@ std::string register_frame(MeshSim& sim, const std::string& user, const std::str
   r.privkey_store = "{\"v\":1}";
   r.pake_password = verifier;
   r.meta = socp::json::Object{{"display_name", user}};
+  r.ts = sim.now();
   return MeshSim::signed_frame(MessageType::UserRegister, r.user_id, "", sim.now(), r.to_json(),
                                key_name);
 }
@@ -91,6 +92,25 @@ TEST_CASE_METHOD(OneServer, "hello: error paths", "[core]") {
     sim.connect("alice", "A");
     sim.send_raw("alice", sim.hello_frame("alice", sim.now() - 10 * 60'000));
     REQUIRE(last_error_code(sim, "alice") == "INVALID_SIG");
+  }
+  SECTION("a captured hello with a fresh envelope ts -> INVALID_SIG") {
+    const std::string old = sim.hello_frame("alice", sim.now() - 60 * 60'000);
+    auto env = *socp::parse_envelope(old);
+    env.ts = sim.now();  // the payload still says an hour ago
+    sim.connect("alice", "A");
+    sim.send_raw("alice", socp::serialize(env));
+    REQUIRE(last_error_code(sim, "alice") == "INVALID_SIG");
+  }
+  SECTION("the same hello frame replayed after logout -> INVALID_SIG") {
+    const std::string hello = sim.hello_frame("alice");
+    sim.connect("alice", "A");
+    sim.send_raw("alice", hello);
+    REQUIRE(sim.user("alice").logged_in);
+    sim.logout("alice");
+    sim.connect("alice", "A");
+    sim.send_raw("alice", hello);
+    REQUIRE(last_error_code(sim, "alice") == "INVALID_SIG");
+    REQUIRE_FALSE(sim.user("alice").logged_in);
   }
   SECTION("second login of the same user -> NAME_IN_USE, first session unaffected") {
     sim.login("alice", "A");

@@ -57,6 +57,15 @@ Command parse_command(std::string_view line) {
     if (rest.empty()) return usage("usage: /all <text>");
     c.kind = Command::Kind::All;
     c.text = std::string(rest);
+  } else if (word == "/file") {
+    std::string_view target = next_word(rest);
+    while (!rest.empty() && is_blank(rest.back())) rest.remove_suffix(1);  // a path: no tail
+    if (target.empty() || rest.empty()) {
+      return usage("usage: /file <user> <path>  or  /file all <path>");
+    }
+    c.kind = Command::Kind::File;
+    c.target = std::string(target);
+    c.text = std::string(rest);
   } else if (word == "/whoami") {
     c.kind = Command::Kind::WhoAmI;
   } else if (word == "/verify") {
@@ -81,7 +90,10 @@ const std::string& help_text() {
       "  /list                 users the mesh knows, online or not\n"
       "  /tell <user> <text>   end-to-end encrypted direct message (alias /msg);\n"
       "                        <user> is a display name or a user id\n"
-      "  /all <text>           the text to every online user (one encrypted copy each)\n"
+      "  /all <text>           post to the public channel: every member, end-to-end\n"
+      "                        encrypted (up to 64 KiB)\n"
+      "  /file <user> <path>   send a file (end-to-end encrypted, SHA-256 checked)\n"
+      "  /file all <path>      send a file to every online user\n"
       "  /whoami               your user id, server and key fingerprint\n"
       "  /verify <user>        the pinned key fingerprint of a user (compare out of band)\n"
       "  /help                 this help\n"

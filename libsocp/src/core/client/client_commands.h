@@ -12,6 +12,7 @@ struct Command {
     List,     ///< /list
     Tell,     ///< /tell <target> <text>   (alias /msg)
     All,      ///< /all <text>
+    File,     ///< /file <target> <path>   (target "all" = every online user)
     WhoAmI,   ///< /whoami
     Verify,   ///< /verify <target>
     Help,     ///< /help
@@ -20,8 +21,8 @@ struct Command {
     Unknown,  ///< not a command (`error` says why)
   };
   Kind kind = Kind::Empty;
-  std::string target;  ///< Tell/Verify
-  std::string text;    ///< Tell/All: the rest of the line, inner spacing kept
+  std::string target;  ///< Tell/Verify/File
+  std::string text;    ///< Tell/All: the rest of the line, inner spacing kept; File: the path
   std::string error;   ///< Usage/Unknown
 };
 

@@ -81,7 +81,9 @@ void ClientCore::Impl::drain() {
 
 void ClientCore::Impl::maybe_finish() {
   if (!input_done || want_close || phase != Phase::Ready) return;
-  if (queue.empty() && lists_in_flight.empty() && await_key.empty()) want_close = true;
+  if (queue.empty() && lists_in_flight.empty() && await_key.empty() && files.out.empty()) {
+    want_close = true;  // (outgoing files are sent to the end first)
+  }
 }
 
 Step ClientCore::Impl::run_command(const client::Command& c) {
@@ -96,6 +98,8 @@ Step ClientCore::Impl::run_command(const client::Command& c) {
       return cmd_tell(c.target, c.text);
     case K::All:
       return cmd_all(c.text);
+    case K::File:
+      return cmd_file(c.target, c.text);
     case K::WhoAmI:
       emit(client::ev::whoami(me(), cfg.display_name, server_id,
                               cfg.key ? cfg.key->public_key().fingerprint_hex() : ""));
@@ -193,11 +197,26 @@ void ClientCore::on_frame(std::string_view text) {
       s.on_pubkey_response(env);
       break;
     case MessageType::Error:
-      s.on_error_frame(env, false);
+      if (!s.on_file_error(env)) s.on_error_frame(env, false);
+      break;
+    case MessageType::FileStart:
+    case MessageType::FileChunk:
+    case MessageType::FileEnd:
+      s.on_file_frame(env);
+      break;
+    case MessageType::MsgPublicChannel:
+      client::public_on_post(s, env);
+      break;
+    case MessageType::PublicChannelKeyShare:
+      client::public_on_key_share(s, env);
+      break;
+    case MessageType::PublicChannelUpdated:
+      client::public_on_updated(s, env);
       break;
     default:
-      break;  // ACKs, public channel, files, heartbeats: not handled by this client
+      break;  // ACKs, heartbeats: nothing to do
   }
+  client::public_after_frame(s, env);  // new members learn our channel key
   s.drain();
 }
 
@@ -213,6 +232,8 @@ void ClientCore::on_closed() {
   } else {
     s.outcome = ClientOutcome::ConnectionLost;
   }
+  s.abort_files("connection closed");
+  client::public_closed(s);
   s.set_phase(Phase::Closed);
   s.want_close = true;
   s.queue.clear();
@@ -261,6 +282,8 @@ void ClientCore::on_tick() {
       ++it;
     }
   }
+  client::public_tick(s);
+  s.tick_files();
   s.drain();
 }
 

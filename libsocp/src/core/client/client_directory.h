@@ -48,6 +48,8 @@ class ClientDirectory {
   /// Display name of a user id (the id itself when unknown).
   std::string name_of(std::string_view user_id) const;
   std::size_t size() const noexcept { return users_.size(); }
+  /// Every entry, by user id (read-only view for listings).
+  const std::map<std::string, KnownUser, std::less<>>& all() const noexcept { return users_; }
 
  private:
   std::map<std::string, KnownUser, std::less<>> users_;

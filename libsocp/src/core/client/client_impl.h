@@ -2,7 +2,8 @@
 //   client_core.cpp      dispatch of frames/commands, queue, timeouts, close/outcome
 //   client_session.cpp   register / recover / hello / ACK / ERROR (getting logged in)
 //   client_presence.cpp  USER_ADVERTISE, USER_REMOVE, LIST_RESPONSE, PUBKEY_RESPONSE
-//   client_messages.cpp  /tell, /all (encrypt + sign) and USER_DELIVER (verify + decrypt)
+//   client_messages.cpp  /tell (encrypt + sign) and USER_DELIVER (verify + decrypt)
+//   client_public.cpp    /all and the public channel (sender keys, key shares, posts)
 //   client_commands.cpp  command-line parsing; client_directory.cpp pinned keys;
 //   client_events.cpp    event JSON builders
 #pragma once
@@ -16,6 +17,8 @@
 
 #include "core/client/client_commands.h"
 #include "core/client/client_directory.h"
+#include "core/client/client_files.h"
+#include "core/client/client_public.h"
 #include "socp/client_core.h"
 #include "socp/envelope.h"
 
@@ -65,6 +68,9 @@ struct ClientCore::Impl {
   std::vector<std::string> frames;
   std::vector<json::Value> events;
 
+  client::FileTransfers files;   ///< client_files_send.cpp / client_files_recv.cpp
+  client::ChannelState channel;  ///< public channel (client_public.cpp)
+
   // ---- client_core.cpp
   std::int64_t now() const { return cfg.clock ? cfg.clock() : 0; }
   std::int64_t next_ts();
@@ -102,12 +108,28 @@ struct ClientCore::Impl {
 
   // ---- client_messages.cpp
   Step cmd_tell(const std::string& target, const std::string& text);
+  /// /all: a public channel post (implemented in client_public.cpp).
   Step cmd_all(const std::string& text);
   /// Encrypts and sends `text` to `u` (pinned key required), emits "sent" or "error".
   void send_text(const client::KnownUser& u, const std::string& text);
   /// One MSG_DIRECT; false (with an error event) on a crypto failure.
   bool send_piece(const client::KnownUser& u, const std::string& piece);
   void on_user_deliver(const Envelope& env);
+
+  // ---- client_files_send.cpp
+  /// /file <target> <path>; target "all" = public mode.
+  Step cmd_file(const std::string& target, const std::string& path);
+  /// Sends the chunks due now (pacing), FILE_END and file_sent when a file is through.
+  void pump_files();
+  /// An ERROR naming one of our outgoing files (file_id): cancels it. True if it was one.
+  bool on_file_error(const Envelope& env);
+  // ---- client_files_recv.cpp
+  /// FILE_START / FILE_CHUNK / FILE_END from the server (its signature already verified).
+  void on_file_frame(const Envelope& env);
+  /// Incoming files silent for cfg.file_timeout_ms fail; then pump_files().
+  void tick_files();
+  /// The connection is gone: every transfer in progress fails with `reason`.
+  void abort_files(const std::string& reason);
 };
 
 }  // namespace socp

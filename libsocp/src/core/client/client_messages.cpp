@@ -1,4 +1,4 @@
-// Direct messages: /tell and /all (OAEP to each recipient + content_sig), and USER_DELIVER
+// Direct messages: /tell (OAEP to the recipient + content_sig), and USER_DELIVER
 // (sender key pinning, content_sig check, decryption). A rejected message is never shown as
 // a genuine one.
 #include "codec/utf8.h"
@@ -75,31 +75,6 @@ Step ClientCore::Impl::cmd_tell(const std::string& target, const std::string& te
     return Step::Done;
   }
   send_text(*r.user, text);
-  return Step::Done;
-}
-
-Step ClientCore::Impl::cmd_all(const std::string& text) {
-  if (!codec::valid_utf8(text)) {
-    emit(client::ev::error("USAGE", "text is not valid UTF-8", ""));
-    return Step::Done;
-  }
-  // The "simplest correct form" of a broadcast: one end-to-end encrypted copy per online
-  // user, so it needs a directory we trust to be complete.
-  if (!list_received) return Step::NeedList;
-  std::size_t sent_to = 0, skipped = 0;
-  for (const client::KnownUser* u : dir.online_except(me())) {
-    if (!u->key) {
-      ++skipped;
-      continue;
-    }
-    bool ok = true;
-    for (const std::string& piece : split_utf8(text, kOaepMaxPlaintext)) {
-      if (!(ok = send_piece(*u, piece))) break;
-    }
-    if (ok) ++sent_to;
-    if (want_close) return Step::Done;  // a fatal local failure (e.g. signing) ended it
-  }
-  emit(client::ev::sent_all(sent_to, text.size(), skipped));
   return Step::Done;
 }
 

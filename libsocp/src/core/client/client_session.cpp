@@ -41,8 +41,9 @@ void ClientCore::Impl::start_session() {
       reg.privkey_store = cfg.privkey_store;
       reg.pake_password = cfg.pake_password;
       reg.meta = meta_of(cfg);
-      // Signed by the key being registered: proof of possession.
-      send(MessageType::UserRegister, "", next_ts(), reg.to_json(), true);
+      // Signed by the key being registered: proof of possession; ts inside the signed payload.
+      reg.ts = next_ts();
+      send(MessageType::UserRegister, "", *reg.ts, reg.to_json(), true);
       return;
     }
     case ClientMode::Login:
@@ -77,8 +78,10 @@ void ClientCore::Impl::send_hello() {
   hello.pubkey = cfg.key->public_key().b64url();
   hello.enc_pubkey = hello.pubkey;  // one RSA key for both jobs (PROTOCOL.md §3)
   hello.meta = meta_of(cfg);
+  // ts is repeated inside the signed payload so the hello cannot be replayed later.
+  hello.ts = next_ts();
   // `to` is ignored on a hello; the server id is not known yet anyway.
-  send(MessageType::UserHello, server_to(), next_ts(), hello.to_json(), true);
+  send(MessageType::UserHello, server_to(), *hello.ts, hello.to_json(), true);
 }
 
 void ClientCore::Impl::on_prelogin_frame(const Envelope& env) {

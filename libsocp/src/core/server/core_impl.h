@@ -17,6 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/server/file_relay.h"
 #include "core/server/sign_book.h"
 #include "socp/crypto.h"
 #include "socp/directory.h"
@@ -30,16 +31,19 @@ namespace socp {
 namespace core {
 
 enum class Role {
-  Unknown,      ///< accepted, nothing identified yet (may be mid-registration)
-  User,         ///< logged-in user session
-  Server,       ///< authenticated server link (incoming or outgoing)
-  Joining,      ///< outgoing connection to an introducer, waiting for SERVER_WELCOME
-  Dialing,      ///< outgoing connection to a known peer, not yet open
+  Unknown,  ///< accepted, nothing identified yet (may be mid-registration)
+  User,     ///< logged-in user session
+  Server,   ///< authenticated server link (incoming or outgoing)
+  Joining,  ///< outgoing connection to an introducer, waiting for SERVER_WELCOME
+  Dialing,  ///< outgoing connection to a known peer, not yet open
 };
 
 struct OutFrame {
   std::shared_ptr<SignedPayload> sp;
   Envelope header;  ///< type/from/to/ts/extra; payload+sig come from sp
+  /// File traffic: a bulk frame still waiting for its signature never holds back the non-bulk
+  /// frames queued behind it (bulk frames keep their own order). See Impl::flush.
+  bool bulk = false;
 };
 
 struct Conn {
@@ -57,9 +61,10 @@ struct Conn {
   std::int64_t last_sig_error = -1'000'000'000;
   int bad_frames = 0;
   int recover_attempts = 0;
-  bool auth_in_flight = false;  ///< a register/recover job is running for this connection
+  bool auth_in_flight = false;       ///< a register/recover job is running for this connection
   std::size_t introducer_index = 0;  ///< Role::Joining
   std::deque<OutFrame> outbox;
+  std::size_t bulk_queued = 0;  ///< how many frames in `outbox` are bulk
 };
 
 struct Peer {
@@ -74,6 +79,8 @@ struct Peer {
   std::int64_t backoff = kReconnectMinMs;
   std::int64_t last_hb_sent = 0;
 };
+
+struct PublicState;  ///< public channel state (public_channel.h, handle_public.cpp)
 
 }  // namespace core
 
@@ -91,6 +98,10 @@ struct ServerCore::Impl {
   SeenCache seen;
   PublicKeyCache keys;
   core::SignBook signer;
+  core::FileFailures file_failures;  ///< handle_file.cpp
+  /// Public channel state, created on first use (handle_public.cpp; shared_ptr because the
+  /// type is incomplete here).
+  std::shared_ptr<core::PublicState> public_channel;
 
   // ---- state ----
   std::map<ConnId, core::Conn> conns;
@@ -128,8 +139,9 @@ struct ServerCore::Impl {
   core::Conn* conn(ConnId id);
 
   /// Queues a frame socp originates: payload signed (once) by this server.
+  /// `bulk`: file traffic (OutFrame::bulk, Job::bulk).
   void send_signed(ConnId to_conn, MessageType type, const std::string& to, json::Value payload,
-                   std::optional<std::int64_t> ts = std::nullopt);
+                   std::optional<std::int64_t> ts = std::nullopt, bool bulk = false);
   /// Queues a frame as received (forwarding unchanged: original from/ts/sig/extra).
   void forward(ConnId to_conn, const Envelope& env);
   /// ERROR {code, detail, msg_ref} to a connection (signed).
@@ -178,6 +190,11 @@ struct ServerCore::Impl {
   /// The USER_ADVERTISE payload for a directory record.
   json::Value advert_payload(const UserInfo& u) const;
   void on_directory_event(const DirectoryEvent& ev);
+  /// A user named as the sender of a frame relayed by server `origin`: their directory record
+  /// if they are located at `origin` and `sender_pub` is their pinned key; else nullptr (a peer
+  /// server must not speak for users it does not host, nor swap their keys).
+  const UserInfo* remote_sender(const std::string& sender, const std::string& sender_pub,
+                                const std::string& origin);
   void drop_user_session(core::Conn& c);
 };
 
@@ -203,6 +220,12 @@ void handle_list_request(ServerCore::Impl& s, Conn& c, const Envelope& env);
 // handle_deliver.cpp
 void handle_msg_direct(ServerCore::Impl& s, Conn& c, const Envelope& env);
 void handle_server_deliver(ServerCore::Impl& s, Conn& c, const Envelope& env);
+// handle_file.cpp
+void handle_user_file(ServerCore::Impl& s, Conn& c, const Envelope& env);
+/// SERVER_DELIVER whose inner_type is FILE_*: handles it and returns true; false otherwise.
+bool handle_file_server_deliver(ServerCore::Impl& s, Conn& c, const Envelope& env);
+/// Public-mode FILE_* (to = "public") from a socp server: to every local user.
+void handle_server_file(ServerCore::Impl& s, Conn& c, const Envelope& env);
 // handle_control.cpp
 void handle_server_error(ServerCore::Impl& s, Conn& c, const Envelope& env);
 // handle_health.cpp

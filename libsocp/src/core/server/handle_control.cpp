@@ -13,7 +13,8 @@ void handle_server_error(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     s.log(LogLevel::Info, "ERROR from server " + c.server_id + ": " + e->code + " " + e->detail);
     return;
   }
-  s.send_signed(it->second, MessageType::Error, env.to, e->to_json());
+  // Relayed as received: extra fields (a file error's `file_id`) reach the user.
+  s.send_signed(it->second, MessageType::Error, env.to, env.payload);
 }
 
 }  // namespace socp::core

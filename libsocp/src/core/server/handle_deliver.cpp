@@ -15,8 +15,7 @@ bool first_time(ServerCore::Impl& s, const Envelope& env) {
 
 void deliver_local(ServerCore::Impl& s, ConnId session, const std::string& user_id,
                    const std::string& sender, const std::string& ciphertext,
-                   const std::string& sender_pub, const std::string& content_sig,
-                   std::int64_t ts) {
+                   const std::string& sender_pub, const std::string& content_sig, std::int64_t ts) {
   msg::UserDeliver d{ciphertext, sender, sender_pub, content_sig};
   s.count("delivered_local");
   s.send_signed(session, MessageType::UserDeliver, user_id, d.to_json(), ts);
@@ -41,13 +40,14 @@ void handle_msg_direct(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   const UserInfo* me = s.dir.find(c.user_id);
   auto spub = s.keys.get(m->sender_pub);
   if (!spub || !me || spub->b64url() != me->pubkey) {
-    return s.send_error(c.id, Errc::BadKey, "sender_pub is not your registered key", ref, c.user_id);
+    return s.send_error(c.id, Errc::BadKey, "sender_pub is not your registered key", ref,
+                        c.user_id);
   }
   const Route r = route_to_user(s, env.to);
   switch (r.kind) {
     case Route::Kind::Local:
-      return deliver_local(s, r.conn, env.to, c.user_id, m->ciphertext, me->pubkey,
-                           m->content_sig, env.ts);
+      return deliver_local(s, r.conn, env.to, c.user_id, m->ciphertext, me->pubkey, m->content_sig,
+                           env.ts);
     case Route::Kind::Remote: {
       msg::ServerDeliver d;
       d.user_id = env.to;
@@ -67,6 +67,7 @@ void handle_msg_direct(ServerCore::Impl& s, Conn& c, const Envelope& env) {
 }
 
 void handle_server_deliver(ServerCore::Impl& s, Conn& c, const Envelope& env) {
+  if (handle_file_server_deliver(s, c, env)) return;  // inner FILE_* (handle_file.cpp)
   if (!first_time(s, env)) return;
   auto d = msg::ServerDeliver::from_json(env.payload);
   if (!d) {
@@ -77,9 +78,16 @@ void handle_server_deliver(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     s.count("unknown_inner_types");
     return;
   }
+  const UserInfo* sender = s.remote_sender(d->sender, d->sender_pub, env.from);
+  if (!sender) {
+    s.count("rejected_forged_senders");
+    s.log(LogLevel::Warn, "dropped SERVER_DELIVER from " + env.from + ": sender " + d->sender +
+                              " is not located there or the key is not the pinned one");
+    return;
+  }
   const Route r = route_to_user(s, d->user_id);
   if (r.kind == Route::Kind::Local) {
-    return deliver_local(s, r.conn, d->user_id, d->sender, d->ciphertext, d->sender_pub,
+    return deliver_local(s, r.conn, d->user_id, d->sender, d->ciphertext, sender->pubkey,
                          d->content_sig, d->orig_ts.value_or(env.ts));
   }
   // Not here (logged out or moved): tell the sender's server, which tells the sender.

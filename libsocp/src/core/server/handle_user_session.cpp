@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "core/server/core_impl.h"
+#include "core/server/public_channel.h"
 #include "socp/bytes.h"
 
 namespace socp::core {
@@ -25,8 +26,18 @@ Status check_user_sig(ServerCore::Impl& s, const Envelope& env, const PublicKey&
   if (std::llabs(env.ts - s.now()) > kHelloClockSkewMs) {
     return make_error(Errc::InvalidSig, "timestamp more than 5 minutes off");
   }
+  // The envelope ts is outside the signature: socp clients repeat it inside the payload.
+  const std::int64_t* signed_ts = json::get_int(env.payload, "ts");
+  if (!signed_ts || *signed_ts != env.ts) {
+    return make_error(Errc::InvalidSig,
+                      "signed " + env.type_name + " must carry the envelope ts in its payload");
+  }
   if (verify_payload(key, env.payload, env.sig) == SigForm::None) {
     return make_error(Errc::InvalidSig, "signature does not verify with the offered key");
+  }
+  if (!s.seen.insert(SeenCache::key_of(env), s.now())) {
+    s.count("duplicates");
+    return make_error(Errc::InvalidSig, "replayed " + env.type_name);
   }
   return ok_status();
 }
@@ -79,6 +90,8 @@ void handle_user_hello(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   }
   s.count("logins");
   s.log(LogLevel::Info, "user " + uid + " logged in");
+  // Public channel: the current PUBLIC_CHANNEL_UPDATED and the key shares stored for the user.
+  core::public_on_login(s, c);
   // Emits Online: advertised to every server and pushed to the other local users.
   s.dir.login_local(uid, hello->meta, s.now());
 }
@@ -113,8 +126,7 @@ void handle_user_register(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   job.input = reg->pake_password;
   const ConnId cid = c.id;
   const std::string pubkey = key->b64url();
-  s.submit_job(std::move(job), [&s, cid, r = std::move(reg).value(), pubkey,
-                                ref](JobResult&& res) {
+  s.submit_job(std::move(job), [&s, cid, r = std::move(reg).value(), pubkey, ref](JobResult&& res) {
     --s.password_in_flight;
     s.pump_password_jobs();
     Conn* cc = s.conn(cid);
@@ -138,7 +150,8 @@ void handle_user_register(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     rec.created_at = s.now();
     if (Status put = s.store.put_user(rec); !put.ok()) {
       s.log(LogLevel::Error, "cannot store account " + r.user_id + ": " + put.error().detail);
-      if (cc) s.send_error(cid, Errc::Internal, "cannot store the account: " + put.error().detail, ref);
+      if (cc)
+        s.send_error(cid, Errc::Internal, "cannot store the account: " + put.error().detail, ref);
       return;
     }
     s.count("registrations");
@@ -188,21 +201,21 @@ void handle_key_recover(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   job.input = kr->proof;
   job.stored = found->pake_hash;
   const ConnId cid = c.id;
-  s.submit_job(std::move(job), [&s, cid, uid = found->user_id, blob = found->privkey_store,
-                                ref](JobResult&& res) {
-    --s.password_in_flight;
-    s.pump_password_jobs();
-    Conn* cc = s.conn(cid);
-    if (!cc) return;
-    cc->auth_in_flight = false;
-    if (!res.status.ok()) {
-      s.count("recoveries_refused");
-      return s.send_error(cid, Errc::BadPassword, "password does not match", ref);
-    }
-    msg::KeyRecoverResponse out{uid, blob};
-    s.count("recoveries");
-    s.send_signed(cid, MessageType::KeyRecoverResponse, uid, out.to_json());
-  });
+  s.submit_job(std::move(job),
+               [&s, cid, uid = found->user_id, blob = found->privkey_store, ref](JobResult&& res) {
+                 --s.password_in_flight;
+                 s.pump_password_jobs();
+                 Conn* cc = s.conn(cid);
+                 if (!cc) return;
+                 cc->auth_in_flight = false;
+                 if (!res.status.ok()) {
+                   s.count("recoveries_refused");
+                   return s.send_error(cid, Errc::BadPassword, "password does not match", ref);
+                 }
+                 msg::KeyRecoverResponse out{uid, blob};
+                 s.count("recoveries");
+                 s.send_signed(cid, MessageType::KeyRecoverResponse, uid, out.to_json());
+               });
 }
 
 void handle_pubkey_request(ServerCore::Impl& s, Conn& c, const Envelope& env) {
@@ -221,7 +234,8 @@ void handle_pubkey_request(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   const ConnId cid = c.id;
   s.submit_job(std::move(job), [&s, cid, uid = c.user_id, u = *u](JobResult&& res) {
     if (!s.conn(cid)) return;
-    if (!res.status.ok()) return s.send_error(cid, Errc::Internal, "signing failed", "PUBKEY_REQUEST", uid);
+    if (!res.status.ok())
+      return s.send_error(cid, Errc::Internal, "signing failed", "PUBKEY_REQUEST", uid);
     msg::PubkeyResponse out{u.user_id, u.pubkey, u.server_id, res.output};
     s.send_signed(cid, MessageType::PubkeyResponse, uid, out.to_json());
   });

@@ -26,3 +26,17 @@ Route route_to_user(ServerCore::Impl& s, const std::string& user_id) {
 }
 
 }  // namespace socp::core
+
+namespace socp {
+
+const UserInfo* ServerCore::Impl::remote_sender(const std::string& sender,
+                                                const std::string& sender_pub,
+                                                const std::string& origin) {
+  const UserInfo* u = dir.find(sender);
+  if (!u || u->server_id != origin) return nullptr;
+  auto key = keys.get(sender_pub);
+  if (!key || key->b64url() != u->pubkey) return nullptr;
+  return u;
+}
+
+}  // namespace socp

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "core/server/core_impl.h"
+#include "core/server/public_channel.h"
 #include "socp/bytes.h"
 
 namespace socp {
@@ -46,7 +47,7 @@ Conn* ServerCore::Impl::conn(ConnId id) {
 }
 
 void ServerCore::Impl::send_signed(ConnId to_conn, MessageType type, const std::string& to,
-                                   json::Value payload, std::optional<std::int64_t> ts) {
+                                   json::Value payload, std::optional<std::int64_t> ts, bool bulk) {
   Conn* c = conn(to_conn);
   if (!c || c->closing) return;
   core::OutFrame f;
@@ -55,7 +56,9 @@ void ServerCore::Impl::send_signed(ConnId to_conn, MessageType type, const std::
   f.header.from = self_id;
   f.header.to = to;
   f.header.ts = ts ? *ts : next_ts();
-  f.sp = signer.get(std::move(payload));
+  f.sp = signer.get(std::move(payload), bulk);
+  f.bulk = bulk;
+  if (bulk) ++c->bulk_queued;
   c->outbox.push_back(std::move(f));
   flush(to_conn);
 }
@@ -97,10 +100,21 @@ void ServerCore::Impl::close_conn(ConnId id, int code, const std::string& reason
 void ServerCore::Impl::flush(ConnId id) {
   Conn* c = conn(id);
   if (!c || c->close_emitted) return;
-  while (!c->outbox.empty()) {
-    core::OutFrame& f = c->outbox.front();
+  // Queue order, except that a bulk frame (file traffic) still waiting for its signature does
+  // not hold back the non-bulk frames behind it; bulk frames keep their own order. Once
+  // blocked, the scan stops as soon as only bulk frames are left.
+  bool bulk_blocked = false;
+  for (auto it = c->outbox.begin(); it != c->outbox.end();) {
+    if (bulk_blocked && c->bulk_queued == c->outbox.size()) break;
+    core::OutFrame& f = *it;
     if (f.sp->failed) {
-      c->outbox.pop_front();
+      if (f.bulk) --c->bulk_queued;
+      it = c->outbox.erase(it);
+      continue;
+    }
+    if (f.bulk && (bulk_blocked || !f.sp->ready)) {
+      bulk_blocked = true;
+      ++it;
       continue;
     }
     if (!f.sp->ready) break;
@@ -112,7 +126,8 @@ void ServerCore::Impl::flush(ConnId id) {
     a.conn = id;
     a.text = serialize(env);
     actions.push_back(std::move(a));
-    c->outbox.pop_front();
+    if (f.bulk) --c->bulk_queued;
+    it = c->outbox.erase(it);
     count("frames_out");
   }
   if (c->closing && !c->close_emitted && c->outbox.empty()) {
@@ -295,6 +310,14 @@ void dispatch_user(ServerCore::Impl& s, Conn& c, const Envelope& env) {
       return core::handle_msg_direct(s, c, env);
     case MessageType::PubkeyRequest:
       return core::handle_pubkey_request(s, c, env);
+    case MessageType::FileStart:
+    case MessageType::FileChunk:
+    case MessageType::FileEnd:
+      return core::handle_user_file(s, c, env);
+    case MessageType::MsgPublicChannel:
+      return core::handle_public_post(s, c, env);
+    case MessageType::PublicChannelKeyShare:
+      return core::handle_public_key_share(s, c, env);
     case MessageType::UserHello:
       return s.send_error(c.id, Errc::NameInUse, "already logged in on this connection",
                           "USER_HELLO", c.user_id);
@@ -346,6 +369,18 @@ void dispatch_server(ServerCore::Impl& s, Conn& c, const Envelope& env) {
       return core::handle_directory_snapshot(s, c, env);
     case MessageType::ServerDeliver:
       return core::handle_server_deliver(s, c, env);
+    case MessageType::FileStart:
+    case MessageType::FileChunk:
+    case MessageType::FileEnd:
+      return core::handle_server_file(s, c, env);
+    case MessageType::MsgPublicChannel:
+      return core::handle_server_public_post(s, c, env);
+    case MessageType::PublicChannelKeyShare:
+      return core::handle_server_public_key_share(s, c, env);
+    case MessageType::PublicChannelAdd:
+      return core::handle_server_public_add(s, c, env);
+    case MessageType::PublicChannelUpdated:
+      return;  // servers derive membership from the directory
     case MessageType::Heartbeat:
     case MessageType::Ack:
       return;
@@ -367,6 +402,8 @@ ServerCore::ServerCore(ServerConfig cfg, std::string server_id, PublicKey server
     : impl_(std::make_unique<Impl>(std::move(cfg), std::move(server_id), std::move(server_pub),
                                    store, std::move(clock))) {
   impl_->dir.subscribe([this](const DirectoryEvent& ev) { impl_->on_directory_event(ev); });
+  // After the adverts above: a new member first learns the user's key, then the new version.
+  impl_->dir.subscribe([this](const DirectoryEvent&) { core::public_sync(*impl_); });
 }
 
 ServerCore::~ServerCore() = default;
@@ -390,9 +427,8 @@ Status ServerCore::start() {
   // Known peers are redialed right away; the introducer tells us about the rest.
   for (auto& [id, p] : s.peers) s.dial_peer(p);
   if (!s.joined) core::start_join(s);
-  s.log(LogLevel::Info, "server " + s.self_id + " started with " +
-                            std::to_string(s.dir.size()) + " known users, " +
-                            std::to_string(s.peers.size()) + " known servers");
+  s.log(LogLevel::Info, "server " + s.self_id + " started with " + std::to_string(s.dir.size()) +
+                            " known users, " + std::to_string(s.peers.size()) + " known servers");
   return ok_status();
 }
 
@@ -431,7 +467,8 @@ void ServerCore::on_frame(ConnId id, std::string_view frame) {
   c.last_rx = s.now();
   s.count("frames_in");
   const bool server_side = c.role == Role::Server || c.role == Role::Joining;
-  const std::size_t limit = server_side ? s.cfg.limits.max_server_frame : s.cfg.limits.max_user_frame;
+  const std::size_t limit =
+      server_side ? s.cfg.limits.max_server_frame : s.cfg.limits.max_user_frame;
   if (frame.size() > limit) {
     s.count("oversize_frames");
     s.close_conn(id, 1009, "frame too large");
@@ -540,6 +577,7 @@ void ServerCore::on_tick() {
     }
   }
   core::tick_health(s);
+  core::public_sync(s);  // O(1) unless the directory grew (registrations, snapshots)
   if (!s.joined && s.join_conn == 0 && now >= s.next_join_attempt) core::start_join(s);
 }
 
@@ -566,9 +604,15 @@ std::vector<Action> ServerCore::take_actions() {
   return out;
 }
 
-const std::string& ServerCore::server_id() const noexcept { return impl_->self_id; }
-const PublicKey& ServerCore::server_pub() const noexcept { return impl_->self_pub; }
-DirectoryService& ServerCore::directory() noexcept { return impl_->dir; }
+const std::string& ServerCore::server_id() const noexcept {
+  return impl_->self_id;
+}
+const PublicKey& ServerCore::server_pub() const noexcept {
+  return impl_->self_pub;
+}
+DirectoryService& ServerCore::directory() noexcept {
+  return impl_->dir;
+}
 const std::map<std::string, std::uint64_t>& ServerCore::counters() const noexcept {
   impl_->counters["signatures_requested"] = impl_->signer.requested();
   impl_->counters["signatures_reused"] = impl_->signer.reused();

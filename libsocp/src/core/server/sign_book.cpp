@@ -8,7 +8,7 @@ namespace socp::core {
 SignBook::SignBook(SubmitFn submit, PssSalt salt, std::size_t lru_capacity)
     : submit_(std::move(submit)), salt_(salt), cap_(lru_capacity) {}
 
-std::shared_ptr<SignedPayload> SignBook::get(json::Value payload) {
+std::shared_ptr<SignedPayload> SignBook::get(json::Value payload, bool bulk) {
   std::string canon = json::canonical(payload);
   const Bytes d = sha256(canon);
   std::string digest = hex_encode(d);
@@ -29,10 +29,11 @@ std::shared_ptr<SignedPayload> SignBook::get(json::Value payload) {
   job.kind = Job::Kind::Sign;
   job.input = std::move(canon);
   job.salt = salt_;
+  job.bulk = bulk;
   ++requested_;
   inflight_[digest] = sp;
   const std::uint64_t id = submit_(std::move(job));
-  jobs_[id] = Pending{digest, sp};
+  jobs_[id] = Pending{digest, sp, bulk};
   return sp;
 }
 
@@ -45,7 +46,7 @@ bool SignBook::complete(const JobResult& r) {
   if (r.status.ok()) {
     p.sp->sig = r.output;
     p.sp->ready = true;
-    remember(p.digest, r.output);
+    if (!p.bulk) remember(p.digest, r.output);
   } else {
     p.sp->failed = true;
   }

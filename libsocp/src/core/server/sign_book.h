@@ -22,7 +22,7 @@ namespace socp::core {
 /// A payload with its canonical bytes and (once ready) its signature.
 struct SignedPayload {
   json::Value payload;
-  std::string sig;     ///< base64url; valid when ready
+  std::string sig;  ///< base64url; valid when ready
   bool ready = false;
   bool failed = false;
 };
@@ -34,8 +34,10 @@ class SignBook {
 
   SignBook(SubmitFn submit, PssSalt salt, std::size_t lru_capacity = 2048);
 
-  /// Returns the shared signed payload (maybe not ready yet).
-  std::shared_ptr<SignedPayload> get(json::Value payload);
+  /// Returns the shared signed payload (maybe not ready yet). `bulk` marks a new Sign job as
+  /// bulk work (Job::bulk: file chunks, signed at a lower priority); bulk signatures are not
+  /// kept in the LRU (each chunk is signed once, and a large file would evict the rest).
+  std::shared_ptr<SignedPayload> get(json::Value payload, bool bulk = false);
   /// Feeds a finished Sign job back. Returns false if the job was not ours.
   bool complete(const JobResult& r);
 
@@ -46,6 +48,7 @@ class SignBook {
   struct Pending {
     std::string digest;
     std::shared_ptr<SignedPayload> sp;
+    bool bulk = false;
   };
   void remember(const std::string& digest, const std::string& sig);
 
@@ -55,7 +58,8 @@ class SignBook {
   std::unordered_map<std::string, std::shared_ptr<SignedPayload>> inflight_;  // by digest
   std::unordered_map<std::uint64_t, Pending> jobs_;
   std::list<std::pair<std::string, std::string>> lru_;  // (digest, sig), most recent first
-  std::unordered_map<std::string, std::list<std::pair<std::string, std::string>>::iterator> lru_idx_;
+  std::unordered_map<std::string, std::list<std::pair<std::string, std::string>>::iterator>
+      lru_idx_;
   std::uint64_t requested_ = 0, reused_ = 0;
 };
 

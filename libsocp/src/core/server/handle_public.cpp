@@ -1,0 +1,371 @@
+// Public channel family (PROTOCOL.md §6, docs/protocol-notes.md "Public channel"):
+// membership of group "public", MSG_PUBLIC_CHANNEL fan-out, PUBLIC_CHANNEL_KEY_SHARE relay and
+// storage, PUBLIC_CHANNEL_UPDATED / PUBLIC_CHANNEL_ADD.
+//
+// Why it costs O(1) signatures per post: the origin server builds ONE payload P and hands the
+// same P to send_signed for every server link and every local member; the SignBook signs it
+// once. A receiving server does the same for its own members. Envelope `to`/`ts` differ per
+// recipient, but the signature covers the payload only (PROTOCOL.md §4).
+#include <algorithm>
+#include <set>
+
+#include "core/server/public_channel.h"
+#include "socp/bytes.h"
+#include "socp/crypto.h"
+
+namespace socp::core {
+
+namespace {
+
+constexpr std::string_view kPostRef = "MSG_PUBLIC_CHANNEL";
+constexpr std::string_view kShareRef = "PUBLIC_CHANNEL_KEY_SHARE";
+constexpr std::size_t kMaxKeyIdChars = 64;
+constexpr std::size_t kMaxSharesPerFrame = 1024;
+/// Stored shares sent at login per frame (each ~2 KiB): well under the 1 MiB client limit.
+constexpr std::size_t kStoredSharesPerFrame = 128;
+
+const std::string& group_id() {
+  static const std::string id(kPublicGroupId);
+  return id;
+}
+
+bool first_time(ServerCore::Impl& s, const Envelope& env) {
+  if (s.seen.insert(SeenCache::key_of(env), s.now())) return true;
+  s.count("duplicates");
+  return false;
+}
+
+/// A post is identified by (sender, content_sig) whichever server relays it: a copy replayed
+/// by another server (another envelope `from`, so another frame key) is still a duplicate.
+bool first_post(ServerCore::Impl& s, const std::string& sender, const std::string& content_sig) {
+  if (s.seen.insert("public-post|" + sender + "|" + content_sig, s.now())) return true;
+  s.count("duplicates");
+  return false;
+}
+
+/// Live links to servers that announced the socp capability: the channel payloads are socp's
+/// own (sender keys), so other implementations are not sent them (PROTOCOL.md §5).
+std::vector<ConnId> socp_links(ServerCore::Impl& s) {
+  std::vector<ConnId> out;
+  for (const auto& [sid, link] : s.live_links()) {
+    auto it = s.peers.find(sid);
+    if (it != s.peers.end() && it->second.socp_caps) out.push_back(link);
+  }
+  return out;
+}
+
+void persist_member(ServerCore::Impl& s, const GroupMemberRecord& rec) {
+  if (Status st = s.store.put_group_member(rec); !st.ok()) {
+    s.count("public_store_errors");
+    s.log(LogLevel::Error,
+          "cannot persist public channel member " + rec.member_id + ": " + st.error().detail);
+  }
+}
+
+void persist_group(ServerCore::Impl& s, PublicState& st) {
+  if (Status r = s.store.put_group(st.group); !r.ok()) {
+    s.count("public_store_errors");
+    s.log(LogLevel::Error, "cannot persist the public channel: " + r.error().detail);
+    return;
+  }
+  st.group_stored = true;
+}
+
+json::Value updated_payload(const PublicState& st) {
+  msg::PublicChannelUpdated u;
+  u.version = static_cast<std::int64_t>(st.group.version);
+  u.members.reserve(st.members.size());
+  for (const auto& [id, rec] : st.members) u.members.push_back(id);  // map order = sorted
+  return u.to_json();
+}
+
+/// The member's stored shares: {sender_id: {key_id, wrapped, sig, creator_pub}}.
+json::Object stored_map(const GroupMemberRecord& rec) {
+  if (rec.wrapped_key.empty()) return {};
+  auto v = json::parse(rec.wrapped_key);
+  if (!v || !v->is_object()) return {};
+  return v->as_object();
+}
+
+/// Keeps the shares addressed to members located at this server (their home keeps them for
+/// their next login). Other servers keep their own members' shares.
+void store_shares(ServerCore::Impl& s, const msg::PublicChannelKeyShare& ks) {
+  PublicState& st = public_state(s);
+  for (const msg::ChannelShare& sh : ks.shares) {
+    if (sh.member == ks.sender) continue;
+    const UserInfo* u = s.dir.find(sh.member);
+    if (!u || u->server_id != s.self_id) continue;
+    auto it = st.members.find(sh.member);
+    if (it == st.members.end()) {
+      public_sync(s);  // a member the scan has not seen yet
+      it = st.members.find(sh.member);
+      if (it == st.members.end()) continue;
+    }
+    json::Object map = stored_map(it->second);
+    map[ks.sender] = json::Object{{"key_id", ks.key_id},
+                                  {"wrapped", sh.wrapped},
+                                  {"sig", sh.sig},
+                                  {"creator_pub", ks.creator_pub}};
+    it->second.wrapped_key = json::canonical(json::Value(std::move(map)));
+    persist_member(s, it->second);
+    s.count("public_shares_stored");
+  }
+}
+
+bool verify_share_content(const PublicKey& key, const msg::PublicChannelKeyShare& ks) {
+  auto sig = b64_decode(ks.content_sig);
+  return sig && key.verify(msg::key_share_content(ks.sender, ks.key_id, ks.shares), *sig);
+}
+
+/// Sends `payload` to each local session in `members` except `except`, envelope ts = `ts`.
+void deliver_local(ServerCore::Impl& s, MessageType type, const json::Value& payload,
+                   std::int64_t ts, const std::string& except,
+                   const std::set<std::string>* only = nullptr) {
+  for (const auto& [uid, cid] : s.sessions) {
+    if (uid == except || (only && only->count(uid) == 0)) continue;
+    s.send_signed(cid, type, uid, payload, ts);
+    s.count("public_delivered");
+  }
+}
+
+std::set<std::string> members_of(const msg::PublicChannelKeyShare& ks) {
+  std::set<std::string> out;
+  for (const auto& sh : ks.shares) out.insert(sh.member);
+  return out;
+}
+
+}  // namespace
+
+// ---- membership -----------------------------------------------------------------------------
+
+PublicState& public_state(ServerCore::Impl& s) {
+  if (!s.public_channel) s.public_channel = std::make_shared<PublicState>();
+  PublicState& st = *s.public_channel;
+  if (st.loaded) return st;
+  st.loaded = true;
+  auto g = s.store.get_group(group_id());
+  if (g) {
+    st.group = std::move(g).value();
+    st.group_stored = true;
+  } else {
+    st.group = GroupRecord{group_id(), std::string(kPublicGroupCreator), "{}", s.now(), 0};
+  }
+  if (auto m = s.store.list_group_members(group_id())) {
+    for (GroupMemberRecord& rec : *m) st.members[rec.member_id] = std::move(rec);
+  } else {
+    s.log(LogLevel::Error, "cannot load public channel members: " + m.error().detail);
+  }
+  return st;
+}
+
+bool public_sync(ServerCore::Impl& s) {
+  PublicState& st = public_state(s);
+  if (s.dir.size() == st.dir_size_seen && st.group_stored) return false;
+  st.dir_size_seen = s.dir.size();
+  std::vector<std::string> new_local;
+  for (const UserInfo& u : s.dir.list()) {
+    if (st.members.count(u.user_id) != 0) continue;
+    GroupMemberRecord rec{group_id(), u.user_id, "member", "", s.now()};
+    persist_member(s, rec);
+    st.members.emplace(u.user_id, std::move(rec));
+    if (u.server_id == s.self_id) new_local.push_back(u.user_id);
+  }
+  // version = number of members: it grows with every new member, and servers that know the
+  // same users agree on it.
+  const auto version = static_cast<std::uint64_t>(st.members.size());
+  const bool changed = version != st.group.version;
+  if (changed || !st.group_stored) {
+    st.group.version = version;
+    persist_group(s, st);
+  }
+  if (changed || st.updated.is_null()) st.updated = updated_payload(st);
+  if (!changed) return false;
+  s.count("public_versions");
+  // One payload for every local session: one signature per membership change.
+  s.broadcast_users(MessageType::PublicChannelUpdated, st.updated);
+  if (!new_local.empty()) {
+    const std::vector<ConnId> links = socp_links(s);
+    for (const std::string& uid : new_local) {
+      msg::PublicChannelAdd add{uid, static_cast<std::int64_t>(version)};
+      const std::int64_t ts = s.next_ts();
+      for (ConnId link : links)
+        s.send_signed(link, MessageType::PublicChannelAdd, "*", add.to_json(), ts);
+    }
+  }
+  return true;
+}
+
+void public_on_login(ServerCore::Impl& s, Conn& c) {
+  PublicState& st = public_state(s);
+  if (!public_sync(s)) {
+    s.send_signed(c.id, MessageType::PublicChannelUpdated, c.user_id, st.updated);
+  }
+  auto it = st.members.find(c.user_id);
+  if (it == st.members.end()) return;
+  msg::PublicChannelStoredShares out;
+  auto flush = [&] {
+    if (out.shares.empty()) return;
+    s.send_signed(c.id, MessageType::PublicChannelKeyShare, c.user_id, out.to_json());
+    out.shares.clear();
+  };
+  for (const auto& [sender, v] : stored_map(it->second)) {
+    msg::StoredChannelShare sh;
+    sh.sender = sender;
+    const auto* key_id = json::get_string(v, "key_id");
+    const auto* wrapped = json::get_string(v, "wrapped");
+    const auto* sig = json::get_string(v, "sig");
+    const auto* creator_pub = json::get_string(v, "creator_pub");
+    if (!key_id || !wrapped || !sig || !creator_pub) continue;
+    sh.key_id = *key_id;
+    sh.wrapped = *wrapped;
+    sh.sig = *sig;
+    sh.creator_pub = *creator_pub;
+    out.shares.push_back(std::move(sh));
+    if (out.shares.size() >= kStoredSharesPerFrame) flush();
+  }
+  flush();
+}
+
+// ---- from local users -------------------------------------------------------------------------
+
+void handle_public_post(ServerCore::Impl& s, Conn& c, const Envelope& env) {
+  const std::string ref(kPostRef);
+  if (env.from != c.user_id) {
+    return s.send_error(c.id, Errc::BadFrame, "`from` must be your own user id", ref, c.user_id);
+  }
+  auto m = msg::MsgPublicChannel::from_json(env.payload);
+  if (!m) return s.send_error(c.id, Errc::BadFrame, m.error().detail, ref, c.user_id);
+  if (m->key_id.empty() || m->key_id.size() > kMaxKeyIdChars) {
+    return s.send_error(c.id, Errc::BadFrame, "key_id must be 1..64 characters", ref, c.user_id);
+  }
+  if (!first_time(s, env)) return;
+  const UserInfo* me = s.dir.find(c.user_id);
+  auto spub = s.keys.get(m->sender_pub);
+  if (!spub || !me || spub->b64url() != me->pubkey) {
+    return s.send_error(c.id, Errc::BadKey, "sender_pub is not your registered key", ref,
+                        c.user_id);
+  }
+  // Cheap (one verify) and keeps forged posts off the mesh; every receiver checks again.
+  if (!verify_content(*spub, m->ciphertext, c.user_id, "", env.ts, m->content_sig)) {
+    s.count("invalid_sigs");
+    return s.send_error(c.id, Errc::InvalidSig, "content_sig does not verify", ref, c.user_id);
+  }
+  if (!first_post(s, c.user_id, m->content_sig)) return;
+  msg::MsgPublicChannel p = std::move(m).value();
+  p.sender = c.user_id;
+  p.sender_pub = me->pubkey;
+  const json::Value payload = p.to_json();  // ONE payload: one signature for all recipients
+  const std::string to(kPublicGroupId);
+  for (ConnId link : socp_links(s)) {
+    s.send_signed(link, MessageType::MsgPublicChannel, to, payload, env.ts);
+    s.count("public_posts_relayed");
+  }
+  deliver_local(s, MessageType::MsgPublicChannel, payload, env.ts, c.user_id);
+  s.count("public_posts");
+}
+
+void handle_public_key_share(ServerCore::Impl& s, Conn& c, const Envelope& env) {
+  const std::string ref(kShareRef);
+  if (env.from != c.user_id) {
+    return s.send_error(c.id, Errc::BadFrame, "`from` must be your own user id", ref, c.user_id);
+  }
+  auto ks = msg::PublicChannelKeyShare::from_json(env.payload);
+  if (!ks) return s.send_error(c.id, Errc::BadFrame, ks.error().detail, ref, c.user_id);
+  if (ks->key_id.empty() || ks->key_id.size() > kMaxKeyIdChars) {
+    return s.send_error(c.id, Errc::BadFrame, "key_id must be 1..64 characters", ref, c.user_id);
+  }
+  if (ks->shares.empty() || ks->shares.size() > kMaxSharesPerFrame) {
+    return s.send_error(c.id, Errc::BadFrame, "shares must hold 1..1024 entries", ref, c.user_id);
+  }
+  if (!first_time(s, env)) return;
+  const UserInfo* me = s.dir.find(c.user_id);
+  auto cpub = s.keys.get(ks->creator_pub);
+  if (!cpub || !me || cpub->b64url() != me->pubkey) {
+    return s.send_error(c.id, Errc::BadKey, "creator_pub is not your registered key", ref,
+                        c.user_id);
+  }
+  ks->sender = c.user_id;
+  if (!verify_share_content(*cpub, *ks)) {
+    s.count("invalid_sigs");
+    return s.send_error(c.id, Errc::InvalidSig, "content_sig does not verify", ref, c.user_id);
+  }
+  ks->creator_pub = me->pubkey;
+  store_shares(s, *ks);
+  const json::Value payload = ks->to_json();  // ONE payload for every server and member
+  const std::string to(kPublicGroupId);
+  for (ConnId link : socp_links(s)) {
+    s.send_signed(link, MessageType::PublicChannelKeyShare, to, payload, env.ts);
+  }
+  const std::set<std::string> members = members_of(*ks);
+  deliver_local(s, MessageType::PublicChannelKeyShare, payload, env.ts, c.user_id, &members);
+  s.count("public_key_shares");
+}
+
+// ---- from servers -----------------------------------------------------------------------------
+
+void handle_server_public_post(ServerCore::Impl& s, Conn& c, const Envelope& env) {
+  (void)c;
+  if (!first_time(s, env)) return;
+  auto p = msg::MsgPublicChannel::from_json(env.payload);
+  if (!p || p->sender.empty()) {
+    s.count("bad_frames");
+    return;
+  }
+  // The sender's pinned key (if we know the sender) must be the one in the post, and the
+  // content signature must hold: a lying server cannot put words in a member's mouth.
+  auto spub = s.keys.get(p->sender_pub);
+  const UserInfo* u = s.dir.find(p->sender);
+  if (!spub || (u && u->pubkey != spub->b64url())) {
+    s.count("public_rejected");
+    s.log(LogLevel::Warn, "dropped a public post from " + env.from + ": sender_pub of " +
+                              p->sender + " is not the pinned key");
+    return;
+  }
+  if (!verify_content(*spub, p->ciphertext, p->sender, "", env.ts, p->content_sig)) {
+    s.count("public_rejected");
+    s.log(LogLevel::Warn, "dropped a public post from " + env.from + ": bad content_sig");
+    return;
+  }
+  if (!first_post(s, p->sender, p->content_sig)) return;
+  // Delivered unchanged in content: the same payload for every local member (one signature).
+  deliver_local(s, MessageType::MsgPublicChannel, env.payload, env.ts, p->sender);
+  s.count("public_posts_received");
+}
+
+void handle_server_public_key_share(ServerCore::Impl& s, Conn& c, const Envelope& env) {
+  (void)c;
+  if (!first_time(s, env)) return;
+  auto ks = msg::PublicChannelKeyShare::from_json(env.payload);
+  if (!ks || ks->sender.empty() || ks->shares.size() > kMaxSharesPerFrame) {
+    s.count("bad_frames");
+    return;
+  }
+  auto cpub = s.keys.get(ks->creator_pub);
+  const UserInfo* u = s.dir.find(ks->sender);
+  if (!cpub || (u && u->pubkey != cpub->b64url()) || !verify_share_content(*cpub, *ks)) {
+    s.count("public_rejected");
+    s.log(LogLevel::Warn, "dropped a key share of " + ks->sender + " from " + env.from);
+    return;
+  }
+  store_shares(s, *ks);
+  const std::set<std::string> members = members_of(*ks);
+  deliver_local(s, MessageType::PublicChannelKeyShare, env.payload, env.ts, ks->sender, &members);
+  s.count("public_key_shares_received");
+}
+
+void handle_server_public_add(ServerCore::Impl& s, Conn& c, const Envelope& env) {
+  (void)c;
+  auto add = msg::PublicChannelAdd::from_json(env.payload);
+  if (!add) {
+    s.count("bad_frames");
+    return;
+  }
+  // Informational: membership follows the directory (the user's advert or the link sync).
+  s.count("public_adds");
+  s.log(LogLevel::Debug, "server " + env.from + " added " + add->user_id +
+                             " to the public channel (version " + std::to_string(add->version) +
+                             ")");
+  public_sync(s);
+}
+
+}  // namespace socp::core
