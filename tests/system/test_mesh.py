@@ -12,6 +12,7 @@ Prints `METRIC cross_server_tell_ms <median of 5> ms` (bob → alice, send to re
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import statistics
@@ -104,6 +105,33 @@ class MeshTest(unittest.TestCase):
             samples.append((ev["_t"] - t0) * 1000)
         h.metric("cross_server_tell_ms", statistics.median(samples), "ms")
         h.metric("cross_server_tell_max_ms", max(samples), "ms")
+
+        # -- /file across servers: a DM file to bob (B), then one to the public channel ------
+        payload = os.urandom(64 * 1024 + 123)  # 148 chunks, not a multiple of 446
+        src = os.path.join(ws.root, "report.bin")
+        with open(src, "wb") as f:
+            f.write(payload)
+        digest = hashlib.sha256(payload).hexdigest()
+        since_a, since_b = alice.mark(), bob.mark()
+        t0 = time.monotonic()
+        alice.send(f"/file bob {src}")
+        got = bob.wait_event("file_received", 120, since=since_b)
+        h.metric("file_64kib_cross_server_s", time.monotonic() - t0, "s")
+        self.assertEqual((got["from"], got["size"], got["sha256"]),
+                         (ids["alice"], len(payload), digest))
+        with open(got["path"], "rb") as f:
+            self.assertEqual(f.read(), payload, "bob's copy is byte-identical")
+        alice.wait_event("file_sent", 30, since=since_a)
+        first_path = got["path"]
+        since_b, since_c = bob.mark(), carol.mark()
+        alice.send(f"/file all {src}")
+        for cli, since in ((bob, since_b), (carol, since_c)):
+            got = cli.wait_event("file_received", 120, since=since)
+            self.assertEqual((got["from"], got["sha256"]), (ids["alice"], digest))
+            with open(got["path"], "rb") as f:
+                self.assertEqual(f.read(), payload)
+            if cli is bob:  # bob already had report.bin: a new name, nothing overwritten
+                self.assertNotEqual(got["path"], first_path)
 
         # -- bob quits: offline on A and C within 10 s ----------------------------------------
         self.assertEqual(bob.close(), 0)
