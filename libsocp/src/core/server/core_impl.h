@@ -193,6 +193,11 @@ struct ServerCore::Impl {
   /// A user named as the sender of a frame relayed by server `origin`: their directory record
   /// if they are located at `origin` and `sender_pub` is their pinned key; else nullptr (a peer
   /// server must not speak for users it does not host, nor swap their keys).
+  /// True the first time a frame is seen (and remembers it); counts duplicates.
+  bool first_time(const Envelope& env);
+  /// The session user's record if `sender_pub` (any accepted key form) is their pinned key,
+  /// else nullptr: users may only send under their own registered key.
+  const UserInfo* local_sender(const core::Conn& c, const std::string& sender_pub);
   const UserInfo* remote_sender(const std::string& sender, const std::string& sender_pub,
                                 const std::string& origin);
   void drop_user_session(core::Conn& c);

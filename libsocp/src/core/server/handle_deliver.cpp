@@ -7,12 +7,6 @@ namespace socp::core {
 
 namespace {
 
-bool first_time(ServerCore::Impl& s, const Envelope& env) {
-  if (s.seen.insert(SeenCache::key_of(env), s.now())) return true;
-  s.count("duplicates");
-  return false;
-}
-
 void deliver_local(ServerCore::Impl& s, ConnId session, const std::string& user_id,
                    const std::string& sender, const std::string& ciphertext,
                    const std::string& sender_pub, const std::string& content_sig, std::int64_t ts) {
@@ -35,11 +29,9 @@ void handle_msg_direct(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   }
   auto m = msg::MsgDirect::from_json(env.payload);
   if (!m) return s.send_error(c.id, Errc::BadFrame, m.error().detail, ref, c.user_id);
-  if (!first_time(s, env)) return;
-  // sender_pub must be the sender's pinned key (parsed once, compared in emitted form).
-  const UserInfo* me = s.dir.find(c.user_id);
-  auto spub = s.keys.get(m->sender_pub);
-  if (!spub || !me || spub->b64url() != me->pubkey) {
+  if (!s.first_time(env)) return;
+  const UserInfo* me = s.local_sender(c, m->sender_pub);
+  if (!me) {
     return s.send_error(c.id, Errc::BadKey, "sender_pub is not your registered key", ref,
                         c.user_id);
   }
@@ -68,7 +60,7 @@ void handle_msg_direct(ServerCore::Impl& s, Conn& c, const Envelope& env) {
 
 void handle_server_deliver(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   if (handle_file_server_deliver(s, c, env)) return;  // inner FILE_* (handle_file.cpp)
-  if (!first_time(s, env)) return;
+  if (!s.first_time(env)) return;
   auto d = msg::ServerDeliver::from_json(env.payload);
   if (!d) {
     s.count("bad_frames");

@@ -199,10 +199,9 @@ void handle_user_file(ServerCore::Impl& s, Conn& c, const Envelope& env) {
                         "mode \"public\" goes with to = \"public\" (and only it)");
     }
     // sender_pub must be the sender's registered key; recipients pin and check it.
-    const UserInfo* me = s.dir.find(c.user_id);
     const std::string* sp = json::get_string(env.payload, "sender_pub");
-    auto spub = sp ? s.keys.get(*sp) : Result<PublicKey>(make_error(Errc::BadKey));
-    if (!spub || !me || spub->b64url() != me->pubkey) {
+    const UserInfo* me = sp ? s.local_sender(c, *sp) : nullptr;
+    if (!me) {
       return file_error(s, c.id, c.user_id, c.user_id, file_id, Errc::BadKey,
                         "sender_pub is not your registered key");
     }

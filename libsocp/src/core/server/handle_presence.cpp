@@ -6,19 +6,8 @@
 
 namespace socp::core {
 
-namespace {
-
-/// True if this frame is new (and remembers it).
-bool first_time(ServerCore::Impl& s, const Envelope& env) {
-  if (s.seen.insert(SeenCache::key_of(env), s.now())) return true;
-  s.count("duplicates");
-  return false;
-}
-
-}  // namespace
-
 void handle_user_advertise(ServerCore::Impl& s, Conn& c, const Envelope& env) {
-  if (!first_time(s, env)) return;
+  if (!s.first_time(env)) return;
   auto ad = msg::UserAdvertise::from_json(env.payload);
   if (!ad) {
     s.count("bad_frames");
@@ -46,7 +35,7 @@ void handle_user_advertise(ServerCore::Impl& s, Conn& c, const Envelope& env) {
 }
 
 void handle_user_remove(ServerCore::Impl& s, Conn& c, const Envelope& env) {
-  if (!first_time(s, env)) return;
+  if (!s.first_time(env)) return;
   auto rm = msg::UserRemove::from_json(env.payload);
   if (!rm) {
     s.count("bad_frames");

@@ -29,12 +29,6 @@ const std::string& group_id() {
   return id;
 }
 
-bool first_time(ServerCore::Impl& s, const Envelope& env) {
-  if (s.seen.insert(SeenCache::key_of(env), s.now())) return true;
-  s.count("duplicates");
-  return false;
-}
-
 /// A post is identified by (sender, content_sig) whichever server relays it: a copy replayed
 /// by another server (another envelope `from`, so another frame key) is still a duplicate.
 bool first_post(ServerCore::Impl& s, const std::string& sender, const std::string& content_sig) {
@@ -238,10 +232,10 @@ void handle_public_post(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   if (m->key_id.empty() || m->key_id.size() > kMaxKeyIdChars) {
     return s.send_error(c.id, Errc::BadFrame, "key_id must be 1..64 characters", ref, c.user_id);
   }
-  if (!first_time(s, env)) return;
-  const UserInfo* me = s.dir.find(c.user_id);
+  if (!s.first_time(env)) return;
+  const UserInfo* me = s.local_sender(c, m->sender_pub);
   auto spub = s.keys.get(m->sender_pub);
-  if (!spub || !me || spub->b64url() != me->pubkey) {
+  if (!me || !spub) {
     return s.send_error(c.id, Errc::BadKey, "sender_pub is not your registered key", ref,
                         c.user_id);
   }
@@ -277,7 +271,7 @@ void handle_public_key_share(ServerCore::Impl& s, Conn& c, const Envelope& env) 
   if (ks->shares.empty() || ks->shares.size() > kMaxSharesPerFrame) {
     return s.send_error(c.id, Errc::BadFrame, "shares must hold 1..1024 entries", ref, c.user_id);
   }
-  if (!first_time(s, env)) return;
+  if (!s.first_time(env)) return;
   const UserInfo* me = s.dir.find(c.user_id);
   auto cpub = s.keys.get(ks->creator_pub);
   if (!cpub || !me || cpub->b64url() != me->pubkey) {
@@ -305,7 +299,7 @@ void handle_public_key_share(ServerCore::Impl& s, Conn& c, const Envelope& env) 
 
 void handle_server_public_post(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   (void)c;
-  if (!first_time(s, env)) return;
+  if (!s.first_time(env)) return;
   auto p = msg::MsgPublicChannel::from_json(env.payload);
   if (!p || p->sender.empty()) {
     s.count("bad_frames");
@@ -334,7 +328,7 @@ void handle_server_public_post(ServerCore::Impl& s, Conn& c, const Envelope& env
 
 void handle_server_public_key_share(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   (void)c;
-  if (!first_time(s, env)) return;
+  if (!s.first_time(env)) return;
   auto ks = msg::PublicChannelKeyShare::from_json(env.payload);
   if (!ks || ks->sender.empty() || ks->shares.size() > kMaxSharesPerFrame) {
     s.count("bad_frames");

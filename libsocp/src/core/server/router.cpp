@@ -29,6 +29,19 @@ Route route_to_user(ServerCore::Impl& s, const std::string& user_id) {
 
 namespace socp {
 
+bool ServerCore::Impl::first_time(const Envelope& env) {
+  if (seen.insert(SeenCache::key_of(env), now())) return true;
+  count("duplicates");
+  return false;
+}
+
+const UserInfo* ServerCore::Impl::local_sender(const core::Conn& c, const std::string& sender_pub) {
+  const UserInfo* u = dir.find(c.user_id);
+  auto key = keys.get(sender_pub);
+  if (!u || !key || key->b64url() != u->pubkey) return nullptr;
+  return u;
+}
+
 const UserInfo* ServerCore::Impl::remote_sender(const std::string& sender,
                                                 const std::string& sender_pub,
                                                 const std::string& origin) {
