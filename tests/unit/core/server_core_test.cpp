@@ -275,3 +275,26 @@ TEST_CASE_METHOD(OneServer, "identical payloads are signed once", "[core][perf]"
   REQUIRE(sim.node("A").signatures - before == 1);
   REQUIRE(sim.node("A").core->counters().at("signatures_reused") >= 4);
 }
+
+TEST_CASE_METHOD(OneServer, "strangers cannot make the server sign chosen bytes",
+                 "[core][security]") {
+  // Differently malformed first frames (other offsets, other unknown types) all get one of a
+  // few fixed ERROR payloads, so the SignBook answers them from one cached signature each.
+  const auto before = sim.node("A").signatures;
+  for (int i = 0; i < 6; ++i) {
+    const std::string name = "stranger" + std::to_string(i);
+    sim.guest(name, "alice");
+    sim.connect(name, "A");
+    sim.send_raw(name, std::string(static_cast<std::size_t>(i + 1), '{') + "nope");
+    REQUIRE(last_error_code(sim, name) == "BAD_FRAME");
+    const std::string other = "odd" + std::to_string(i);
+    sim.guest(other, "alice");
+    sim.connect(other, "A");
+    auto env = *socp::parse_envelope(sim.hello_frame(other));
+    env.type.reset();
+    env.type_name = "ODD_TYPE_" + std::to_string(i);
+    sim.send_raw(other, socp::serialize(env));
+    REQUIRE(last_error_code(sim, other) == "UNKNOWN_TYPE");
+  }
+  REQUIRE(sim.node("A").signatures - before <= 2);
+}

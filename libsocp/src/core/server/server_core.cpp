@@ -297,7 +297,13 @@ void bad_frame(ServerCore::Impl& s, Conn& c, const Error& err, const std::string
     s.log(LogLevel::Warn, "bad frame from server " + c.server_id + ": " + err.detail);
     return;  // never argue with servers
   }
-  s.send_error(c.id, err.code, err.detail, ref);
+  if (c.role == Role::Unknown) {
+    // Before login the answer is one of a few fixed payloads, so its signature comes from
+    // the SignBook cache: a stranger cannot make us sign attacker-chosen bytes.
+    s.send_error(c.id, err.code, "malformed first frame: " + std::string(wire_code(err.code)));
+  } else {
+    s.send_error(c.id, err.code, err.detail, ref);
+  }
   if (c.role == Role::Unknown && c.bad_frames >= 3) s.close_conn(c.id, 1008, "too many bad frames");
   if (c.bad_frames >= kMaxBadFrames) s.close_conn(c.id, 1008, "too many bad frames");
 }
@@ -492,9 +498,13 @@ void ServerCore::on_frame(ConnId id, std::string_view frame) {
       return;
     }
     s.count("unknown_types");
+    if (c.role == Role::Unknown) {  // fixed payload before login (see bad_frame)
+      s.send_error(id, Errc::UnknownType, "unknown first frame: send USER_HELLO first");
+      s.close_conn(id, 1008, "unknown first frame");
+      return;
+    }
     s.send_error(id, Errc::UnknownType, "unknown type " + env.type_name.substr(0, 64),
                  env.type_name.substr(0, 64), c.user_id);
-    if (c.role == Role::Unknown) s.close_conn(id, 1008, "unknown first frame");
     return;
   }
   switch (c.role) {
