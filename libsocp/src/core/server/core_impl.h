@@ -142,6 +142,15 @@ struct ServerCore::Impl {
   /// `bulk`: file traffic (OutFrame::bulk, Job::bulk).
   void send_signed(ConnId to_conn, MessageType type, const std::string& to, json::Value payload,
                    std::optional<std::int64_t> ts = std::nullopt, bool bulk = false);
+  /// The same with a payload already handed to the SignBook: a fan-out calls sign() once and
+  /// queues the shared payload to every recipient (one canonical form, one hash, one job).
+  void send_signed(ConnId to_conn, MessageType type, const std::string& to,
+                   std::shared_ptr<core::SignedPayload> sp,
+                   std::optional<std::int64_t> ts = std::nullopt, bool bulk = false);
+  /// Hands `payload` to the SignBook (signed once, shared with identical payloads).
+  std::shared_ptr<core::SignedPayload> sign(json::Value payload, bool bulk = false) {
+    return signer.get(std::move(payload), bulk);
+  }
   /// Queues a frame as received (forwarding unchanged: original from/ts/sig/extra).
   void forward(ConnId to_conn, const Envelope& env);
   /// ERROR {code, detail, msg_ref} to a connection (signed).
@@ -157,6 +166,8 @@ struct ServerCore::Impl {
   std::uint64_t submit_sign(Job job);
   void pump_password_jobs();
 
+  /// Live links to servers that announced socp/1 (the only ones sent extension frames).
+  std::vector<ConnId> socp_links() const;
   /// Live server links (peer id -> conn).
   std::vector<std::pair<std::string, ConnId>> live_links() const;
   /// Sends a signed gossip frame to every linked server.
@@ -202,6 +213,23 @@ struct ServerCore::Impl {
                                 const std::string& origin);
   void drop_user_session(core::Conn& c);
 };
+
+namespace core {
+/// One payload fanned out to many recipients: handed to the SignBook on first use only (no
+/// recipient, no signature) and then shared by every frame (one canonical form, one job).
+class SharedPayload {
+ public:
+  SharedPayload(ServerCore::Impl& s, json::Value payload, bool bulk = false)
+      : s_(s), payload_(std::move(payload)), bulk_(bulk) {}
+  const std::shared_ptr<SignedPayload>& get();
+
+ private:
+  ServerCore::Impl& s_;
+  json::Value payload_;
+  bool bulk_;
+  std::shared_ptr<SignedPayload> sp_;
+};
+}  // namespace core
 
 // ---- handler entry points (one file per message family) ------------------------------------
 namespace core {

@@ -113,24 +113,23 @@ void relay_dm(ServerCore::Impl& s, Conn& c, const Envelope& env, MessageType t,
 }
 
 // Every local user except the sender: the same payload, so one signature for all of them.
-void deliver_public_local(ServerCore::Impl& s, MessageType t, const json::Value& payload,
+void deliver_public_local(ServerCore::Impl& s, MessageType t, SharedPayload& payload,
                           const std::string& sender, std::int64_t ts) {
   for (const auto& [uid, cid] : s.sessions) {
     if (uid == sender) continue;
-    s.send_signed(cid, t, uid, payload, ts, kBulk);
+    s.send_signed(cid, t, uid, payload.get(), ts, kBulk);
   }
 }
 
 void relay_public(ServerCore::Impl& s, Conn& c, const Envelope& env, MessageType t,
                   const json::Value& payload) {
   s.count("file_frames_public");
-  deliver_public_local(s, t, payload, c.user_id, env.ts);
+  SharedPayload shared(s, payload, kBulk);
+  deliver_public_local(s, t, shared, c.user_id, env.ts);
   // Same payload to every socp server (to = "public"): still the one signature. Servers that
   // did not announce socp/1 would not know the frame type, so they do not get it.
-  for (const auto& [sid, link] : s.live_links()) {
-    auto p = s.peers.find(sid);
-    if (p == s.peers.end() || !p->second.socp_caps) continue;
-    s.send_signed(link, t, kPublic, payload, env.ts, kBulk);
+  for (ConnId link : s.socp_links()) {
+    s.send_signed(link, t, kPublic, shared.get(), env.ts, kBulk);
   }
 }
 
@@ -262,7 +261,8 @@ void handle_server_file(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     return;
   }
   s.count("file_frames_public_in");
-  deliver_public_local(s, *env.type, env.payload, *sender, env.ts);
+  SharedPayload shared(s, env.payload, kBulk);
+  deliver_public_local(s, *env.type, shared, *sender, env.ts);
 }
 
 }  // namespace socp::core

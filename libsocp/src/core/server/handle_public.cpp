@@ -39,15 +39,6 @@ bool first_post(ServerCore::Impl& s, const std::string& sender, const std::strin
 
 /// Live links to servers that announced the socp capability: the channel payloads are socp's
 /// own (sender keys), so other implementations are not sent them (PROTOCOL.md §5).
-std::vector<ConnId> socp_links(ServerCore::Impl& s) {
-  std::vector<ConnId> out;
-  for (const auto& [sid, link] : s.live_links()) {
-    auto it = s.peers.find(sid);
-    if (it != s.peers.end() && it->second.socp_caps) out.push_back(link);
-  }
-  return out;
-}
-
 void persist_member(ServerCore::Impl& s, const GroupMemberRecord& rec) {
   if (Status st = s.store.put_group_member(rec); !st.ok()) {
     s.count("public_store_errors");
@@ -112,12 +103,11 @@ bool verify_share_content(const PublicKey& key, const msg::PublicChannelKeyShare
 }
 
 /// Sends `payload` to each local session in `members` except `except`, envelope ts = `ts`.
-void deliver_local(ServerCore::Impl& s, MessageType type, const json::Value& payload,
-                   std::int64_t ts, const std::string& except,
-                   const std::set<std::string>* only = nullptr) {
+void deliver_local(ServerCore::Impl& s, MessageType type, SharedPayload& payload, std::int64_t ts,
+                   const std::string& except, const std::set<std::string>* only = nullptr) {
   for (const auto& [uid, cid] : s.sessions) {
     if (uid == except || (only && only->count(uid) == 0)) continue;
-    s.send_signed(cid, type, uid, payload, ts);
+    s.send_signed(cid, type, uid, payload.get(), ts);
     s.count("public_delivered");
   }
 }
@@ -178,7 +168,7 @@ bool public_sync(ServerCore::Impl& s) {
   // One payload for every local session: one signature per membership change.
   s.broadcast_users(MessageType::PublicChannelUpdated, st.updated);
   if (!new_local.empty()) {
-    const std::vector<ConnId> links = socp_links(s);
+    const std::vector<ConnId> links = s.socp_links();
     for (const std::string& uid : new_local) {
       msg::PublicChannelAdd add{uid, static_cast<std::int64_t>(version)};
       const std::int64_t ts = s.next_ts();
@@ -248,10 +238,10 @@ void handle_public_post(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   msg::MsgPublicChannel p = std::move(m).value();
   p.sender = c.user_id;
   p.sender_pub = me->pubkey;
-  const json::Value payload = p.to_json();  // ONE payload: one signature for all recipients
+  SharedPayload payload(s, p.to_json());  // ONE payload: one signature for all recipients
   const std::string to(kPublicGroupId);
-  for (ConnId link : socp_links(s)) {
-    s.send_signed(link, MessageType::MsgPublicChannel, to, payload, env.ts);
+  for (ConnId link : s.socp_links()) {
+    s.send_signed(link, MessageType::MsgPublicChannel, to, payload.get(), env.ts);
     s.count("public_posts_relayed");
   }
   deliver_local(s, MessageType::MsgPublicChannel, payload, env.ts, c.user_id);
@@ -285,10 +275,10 @@ void handle_public_key_share(ServerCore::Impl& s, Conn& c, const Envelope& env) 
   }
   ks->creator_pub = me->pubkey;
   store_shares(s, *ks);
-  const json::Value payload = ks->to_json();  // ONE payload for every server and member
+  SharedPayload payload(s, ks->to_json());  // ONE payload for every server and member
   const std::string to(kPublicGroupId);
-  for (ConnId link : socp_links(s)) {
-    s.send_signed(link, MessageType::PublicChannelKeyShare, to, payload, env.ts);
+  for (ConnId link : s.socp_links()) {
+    s.send_signed(link, MessageType::PublicChannelKeyShare, to, payload.get(), env.ts);
   }
   const std::set<std::string> members = members_of(*ks);
   deliver_local(s, MessageType::PublicChannelKeyShare, payload, env.ts, c.user_id, &members);
@@ -322,7 +312,8 @@ void handle_server_public_post(ServerCore::Impl& s, Conn& c, const Envelope& env
   }
   if (!first_post(s, p->sender, p->content_sig)) return;
   // Delivered unchanged in content: the same payload for every local member (one signature).
-  deliver_local(s, MessageType::MsgPublicChannel, env.payload, env.ts, p->sender);
+  SharedPayload payload(s, env.payload);
+  deliver_local(s, MessageType::MsgPublicChannel, payload, env.ts, p->sender);
   s.count("public_posts_received");
 }
 
@@ -343,7 +334,8 @@ void handle_server_public_key_share(ServerCore::Impl& s, Conn& c, const Envelope
   }
   store_shares(s, *ks);
   const std::set<std::string> members = members_of(*ks);
-  deliver_local(s, MessageType::PublicChannelKeyShare, env.payload, env.ts, ks->sender, &members);
+  SharedPayload payload(s, env.payload);
+  deliver_local(s, MessageType::PublicChannelKeyShare, payload, env.ts, ks->sender, &members);
   s.count("public_key_shares_received");
 }
 

@@ -48,6 +48,13 @@ Conn* ServerCore::Impl::conn(ConnId id) {
 
 void ServerCore::Impl::send_signed(ConnId to_conn, MessageType type, const std::string& to,
                                    json::Value payload, std::optional<std::int64_t> ts, bool bulk) {
+  if (Conn* c = conn(to_conn); !c || c->closing) return;
+  send_signed(to_conn, type, to, sign(std::move(payload), bulk), ts, bulk);
+}
+
+void ServerCore::Impl::send_signed(ConnId to_conn, MessageType type, const std::string& to,
+                                   std::shared_ptr<core::SignedPayload> sp,
+                                   std::optional<std::int64_t> ts, bool bulk) {
   Conn* c = conn(to_conn);
   if (!c || c->closing) return;
   core::OutFrame f;
@@ -56,7 +63,7 @@ void ServerCore::Impl::send_signed(ConnId to_conn, MessageType type, const std::
   f.header.from = self_id;
   f.header.to = to;
   f.header.ts = ts ? *ts : next_ts();
-  f.sp = signer.get(std::move(payload), bulk);
+  f.sp = std::move(sp);
   f.bulk = bulk;
   if (bulk) ++c->bulk_queued;
   c->outbox.push_back(std::move(f));
@@ -173,6 +180,19 @@ void ServerCore::Impl::pump_password_jobs() {
   }
 }
 
+const std::shared_ptr<core::SignedPayload>& core::SharedPayload::get() {
+  if (!sp_) sp_ = s_.sign(payload_, bulk_);  // the first recipient pays for canonical + hash
+  return sp_;
+}
+
+std::vector<ConnId> ServerCore::Impl::socp_links() const {
+  std::vector<ConnId> out;
+  for (const auto& [id, p] : peers) {
+    if (p.link != 0 && p.socp_caps) out.push_back(p.link);
+  }
+  return out;
+}
+
 std::vector<std::pair<std::string, ConnId>> ServerCore::Impl::live_links() const {
   std::vector<std::pair<std::string, ConnId>> out;
   for (const auto& [id, p] : peers) {
@@ -184,9 +204,10 @@ std::vector<std::pair<std::string, ConnId>> ServerCore::Impl::live_links() const
 void ServerCore::Impl::broadcast_servers(MessageType type, const json::Value& payload,
                                          const std::string& except_server) {
   const std::int64_t ts = next_ts();  // one frame, one seen-cache key on every server
+  core::SharedPayload shared(*this, payload);
   for (const auto& [sid, link] : live_links()) {
     if (sid == except_server) continue;
-    send_signed(link, type, "*", payload, ts);
+    send_signed(link, type, "*", shared.get(), ts);
   }
 }
 
@@ -199,9 +220,10 @@ void ServerCore::Impl::forward_servers(const Envelope& env, const std::string& e
 
 void ServerCore::Impl::broadcast_users(MessageType type, const json::Value& payload,
                                        const std::string& except_user) {
+  core::SharedPayload shared(*this, payload);
   for (const auto& [uid, cid] : sessions) {
     if (uid == except_user) continue;
-    send_signed(cid, type, uid, payload);
+    send_signed(cid, type, uid, shared.get());
   }
 }
 
