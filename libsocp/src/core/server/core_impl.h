@@ -192,6 +192,8 @@ struct ServerCore::Impl {
   /// Capped exponential backoff with jitter: returns the delay to wait now and doubles
   /// `backoff` (up to cfg.reconnect_max_ms).
   std::int64_t next_backoff(std::int64_t& backoff);
+  /// Registers an outgoing connection in `role` and emits the Connect action for it.
+  core::Conn& open_outgoing(core::Role role, const std::string& host, std::uint16_t port);
   /// Dials a known peer.
   void dial_peer(core::Peer& p);
   /// Payload socp puts in HELLO_JOIN/HELLO_LINK/ANNOUNCE.

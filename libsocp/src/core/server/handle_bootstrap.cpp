@@ -26,21 +26,9 @@ void reject(ServerCore::Impl& s, Conn& c, Errc code, const std::string& detail,
 void start_join(ServerCore::Impl& s) {
   if (s.joined || s.join_conn != 0 || s.stopping || s.cfg.introducers.empty()) return;
   const Introducer& in = s.cfg.introducers[s.join_index % s.cfg.introducers.size()];
-  const ConnId id = s.next_out_conn++;
-  Conn c;
-  c.id = id;
-  c.outgoing = true;
-  c.role = Role::Joining;
+  Conn& c = s.open_outgoing(Role::Joining, in.host, in.port);
   c.introducer_index = s.join_index % s.cfg.introducers.size();
-  c.opened_at = c.last_rx = s.now();
-  s.conns[id] = std::move(c);
-  s.join_conn = id;
-  Action a;
-  a.kind = Action::Kind::Connect;
-  a.conn = id;
-  a.host = in.host;
-  a.port = in.port;
-  s.actions.push_back(std::move(a));
+  s.join_conn = c.id;
   s.count("join_attempts");
   s.log(LogLevel::Info, "joining the mesh through " + in.host + ":" + std::to_string(in.port));
 }

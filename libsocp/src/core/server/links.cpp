@@ -86,23 +86,27 @@ std::int64_t ServerCore::Impl::next_backoff(std::int64_t& backoff) {
   return delay;
 }
 
-void ServerCore::Impl::dial_peer(core::Peer& p) {
-  if (stopping || p.link != 0 || p.dialing != 0 || p.host.empty() || p.port == 0) return;
+Conn& ServerCore::Impl::open_outgoing(Role role, const std::string& host, std::uint16_t port) {
   const ConnId id = next_out_conn++;
-  Conn c;
+  Conn& c = conns[id];
   c.id = id;
   c.outgoing = true;
-  c.role = Role::Dialing;
-  c.server_id = p.server_id;
+  c.role = role;
   c.opened_at = c.last_rx = now();
-  conns[id] = std::move(c);
-  p.dialing = id;
   Action a;
   a.kind = Action::Kind::Connect;
   a.conn = id;
-  a.host = p.host;
-  a.port = p.port;
+  a.host = host;
+  a.port = port;
   actions.push_back(std::move(a));
+  return c;
+}
+
+void ServerCore::Impl::dial_peer(core::Peer& p) {
+  if (stopping || p.link != 0 || p.dialing != 0 || p.host.empty() || p.port == 0) return;
+  Conn& c = open_outgoing(Role::Dialing, p.host, p.port);
+  c.server_id = p.server_id;
+  p.dialing = c.id;
   count("dials");
 }
 

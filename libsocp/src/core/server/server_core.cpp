@@ -468,8 +468,7 @@ void ServerCore::on_open(ConnId id) {
     if (!c) return;  // we gave up on it meanwhile
     c->opened_at = c->last_rx = s.now();
     if (c->role == Role::Joining) {
-      msg::ServerHello h = *msg::ServerHello::from_json(s.hello_payload());
-      s.send_signed(id, MessageType::ServerHelloJoin, "", h.to_json());
+      s.send_signed(id, MessageType::ServerHelloJoin, "", s.hello_payload());
       return;
     }
     // A dial to a known peer: introduce ourselves; the link is up (we know whom we dialed,
