@@ -42,6 +42,22 @@ Status check_user_sig(ServerCore::Impl& s, const Envelope& env, const PublicKey&
   return ok_status();
 }
 
+/// The account registered here with this id, or with this display name if exactly one does.
+/// Names come from the directory (meta already parsed), accounts from the store.
+Result<UserRecord> find_account(ServerCore::Impl& s, const std::string& who) {
+  if (auto rec = s.store.get_user(who); rec.ok() || rec.code() != Errc::NotFound) return rec;
+  std::optional<UserRecord> match;
+  for (const UserInfo& u : s.dir.list()) {
+    if (msg::display_name_of(u.meta, u.user_id) != who) continue;
+    auto rec = s.store.get_user(u.user_id);
+    if (!rec) continue;  // a user of another server
+    if (match) return make_error(Errc::UserNotFound, "name is ambiguous: use the user id");
+    match = std::move(rec).value();
+  }
+  if (!match) return make_error(Errc::UserNotFound, "no account " + who + " on this server");
+  return std::move(*match);
+}
+
 bool queue_full(const ServerCore::Impl& s) {
   return s.password_queue.size() >= s.cfg.max_password_jobs_queued;
 }
@@ -172,28 +188,9 @@ void handle_key_recover(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     s.send_error(c.id, Errc::BadPassword, "too many attempts", ref);
     return s.close_conn(c.id, 1008, "too many recovery attempts");
   }
-  auto users = s.store.list_users();
-  if (!users) return s.send_error(c.id, Errc::Internal, "account lookup failed", ref);
-  const UserRecord* found = nullptr;
-  int by_name = 0;
-  for (const UserRecord& u : *users) {
-    if (u.user_id == kr->user_id) {
-      found = &u;
-      by_name = 0;
-      break;
-    }
-    auto meta = json::parse(u.meta_json);
-    if (meta && msg::display_name_of(*meta, u.user_id) == kr->user_id) {
-      found = &u;
-      ++by_name;
-    }
-  }
-  if (!found || by_name > 1) {
-    return s.send_error(c.id, Errc::UserNotFound,
-                        by_name > 1 ? "name is ambiguous: use the user id"
-                                    : "no account " + kr->user_id + " on this server",
-                        ref);
-  }
+  auto account = find_account(s, kr->user_id);
+  if (!account) return s.send_error(c.id, account.code(), account.error().detail, ref);
+  const UserRecord* found = &*account;
   if (queue_full(s)) return s.send_error(c.id, Errc::Busy, "server busy, retry later", ref);
   c.auth_in_flight = true;
   Job job;
