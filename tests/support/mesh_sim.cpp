@@ -438,6 +438,8 @@ void MeshSim::apply_actions(const std::string& node_name) {
         });
         break;
       }
+      case Action::Kind::SetFrameLimit:
+        break;  // frames in the simulation are never fragmented or oversized by accident
     }
   }
 }

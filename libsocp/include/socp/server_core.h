@@ -45,6 +45,10 @@ struct Action {
     Connect,  ///< open an outgoing WebSocket to host:port; the runtime then calls on_open(conn)
               ///< when connected, or on_close(conn) if it fails
     RunJob,   ///< run `job` (run_job) off the loop, then call on_job_done
+    SetFrameLimit,  ///< from now on, messages on `conn` may be at most `limit` bytes (the
+                    ///< runtime closes with 1009 beyond it). Accepted connections start at
+                    ///< the pre-authentication limit; the core raises it after a login or a
+                    ///< server handshake.
   };
   Kind kind = Kind::Send;
   ConnId conn = 0;
@@ -53,6 +57,7 @@ struct Action {
   std::string host;
   std::uint16_t port = 0;
   Job job;
+  std::size_t limit = 0;  ///< SetFrameLimit
 };
 
 struct Introducer {

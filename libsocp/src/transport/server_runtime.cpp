@@ -73,6 +73,9 @@ struct ServerRuntime::Impl final : WsHost::Handler {
         case Action::Kind::RunJob:
           submit(std::move(a.job));
           break;
+        case Action::Kind::SetFrameLimit:
+          break;  // per-connection limits: the transport work implements WsHost::set_max_frame
+
       }
     }
   }
