@@ -297,6 +297,17 @@ std::string MeshSim::signed_frame(MessageType type, const std::string& from, con
   return serialize(env);
 }
 
+Envelope MeshSim::last_tapped(MessageType type, const std::string& from,
+                              const std::string& to) const {
+  for (auto it = tapped.rbegin(); it != tapped.rend(); ++it) {
+    if (it->from != from || it->to != to) continue;
+    auto env = parse_envelope(it->text);
+    if (env.ok() && env->type == type) return std::move(env).value();
+  }
+  FAIL("no tapped " << to_string(type) << " from " << from << " to " << to);
+  return {};
+}
+
 bool MeshSim::reachable(const std::string& a, const std::string& b) const {
   if (!partition_) return true;
   return partition_->count(a) == partition_->count(b);
@@ -382,7 +393,12 @@ void MeshSim::apply_actions(const std::string& node_name) {
     switch (a.kind) {
       case Action::Kind::Send: {
         auto it = peer_of_.find(key_of(End{node_name, "", a.conn}));
-        if (it != peer_of_.end()) deliver_to(it->second, std::move(a.text));
+        if (it == peer_of_.end()) break;
+        if (tap_on) {
+          const End& o = it->second;
+          tapped.push_back({node_name, o.node.empty() ? "u:" + o.user : o.node, a.text});
+        }
+        deliver_to(it->second, std::move(a.text));
         break;
       }
       case Action::Kind::Close:

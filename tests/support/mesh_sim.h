@@ -126,6 +126,17 @@ class MeshSim {
   /// pool may finish them) and lets the mesh settle; jobs held meanwhile wait for the next
   /// call. Returns how many ran.
   void defer_bulk_jobs(bool on) { defer_bulk_ = on; }
+
+  /// A wire tap: while `tap_on`, every frame a node sends is recorded (from = node name,
+  /// to = node name or "u:<user>"), so tests can capture and replay real frames.
+  struct Tapped {
+    std::string from, to, text;
+  };
+  bool tap_on = false;
+  std::vector<Tapped> tapped;
+  /// The last tapped frame of `type` from node `from` to `to` (node name or "u:<user>");
+  /// fails the test if there is none.
+  Envelope last_tapped(MessageType type, const std::string& from, const std::string& to) const;
   std::size_t release_bulk_jobs(bool newest_first = false);
   std::size_t held_bulk_jobs() const noexcept { return held_bulk_.size(); }
 
