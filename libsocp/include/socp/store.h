@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "socp/result.h"
@@ -34,6 +35,9 @@ struct UserRecord {
   std::string meta_json;      ///< canonical JSON of meta ({"display_name":...})
   std::uint64_t version = 1;
   std::int64_t created_at = 0;
+  /// Created by trust on first use (an unsigned USER_HELLO in compatibility mode). Only such
+  /// accounts may log in with unsigned hellos; an account registered with a signed key never.
+  bool tofu = false;
 };
 
 /// A pinned user key and where the user was last seen (local and remote users).
@@ -43,6 +47,9 @@ struct DirectoryRecord {
   std::string server_id;  ///< last known home server
   std::string meta_json;
   std::uint64_t version = 1;
+  /// Signed time (ms) of the newest login of this user seen anywhere (0 = none). A hello
+  /// without a server challenge must be newer than this, so a captured one cannot be replayed.
+  std::int64_t last_login = 0;
 };
 
 /// A pinned peer server.
@@ -50,8 +57,10 @@ struct ServerRecord {
   std::string server_id;
   std::string host;
   std::uint16_t port = 0;
-  std::string pubkey;  ///< base64url DER
-  std::int64_t last_seen = 0;
+  std::string pubkey;          ///< base64url DER
+  std::int64_t last_seen = 0;  ///< last time a link to it was up (ms); forgotten long after
+  bool socp = false;           ///< announced socp/1: its frames must carry a signed context
+  std::string introduced_by;   ///< the server that vouched for it ("" = configured or self)
 };
 
 struct GroupRecord {
@@ -72,17 +81,63 @@ struct ServerIdentity {
   std::string private_key_pem;
 };
 
+/// Writes committed together, all or nothing (one LMDB transaction). Records are validated
+/// when the batch is applied; the first invalid record fails the whole batch.
+class WriteBatch {
+ public:
+  struct Op {
+    enum class Kind {
+      PutUser,
+      DeleteUser,
+      PutDirectory,
+      DeleteDirectory,
+      PutServer,
+      DeleteServer,
+      PutGroup,
+      PutGroupMember
+    };
+    Kind kind;
+    std::string key;  ///< id of the record (Delete*: the only field used)
+    std::variant<std::monostate, UserRecord, DirectoryRecord, ServerRecord, GroupRecord,
+                 GroupMemberRecord>
+        rec;
+  };
+  void put_user(UserRecord r);
+  void delete_user(std::string user_id);
+  void put_directory(DirectoryRecord r);
+  void delete_directory(std::string user_id);
+  void put_server(ServerRecord r);
+  void delete_server(std::string server_id);
+  void put_group(GroupRecord r);
+  void put_group_member(GroupMemberRecord r);
+
+  const std::vector<Op>& ops() const noexcept { return ops_; }
+  bool empty() const noexcept { return ops_.empty(); }
+  std::size_t size() const noexcept { return ops_.size(); }
+  void clear() noexcept { ops_.clear(); }
+
+ private:
+  std::vector<Op> ops_;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
 
+  /// Applies every write of `batch` atomically: all of them or (on error) none.
+  virtual Status apply(const WriteBatch& batch) = 0;
+
   virtual Status put_user(const UserRecord& rec) = 0;
   virtual Result<UserRecord> get_user(const std::string& user_id) = 0;
   virtual Result<std::vector<UserRecord>> list_users() = 0;
+  /// NotFound if there is no such account.
+  virtual Status delete_user(const std::string& user_id) = 0;
 
   virtual Status put_directory(const DirectoryRecord& rec) = 0;
   virtual Result<DirectoryRecord> get_directory(const std::string& user_id) = 0;
   virtual Result<std::vector<DirectoryRecord>> list_directory() = 0;
+  /// NotFound if there is no such record.
+  virtual Status delete_directory(const std::string& user_id) = 0;
 
   virtual Status put_server(const ServerRecord& rec) = 0;
   virtual Result<ServerRecord> get_server(const std::string& server_id) = 0;
@@ -113,12 +168,15 @@ class LmdbStore final : public Store {
   LmdbStore(const LmdbStore&) = delete;
   LmdbStore& operator=(const LmdbStore&) = delete;
 
+  Status apply(const WriteBatch& batch) override;
   Status put_user(const UserRecord& rec) override;
   Result<UserRecord> get_user(const std::string& user_id) override;
   Result<std::vector<UserRecord>> list_users() override;
+  Status delete_user(const std::string& user_id) override;
   Status put_directory(const DirectoryRecord& rec) override;
   Result<DirectoryRecord> get_directory(const std::string& user_id) override;
   Result<std::vector<DirectoryRecord>> list_directory() override;
+  Status delete_directory(const std::string& user_id) override;
   Status put_server(const ServerRecord& rec) override;
   Result<ServerRecord> get_server(const std::string& server_id) override;
   Result<std::vector<ServerRecord>> list_servers() override;
@@ -142,12 +200,15 @@ class MemoryStore final : public Store {
  public:
   MemoryStore();
   ~MemoryStore() override;
+  Status apply(const WriteBatch& batch) override;
   Status put_user(const UserRecord& rec) override;
   Result<UserRecord> get_user(const std::string& user_id) override;
   Result<std::vector<UserRecord>> list_users() override;
+  Status delete_user(const std::string& user_id) override;
   Status put_directory(const DirectoryRecord& rec) override;
   Result<DirectoryRecord> get_directory(const std::string& user_id) override;
   Result<std::vector<DirectoryRecord>> list_directory() override;
+  Status delete_directory(const std::string& user_id) override;
   Status put_server(const ServerRecord& rec) override;
   Result<ServerRecord> get_server(const std::string& server_id) override;
   Result<std::vector<ServerRecord>> list_servers() override;

@@ -71,6 +71,66 @@ struct LmdbStore::Impl {
     return txn->commit(path);
   }
 
+  // One write of a batch inside `txn`.
+  Status batch_op(MDB_txn* txn, const WriteBatch::Op& op) {
+    using Kind = WriteBatch::Op::Kind;
+    auto put_in = [&](MDB_dbi dbi, std::string_view key, const std::string& value) -> Status {
+      MDB_val k = to_val(key), v = to_val(value);
+      int rc = mdb_put(txn, dbi, &k, &v, 0);
+      return rc == MDB_SUCCESS ? ok_status() : Status(lmdb_error(rc, "mdb_put", path));
+    };
+    auto del_in = [&](MDB_dbi dbi, std::string_view key) -> Status {
+      if (!store::valid_key(key)) return ok_status();
+      MDB_val k = to_val(key);
+      int rc = mdb_del(txn, dbi, &k, nullptr);
+      if (rc == MDB_NOTFOUND) return ok_status();  // deleting what is not there is not an error
+      return rc == MDB_SUCCESS ? ok_status() : Status(lmdb_error(rc, "mdb_del", path));
+    };
+    switch (op.kind) {
+      case Kind::PutUser: {
+        const auto& r = std::get<UserRecord>(op.rec);
+        SOCP_TRY(store::validate(r));
+        return put_in(users, r.user_id, store::encode(r));
+      }
+      case Kind::DeleteUser:
+        return del_in(users, op.key);
+      case Kind::PutDirectory: {
+        const auto& r = std::get<DirectoryRecord>(op.rec);
+        SOCP_TRY(store::validate(r));
+        return put_in(directory, r.user_id, store::encode(r));
+      }
+      case Kind::DeleteDirectory:
+        return del_in(directory, op.key);
+      case Kind::PutServer: {
+        const auto& r = std::get<ServerRecord>(op.rec);
+        SOCP_TRY(store::validate(r));
+        return put_in(servers, r.server_id, store::encode(r));
+      }
+      case Kind::DeleteServer:
+        return del_in(servers, op.key);
+      case Kind::PutGroup: {
+        const auto& r = std::get<GroupRecord>(op.rec);
+        SOCP_TRY(store::validate(r));
+        return put_in(groups, r.group_id, store::encode(r));
+      }
+      case Kind::PutGroupMember: {
+        const auto& r = std::get<GroupMemberRecord>(op.rec);
+        SOCP_TRY(store::validate(r));
+        return put_in(members, store::member_key(r.group_id, r.member_id), store::encode(r));
+      }
+    }
+    return make_error(Errc::Internal, "unknown batch operation");
+  }
+
+  Status apply(const WriteBatch& batch) {
+    if (batch.empty()) return ok_status();
+    SOCP_TRY(writable());
+    auto txn = Txn::begin(env.get(), false, path);
+    if (!txn.ok()) return txn.error();
+    for (const WriteBatch::Op& op : batch.ops()) SOCP_TRY(batch_op(txn->get(), op));
+    return txn->commit(path);  // a failed op above aborts the whole batch (Txn destructor)
+  }
+
   Status del(MDB_dbi dbi, std::string_view key) {
     SOCP_TRY(writable());
     auto txn = Txn::begin(env.get(), false, path);
@@ -183,6 +243,10 @@ Result<std::unique_ptr<LmdbStore>> LmdbStore::open(const std::string& path, Lmdb
 LmdbStore::LmdbStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 LmdbStore::~LmdbStore() = default;
 
+Status LmdbStore::apply(const WriteBatch& batch) {
+  return impl_->apply(batch);
+}
+
 Status LmdbStore::put_user(const UserRecord& rec) {
   SOCP_TRY(store::validate(rec));
   return impl_->put(impl_->users, rec.user_id, store::encode(rec));
@@ -194,6 +258,11 @@ Result<std::vector<UserRecord>> LmdbStore::list_users() {
   return impl_->list<UserRecord>(impl_->users, {}, store::decode_user);
 }
 
+Status LmdbStore::delete_user(const std::string& user_id) {
+  if (!store::valid_key(user_id)) return make_error(Errc::NotFound, "no such user");
+  return impl_->del(impl_->users, user_id);
+}
+
 Status LmdbStore::put_directory(const DirectoryRecord& rec) {
   SOCP_TRY(store::validate(rec));
   return impl_->put(impl_->directory, rec.user_id, store::encode(rec));
@@ -203,6 +272,11 @@ Result<DirectoryRecord> LmdbStore::get_directory(const std::string& user_id) {
 }
 Result<std::vector<DirectoryRecord>> LmdbStore::list_directory() {
   return impl_->list<DirectoryRecord>(impl_->directory, {}, store::decode_directory);
+}
+
+Status LmdbStore::delete_directory(const std::string& user_id) {
+  if (!store::valid_key(user_id)) return make_error(Errc::NotFound, "no such user");
+  return impl_->del(impl_->directory, user_id);
 }
 
 Status LmdbStore::put_server(const ServerRecord& rec) {

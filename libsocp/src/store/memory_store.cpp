@@ -6,7 +6,9 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <type_traits>
 #include <utility>
+#include <variant>
 
 #include "socp/store.h"
 #include "store/record_codec.h"
@@ -64,7 +66,75 @@ struct MemoryStore::State {
   }
 };
 
+namespace {
+
+template <typename T>
+Status erase_from(std::map<std::string, T>& table, const std::string& key, bool full,
+                  const char* what) {
+  auto it = table.find(key);
+  if (it == table.end()) return not_found(what);
+  // LMDB needs room for a new page even to delete, so a full store refuses deletes too.
+  if (full) return store_full();
+  table.erase(it);
+  return ok_status();
+}
+
+}  // namespace
+
 MemoryStore::MemoryStore() : st_(std::make_unique<State>()) {}
+
+Status MemoryStore::apply(const WriteBatch& batch) {
+  using Kind = WriteBatch::Op::Kind;
+  std::lock_guard<std::mutex> lock(st_->mu);
+  if (batch.empty()) return ok_status();
+  if (st_->full) return store_full();
+  // All or nothing: once every record validated and the store is not full, no write below
+  // can fail.
+  for (const WriteBatch::Op& op : batch.ops()) {
+    Status st = std::visit(
+        [](const auto& r) -> Status {
+          using R = std::decay_t<decltype(r)>;
+          if constexpr (std::is_same_v<R, std::monostate>) {
+            return ok_status();
+          } else {
+            return store::validate(r);
+          }
+        },
+        op.rec);
+    SOCP_TRY(st);
+  }
+  for (const WriteBatch::Op& op : batch.ops()) {
+    switch (op.kind) {
+      case Kind::PutUser:
+        st_->users[op.key] = std::get<UserRecord>(op.rec);
+        break;
+      case Kind::DeleteUser:
+        st_->users.erase(op.key);
+        break;
+      case Kind::PutDirectory:
+        st_->directory[op.key] = std::get<DirectoryRecord>(op.rec);
+        break;
+      case Kind::DeleteDirectory:
+        st_->directory.erase(op.key);
+        break;
+      case Kind::PutServer:
+        st_->servers[op.key] = std::get<ServerRecord>(op.rec);
+        break;
+      case Kind::DeleteServer:
+        st_->servers.erase(op.key);
+        break;
+      case Kind::PutGroup:
+        st_->groups[op.key] = std::get<GroupRecord>(op.rec);
+        break;
+      case Kind::PutGroupMember: {
+        const auto& r = std::get<GroupMemberRecord>(op.rec);
+        st_->members[store::member_key(r.group_id, r.member_id)] = r;
+        break;
+      }
+    }
+  }
+  return ok_status();
+}
 MemoryStore::~MemoryStore() = default;
 
 void MemoryStore::set_full(bool is_full) noexcept {
@@ -85,6 +155,11 @@ Result<std::vector<UserRecord>> MemoryStore::list_users() {
   return values(st_->users);
 }
 
+Status MemoryStore::delete_user(const std::string& user_id) {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  return erase_from(st_->users, user_id, st_->full, "user");
+}
+
 Status MemoryStore::put_directory(const DirectoryRecord& rec) {
   std::lock_guard<std::mutex> lock(st_->mu);
   return st_->put(st_->directory, rec.user_id, rec);
@@ -96,6 +171,11 @@ Result<DirectoryRecord> MemoryStore::get_directory(const std::string& user_id) {
 Result<std::vector<DirectoryRecord>> MemoryStore::list_directory() {
   std::lock_guard<std::mutex> lock(st_->mu);
   return values(st_->directory);
+}
+
+Status MemoryStore::delete_directory(const std::string& user_id) {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  return erase_from(st_->directory, user_id, st_->full, "directory entry");
 }
 
 Status MemoryStore::put_server(const ServerRecord& rec) {
@@ -112,12 +192,7 @@ Result<std::vector<ServerRecord>> MemoryStore::list_servers() {
 }
 Status MemoryStore::delete_server(const std::string& server_id) {
   std::lock_guard<std::mutex> lock(st_->mu);
-  auto it = st_->servers.find(server_id);
-  if (it == st_->servers.end()) return not_found("server");
-  // LMDB needs room for a new page even to delete, so a full store refuses deletes too.
-  if (st_->full) return store_full();
-  st_->servers.erase(it);
-  return ok_status();
+  return erase_from(st_->servers, server_id, st_->full, "server");
 }
 
 Status MemoryStore::put_group(const GroupRecord& rec) {

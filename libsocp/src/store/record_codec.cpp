@@ -72,6 +72,23 @@ class Reader {
     out = static_cast<std::uint16_t>(v);
   }
 
+  // Fields added after schema "1" was first written: absent in older records.
+  void opt_i64(std::string_view key, std::int64_t& out) {
+    if (!error_.empty() || obj_.find(std::string(key)) == nullptr) return;
+    i64(key, out);
+  }
+  void opt_str(std::string_view key, std::string& out) {
+    if (!error_.empty() || obj_.find(std::string(key)) == nullptr) return;
+    str(key, out);
+  }
+  void opt_bool(std::string_view key, bool& out) {
+    if (!error_.empty()) return;
+    const json::Value* v = obj_.find(std::string(key));
+    if (v == nullptr) return;
+    if (!v->is_bool()) return fail("field '" + std::string(key) + "' is not a boolean");
+    out = v->as_bool();
+  }
+
   template <typename T>
   Result<T> finish(T rec) {
     if (!error_.empty()) return make_error(Errc::Corrupt, error_);
@@ -130,7 +147,10 @@ Status validate(const DirectoryRecord& r) {
 
 Status validate(const ServerRecord& r) {
   SOCP_TRY(check_key("server_id", r.server_id));
-  return check_utf8({{"server_id", &r.server_id}, {"host", &r.host}, {"pubkey", &r.pubkey}});
+  return check_utf8({{"server_id", &r.server_id},
+                     {"host", &r.host},
+                     {"pubkey", &r.pubkey},
+                     {"introduced_by", &r.introduced_by}});
 }
 
 Status validate(const GroupRecord& r) {
@@ -163,7 +183,8 @@ std::string encode(const UserRecord& r) {
                                       {"pake_hash", r.pake_hash},
                                       {"meta_json", r.meta_json},
                                       {"version", as_i64(r.version)},
-                                      {"created_at", r.created_at}});
+                                      {"created_at", r.created_at},
+                                      {"tofu", r.tofu}});
 }
 
 std::string encode(const DirectoryRecord& r) {
@@ -171,7 +192,8 @@ std::string encode(const DirectoryRecord& r) {
                                       {"pubkey", r.pubkey},
                                       {"server_id", r.server_id},
                                       {"meta_json", r.meta_json},
-                                      {"version", as_i64(r.version)}});
+                                      {"version", as_i64(r.version)},
+                                      {"last_login", r.last_login}});
 }
 
 std::string encode(const ServerRecord& r) {
@@ -179,7 +201,9 @@ std::string encode(const ServerRecord& r) {
                                       {"host", r.host},
                                       {"port", static_cast<int>(r.port)},
                                       {"pubkey", r.pubkey},
-                                      {"last_seen", r.last_seen}});
+                                      {"last_seen", r.last_seen},
+                                      {"socp", r.socp},
+                                      {"introduced_by", r.introduced_by}});
 }
 
 std::string encode(const GroupRecord& r) {
@@ -213,6 +237,7 @@ Result<UserRecord> decode_user(std::string_view bytes) {
   rd.str("meta_json", r.meta_json);
   rd.u64("version", r.version);
   rd.i64("created_at", r.created_at);
+  rd.opt_bool("tofu", r.tofu);
   return rd.finish(std::move(r));
 }
 
@@ -224,6 +249,7 @@ Result<DirectoryRecord> decode_directory(std::string_view bytes) {
   rd.str("server_id", r.server_id);
   rd.str("meta_json", r.meta_json);
   rd.u64("version", r.version);
+  rd.opt_i64("last_login", r.last_login);
   return rd.finish(std::move(r));
 }
 
@@ -235,6 +261,8 @@ Result<ServerRecord> decode_server(std::string_view bytes) {
   rd.u16("port", r.port);
   rd.str("pubkey", r.pubkey);
   rd.i64("last_seen", r.last_seen);
+  rd.opt_bool("socp", r.socp);
+  rd.opt_str("introduced_by", r.introduced_by);
   return rd.finish(std::move(r));
 }
 

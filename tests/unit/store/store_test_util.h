@@ -56,6 +56,7 @@ inline UserRecord user(const std::string& id, int n = 0) {
   r.meta_json = R"({"display_name":"User )" + std::to_string(n) + R"("})";
   r.version = 1 + static_cast<std::uint64_t>(n);
   r.created_at = 1700000000 + n;
+  r.tofu = n % 2 == 1;
   return r;
 }
 inline DirectoryRecord dir_entry(const std::string& id, int n = 0) {
@@ -65,6 +66,7 @@ inline DirectoryRecord dir_entry(const std::string& id, int n = 0) {
   r.server_id = "server-" + std::to_string(n);
   r.meta_json = "{}";
   r.version = 7 + static_cast<std::uint64_t>(n);
+  r.last_login = 1700000050 + n;
   return r;
 }
 inline ServerRecord server(const std::string& id, int n = 0) {
@@ -74,6 +76,8 @@ inline ServerRecord server(const std::string& id, int n = 0) {
   r.port = static_cast<std::uint16_t>(9000 + n);
   r.pubkey = "spub-" + id;
   r.last_seen = 1700000100 + n;
+  r.socp = n % 2 == 0;
+  r.introduced_by = n == 0 ? "" : "intro-" + std::to_string(n);
   return r;
 }
 inline GroupRecord group(const std::string& id, int n = 0) {
@@ -98,13 +102,13 @@ inline GroupMemberRecord member(const std::string& gid, const std::string& mid, 
 // Field tuples, so records compare with == without adding operators to the library types.
 inline auto fields(const UserRecord& r) {
   return std::tie(r.user_id, r.pubkey, r.privkey_store, r.pake_hash, r.meta_json, r.version,
-                  r.created_at);
+                  r.created_at, r.tofu);
 }
 inline auto fields(const DirectoryRecord& r) {
-  return std::tie(r.user_id, r.pubkey, r.server_id, r.meta_json, r.version);
+  return std::tie(r.user_id, r.pubkey, r.server_id, r.meta_json, r.version, r.last_login);
 }
 inline auto fields(const ServerRecord& r) {
-  return std::tie(r.server_id, r.host, r.port, r.pubkey, r.last_seen);
+  return std::tie(r.server_id, r.host, r.port, r.pubkey, r.last_seen, r.socp, r.introduced_by);
 }
 inline auto fields(const GroupRecord& r) {
   return std::tie(r.group_id, r.creator_id, r.meta_json, r.created_at, r.version);

@@ -1,0 +1,176 @@
+// BatchingStore: pending writes in an overlay, committed with Store::apply in one transaction.
+#include "store/batching_store.h"
+
+#include <utility>
+
+#include "store/record_codec.h"
+
+namespace socp::store {
+
+namespace {
+
+template <typename T, typename Get>
+Result<T> read_through(const std::map<std::string, std::optional<T>>& overlay,
+                       const std::string& key, const char* what, Get get) {
+  auto it = overlay.find(key);
+  if (it == overlay.end()) return get();
+  if (!it->second) return make_error(Errc::NotFound, std::string(what) + ": not found");
+  return *it->second;
+}
+
+/// The backing list with the overlay applied (entries whose key starts with `prefix`), in
+/// key order like the stores themselves.
+template <typename T, typename KeyOf>
+Result<std::vector<T>> merged(Result<std::vector<T>> base,
+                              const std::map<std::string, std::optional<T>>& overlay,
+                              const std::string& prefix, KeyOf key_of) {
+  if (!base.ok()) return base.error();
+  if (overlay.empty()) return base;
+  std::map<std::string, T> all;
+  for (T& r : base.value()) {
+    std::string k = key_of(r);
+    all.emplace(std::move(k), std::move(r));
+  }
+  for (auto it = overlay.lower_bound(prefix);
+       it != overlay.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+    if (it->second) {
+      all[it->first] = *it->second;
+    } else {
+      all.erase(it->first);
+    }
+  }
+  std::vector<T> out;
+  out.reserve(all.size());
+  for (auto& [k, r] : all) out.push_back(std::move(r));
+  return out;
+}
+
+}  // namespace
+
+Status BatchingStore::commit() {
+  if (batch_.empty()) return ok_status();
+  SOCP_TRY(b_.apply(batch_));
+  batch_.clear();
+  users_.clear();
+  directory_.clear();
+  servers_.clear();
+  groups_.clear();
+  members_.clear();
+  return ok_status();
+}
+
+Status BatchingStore::apply(const WriteBatch& batch) {
+  using Kind = WriteBatch::Op::Kind;
+  for (const WriteBatch::Op& op : batch.ops()) {
+    Status st;
+    switch (op.kind) {
+      case Kind::PutUser:
+        st = put_user(std::get<UserRecord>(op.rec));
+        break;
+      case Kind::DeleteUser:
+        st = delete_user(op.key);
+        break;
+      case Kind::PutDirectory:
+        st = put_directory(std::get<DirectoryRecord>(op.rec));
+        break;
+      case Kind::DeleteDirectory:
+        st = delete_directory(op.key);
+        break;
+      case Kind::PutServer:
+        st = put_server(std::get<ServerRecord>(op.rec));
+        break;
+      case Kind::DeleteServer:
+        st = delete_server(op.key);
+        break;
+      case Kind::PutGroup:
+        st = put_group(std::get<GroupRecord>(op.rec));
+        break;
+      case Kind::PutGroupMember:
+        st = put_group_member(std::get<GroupMemberRecord>(op.rec));
+        break;
+    }
+    if (!st.ok() && st.code() != Errc::NotFound) return st;
+  }
+  return ok_status();
+}
+
+Status BatchingStore::put_user(const UserRecord& rec) {
+  SOCP_TRY(validate(rec));
+  users_[rec.user_id] = rec;
+  batch_.put_user(rec);
+  return ok_status();
+}
+Result<UserRecord> BatchingStore::get_user(const std::string& id) {
+  return read_through(users_, id, "user", [&] { return b_.get_user(id); });
+}
+Result<std::vector<UserRecord>> BatchingStore::list_users() {
+  return merged(b_.list_users(), users_, "", [](const UserRecord& r) { return r.user_id; });
+}
+Status BatchingStore::delete_user(const std::string& id) {
+  users_[id] = std::nullopt;
+  batch_.delete_user(id);
+  return ok_status();
+}
+
+Status BatchingStore::put_directory(const DirectoryRecord& rec) {
+  SOCP_TRY(validate(rec));
+  directory_[rec.user_id] = rec;
+  batch_.put_directory(rec);
+  return ok_status();
+}
+Result<DirectoryRecord> BatchingStore::get_directory(const std::string& id) {
+  return read_through(directory_, id, "directory entry", [&] { return b_.get_directory(id); });
+}
+Result<std::vector<DirectoryRecord>> BatchingStore::list_directory() {
+  return merged(b_.list_directory(), directory_, "",
+                [](const DirectoryRecord& r) { return r.user_id; });
+}
+Status BatchingStore::delete_directory(const std::string& id) {
+  directory_[id] = std::nullopt;
+  batch_.delete_directory(id);
+  return ok_status();
+}
+
+Status BatchingStore::put_server(const ServerRecord& rec) {
+  SOCP_TRY(validate(rec));
+  servers_[rec.server_id] = rec;
+  batch_.put_server(rec);
+  return ok_status();
+}
+Result<ServerRecord> BatchingStore::get_server(const std::string& id) {
+  return read_through(servers_, id, "server", [&] { return b_.get_server(id); });
+}
+Result<std::vector<ServerRecord>> BatchingStore::list_servers() {
+  return merged(b_.list_servers(), servers_, "", [](const ServerRecord& r) { return r.server_id; });
+}
+Status BatchingStore::delete_server(const std::string& id) {
+  servers_[id] = std::nullopt;
+  batch_.delete_server(id);
+  return ok_status();
+}
+
+Status BatchingStore::put_group(const GroupRecord& rec) {
+  SOCP_TRY(validate(rec));
+  groups_[rec.group_id] = rec;
+  batch_.put_group(rec);
+  return ok_status();
+}
+Result<GroupRecord> BatchingStore::get_group(const std::string& id) {
+  return read_through(groups_, id, "group", [&] { return b_.get_group(id); });
+}
+Status BatchingStore::put_group_member(const GroupMemberRecord& rec) {
+  SOCP_TRY(validate(rec));
+  members_[member_key(rec.group_id, rec.member_id)] = rec;
+  batch_.put_group_member(rec);
+  return ok_status();
+}
+Result<std::vector<GroupMemberRecord>> BatchingStore::list_group_members(
+    const std::string& group_id) {
+  if (!valid_key(group_id) || group_id.find('\0') != std::string::npos) {
+    return std::vector<GroupMemberRecord>{};
+  }
+  return merged(b_.list_group_members(group_id), members_, member_prefix(group_id),
+                [](const GroupMemberRecord& r) { return member_key(r.group_id, r.member_id); });
+}
+
+}  // namespace socp::store

@@ -1,0 +1,151 @@
+// Write batches (one transaction, all or nothing), deletes, the fields added to schema "1",
+// and the BatchingStore overlay the server core commits once per loop turn.
+#include <catch2/catch.hpp>
+
+#include "store/batching_store.h"
+#include "store/record_codec.h"
+#include "store_test_util.h"
+
+using namespace socp;
+using namespace socp::test;
+
+#define STORE_TEST(name) TEMPLATE_TEST_CASE(name, "[store]", LmdbFixture, MemoryFixture)
+
+STORE_TEST("batch: every kind of write lands together") {
+  TestType fx;
+  Store& s = fx.store();
+  REQUIRE(s.put_server(server("gone", 3)).ok());
+  WriteBatch b;
+  b.put_user(user("alice", 1));
+  b.put_directory(dir_entry("alice", 2));
+  b.put_server(server("s1", 4));
+  b.delete_server("gone");
+  b.put_group(group("public"));
+  b.put_group_member(member("public", "alice"));
+  b.delete_directory("nobody");  // deleting what is not there is fine in a batch
+  REQUIRE(s.apply(b).ok());
+  CHECK(same(*s.get_user("alice"), user("alice", 1)));
+  CHECK(same(*s.get_directory("alice"), dir_entry("alice", 2)));
+  CHECK(same(*s.get_server("s1"), server("s1", 4)));
+  CHECK(s.get_server("gone").code() == Errc::NotFound);
+  CHECK(s.list_group_members("public")->size() == 1);
+  WriteBatch d;
+  d.delete_user("alice");
+  d.delete_directory("alice");
+  REQUIRE(s.apply(d).ok());
+  CHECK(s.get_user("alice").code() == Errc::NotFound);
+  CHECK(s.get_directory("alice").code() == Errc::NotFound);
+}
+
+STORE_TEST("batch: one invalid record fails the whole batch, nothing written") {
+  TestType fx;
+  Store& s = fx.store();
+  WriteBatch b;
+  b.put_user(user("alice", 1));
+  UserRecord bad = user("", 2);  // empty key
+  b.put_user(bad);
+  CHECK_FALSE(s.apply(b).ok());
+  CHECK(s.get_user("alice").code() == Errc::NotFound);
+}
+
+STORE_TEST("delete_user / delete_directory: NotFound when absent") {
+  TestType fx;
+  Store& s = fx.store();
+  CHECK(s.delete_user("x").code() == Errc::NotFound);
+  CHECK(s.delete_directory("x").code() == Errc::NotFound);
+  REQUIRE(s.put_user(user("x")).ok());
+  REQUIRE(s.delete_user("x").ok());
+  CHECK(s.get_user("x").code() == Errc::NotFound);
+}
+
+TEST_CASE("records written before the new fields existed still decode", "[store]") {
+  auto u = store::decode_user(
+      R"({"created_at":1,"meta_json":"{}","pake_hash":"h","privkey_store":"p","pubkey":"k","user_id":"u","version":1})");
+  REQUIRE(u.ok());
+  CHECK_FALSE(u->tofu);
+  auto d = store::decode_directory(
+      R"({"meta_json":"{}","pubkey":"k","server_id":"s","user_id":"u","version":1})");
+  REQUIRE(d.ok());
+  CHECK(d->last_login == 0);
+  auto sv =
+      store::decode_server(R"({"host":"h","last_seen":1,"port":1,"pubkey":"k","server_id":"s"})");
+  REQUIRE(sv.ok());
+  CHECK_FALSE(sv->socp);
+  CHECK(sv->introduced_by.empty());
+  CHECK_FALSE(store::decode_server(
+                  R"({"host":"h","last_seen":1,"port":1,"pubkey":"k","server_id":"s","socp":1})")
+                  .ok());
+}
+
+namespace {
+/// Counts how many transactions reach the backing store.
+class CountingStore final : public Store {
+ public:
+  MemoryStore mem;
+  int applies = 0;
+  Status apply(const WriteBatch& b) override {
+    ++applies;
+    return mem.apply(b);
+  }
+  Status put_user(const UserRecord& r) override { return mem.put_user(r); }
+  Result<UserRecord> get_user(const std::string& id) override { return mem.get_user(id); }
+  Result<std::vector<UserRecord>> list_users() override { return mem.list_users(); }
+  Status delete_user(const std::string& id) override { return mem.delete_user(id); }
+  Status put_directory(const DirectoryRecord& r) override { return mem.put_directory(r); }
+  Result<DirectoryRecord> get_directory(const std::string& id) override {
+    return mem.get_directory(id);
+  }
+  Result<std::vector<DirectoryRecord>> list_directory() override { return mem.list_directory(); }
+  Status delete_directory(const std::string& id) override { return mem.delete_directory(id); }
+  Status put_server(const ServerRecord& r) override { return mem.put_server(r); }
+  Result<ServerRecord> get_server(const std::string& id) override { return mem.get_server(id); }
+  Result<std::vector<ServerRecord>> list_servers() override { return mem.list_servers(); }
+  Status delete_server(const std::string& id) override { return mem.delete_server(id); }
+  Status put_group(const GroupRecord& r) override { return mem.put_group(r); }
+  Result<GroupRecord> get_group(const std::string& id) override { return mem.get_group(id); }
+  Status put_group_member(const GroupMemberRecord& r) override { return mem.put_group_member(r); }
+  Result<std::vector<GroupMemberRecord>> list_group_members(const std::string& g) override {
+    return mem.list_group_members(g);
+  }
+  Status put_identity(const ServerIdentity& id) override { return mem.put_identity(id); }
+  Result<ServerIdentity> get_identity() override { return mem.get_identity(); }
+};
+}  // namespace
+
+TEST_CASE("BatchingStore: reads see pending writes; one commit, one transaction", "[store]") {
+  CountingStore backing;
+  REQUIRE(backing.mem.put_directory(dir_entry("old", 1)).ok());
+  REQUIRE(backing.mem.put_server(server("s0")).ok());
+  store::BatchingStore b(backing);
+  for (int i = 0; i < 100; ++i)
+    REQUIRE(b.put_directory(dir_entry("u" + std::to_string(i), i)).ok());
+  REQUIRE(b.delete_directory("old").ok());
+  REQUIRE(b.put_server(server("s1")).ok());
+  CHECK(b.pending() == 102);
+  CHECK(same(*b.get_directory("u7"), dir_entry("u7", 7)));
+  CHECK(b.get_directory("old").code() == Errc::NotFound);
+  CHECK(b.list_directory()->size() == 100);
+  CHECK(b.list_servers()->size() == 2);
+  CHECK(backing.mem.get_directory("u7").code() == Errc::NotFound);  // not committed yet
+  REQUIRE(b.commit().ok());
+  CHECK(backing.applies == 1);
+  CHECK(b.pending() == 0);
+  CHECK(same(*backing.mem.get_directory("u7"), dir_entry("u7", 7)));
+  CHECK(backing.mem.get_directory("old").code() == Errc::NotFound);
+  REQUIRE(b.commit().ok());  // nothing pending: no transaction
+  CHECK(backing.applies == 1);
+  CHECK(b.put_user(user("")).code() == Errc::InvalidArgument);  // validated when written
+}
+
+TEST_CASE("BatchingStore: a failed commit keeps the writes for the next one", "[store]") {
+  CountingStore backing;
+  store::BatchingStore b(backing);
+  REQUIRE(b.put_user(user("alice")).ok());
+  backing.mem.set_full(true);
+  CHECK(b.commit().code() == Errc::StoreFull);
+  CHECK(b.pending() == 1);
+  CHECK(b.get_user("alice").ok());  // still visible
+  backing.mem.set_full(false);
+  REQUIRE(b.commit().ok());
+  CHECK(backing.mem.get_user("alice").ok());
+}
