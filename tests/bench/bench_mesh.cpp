@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "fixtures.h"
 #include "mesh_sim.h"
 #include "socp/bytes.h"
 #include "socp/crypto.h"
@@ -61,12 +62,15 @@ TEST_CASE("mesh benchmarks", "[bench]") {
   MeshSim sim;
   sim.add_server("A", "server_a");
   std::vector<std::string> ids;
-  const std::string pub = socp::test::any_fixture_key("carol").public_key().b64url();
   for (int i = 0; i < users; ++i) {
     ids.push_back(socp::new_uuid_v4());
     socp::json::Value meta = socp::json::Object{{"display_name", "u" + std::to_string(i)}};
-    (void)sim.node("A").core->directory().register_local(ids.back(), pub, meta);
-    sim.node("A").core->directory().login_local(ids.back(), meta, sim.now());
+    (void)sim.node("A").core->directory().register_local(
+        ids.back(), socp::test::synthetic_pubkey(static_cast<std::uint64_t>(i)), meta);
+    socp::LoginStamp st;
+    st.ts = sim.now();
+    st.digest = "bench-" + std::to_string(i);
+    sim.node("A").core->directory().login_local(ids.back(), meta, st);
   }
   sim.add_server("B", "server_b", {"A"});
   const auto sigs_a = sim.node("A").signatures;

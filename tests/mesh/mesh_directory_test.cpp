@@ -232,7 +232,7 @@ TEST_CASE("a crashed server's users go offline; it restarts from its store and r
   REQUIRE(sim.received_texts("carol") == std::vector<std::string>{"welcome back"});
 }
 
-TEST_CASE("a user online on two servers at once: the newer login loses everywhere",
+TEST_CASE("a user online on two servers at once: the newest proven login wins everywhere",
           "[mesh][conflict]") {
   MeshSim sim;
   three_servers(sim, false);          // everyone registered and known mesh-wide, nobody online
@@ -246,15 +246,16 @@ TEST_CASE("a user online on two servers at once: the newer login loses everywher
   REQUIRE(sim.user("alice2").logged_in);
   sim.heal();
   sim.advance(socp::kHeartbeatIntervalMs);
-  // The newer login was told NAME_IN_USE and closed; everyone agrees alice is on A.
-  REQUIRE_FALSE(sim.user("alice2").logged_in);
-  REQUIRE(sim.user("alice2").errors.size() == 1);
-  REQUIRE(socp::msg::ErrorMsg::from_json(sim.user("alice2").errors[0].payload)->code ==
+  // Each login's proof (alice's signed hello) travels with its advert: the older session was
+  // told NAME_IN_USE and closed; everyone agrees alice is on B.
+  REQUIRE_FALSE(sim.user("alice").logged_in);
+  REQUIRE(sim.user("alice").errors.size() == 1);
+  REQUIRE(socp::msg::ErrorMsg::from_json(sim.user("alice").errors[0].payload)->code ==
           "NAME_IN_USE");
-  REQUIRE(sim.user("alice").logged_in);
+  REQUIRE(sim.user("alice2").logged_in);
   for (const auto& n : {"A", "B", "C"}) {
     INFO(n);
-    REQUIRE(sim.view(n)[sim.user("alice").user_id] == std::make_pair(sim.server_id("A"), true));
+    REQUIRE(sim.view(n)[sim.user("alice").user_id] == std::make_pair(sim.server_id("B"), true));
   }
 }
 

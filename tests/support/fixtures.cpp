@@ -1,10 +1,12 @@
 #include "fixtures.h"
 
 #include <fstream>
+
 #include <map>
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
+#include "socp/bytes.h"
 
 namespace socp::test {
 
@@ -43,6 +45,24 @@ const PrivateKey& fixture_key(const std::string& name) {
   auto r = PrivateKey::from_pem(fixture_key_field(name, "private_pkcs8_pem"));
   if (!r) throw std::runtime_error("bad fixture key " + name + ": " + r.error().detail);
   return cache.emplace(name, std::move(r).value()).first->second;
+}
+
+}  // namespace socp::test
+
+namespace socp::test {
+
+std::string synthetic_pubkey(std::uint64_t i) {
+  static const Bytes base = [] {
+    auto der = b64_decode(fixture_key("alice").public_key().b64url());
+    if (!der) throw std::runtime_error("cannot decode a fixture key");
+    return *der;
+  }();
+  Bytes der = base;
+  // The modulus ends just before the 5-byte exponent encoding (02 03 01 00 01); bytes well
+  // inside it can take any value without changing the DER structure or the key size.
+  const std::size_t at = der.size() - 5 - 64;
+  for (int b = 0; b < 8; ++b) der[at + b] = static_cast<std::uint8_t>(i >> (8 * b));
+  return b64url_encode(der);
 }
 
 }  // namespace socp::test

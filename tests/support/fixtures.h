@@ -2,6 +2,7 @@
 // ../shared/vectors). Key generation is slow, so tests never generate keys.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "socp/crypto.h"
@@ -17,5 +18,9 @@ json::Value load_vector_json(const std::string& name);
 const PrivateKey& fixture_key(const std::string& name);
 /// Field of keys.json for a key, e.g. ("alice", "public_pem").
 std::string fixture_key_field(const std::string& name, const std::string& field);
+/// The i-th of many distinct, well-formed RSA-4096 public keys (base64url DER) that have no
+/// private key: a fixture modulus with a few middle bytes replaced by i. For directory-scale
+/// tests and benchmarks, where users are listed and gossiped but never log in.
+std::string synthetic_pubkey(std::uint64_t i);
 
 }  // namespace socp::test

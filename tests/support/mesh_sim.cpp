@@ -291,8 +291,13 @@ bool MeshSim::inject(const std::string& from, const std::string& to, const std::
 
 std::string MeshSim::signed_frame(MessageType type, const std::string& from, const std::string& to,
                                   std::int64_t ts, const json::Value& payload,
-                                  const std::string& key_name) {
-  Envelope env = make_envelope(type, from, to, ts, payload);
+                                  const std::string& key_name, bool with_context) {
+  json::Value p = payload;
+  if (with_context && p.is_object()) {
+    p.as_object()["ctx"] = json::Object{
+        {"type", std::string(to_string(type))}, {"from", from}, {"to", to}, {"ts", ts}};
+  }
+  Envelope env = make_envelope(type, from, to, ts, std::move(p));
   env.sig = *sign_payload(any_fixture_key(key_name), env.payload);
   return serialize(env);
 }

@@ -102,10 +102,12 @@ class MeshSim {
   /// Sends `text` on the link from node `from` to node `to`, as if `from` had sent it.
   /// Returns false if there is no such link.
   bool inject(const std::string& from, const std::string& to, const std::string& text);
-  /// Builds a frame signed with a fixture key (for forged/crafted server frames).
+  /// Builds a frame signed with a fixture key (for forged/crafted server frames). Like every
+  /// frame a socp server signs, its payload carries the signed context {type, from, to, ts}
+  /// of the envelope unless `with_context` is false.
   static std::string signed_frame(MessageType type, const std::string& from, const std::string& to,
                                   std::int64_t ts, const json::Value& payload,
-                                  const std::string& key_name);
+                                  const std::string& key_name, bool with_context = true);
 
   /// Splits the mesh: nodes in `a` cannot talk to nodes outside `a` (links drop now).
   void partition(const std::set<std::string>& a);

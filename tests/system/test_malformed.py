@@ -47,6 +47,7 @@ RSA2048_PUB = (
     "I0SDdXpKZLzE3TV0NwIDAQAB")
 
 U = "6f1c0e1a-3a0e-4c1b-9d0a-2b1b7a1f2c3d"  # a well-formed, unregistered user id
+KiB = 1024
 MiB = 1 << 20
 VERBOSE = os.environ.get("SOCP_SYSTEST_VERBOSE") == "1"
 
@@ -479,15 +480,27 @@ CASES: list[Case] = [
     Case("depth_33", send_json(lambda c: _frame(payload=_nested(32))), "TOO_DEEP"),
     Case("depth_32_is_fine", send_json(lambda c: _frame(payload=_nested(31))),
          "NOT_AUTHENTICATED"),
-    Case("nesting_100k_arrays", send_text("[" * 100_000), "TOO_DEEP"),
-    Case("nesting_100k_objects", send_text('{"a":' * 100_000), "TOO_DEEP"),
+    # Before login a frame may be at most 64 KiB (a stranger cannot make the server hold more):
+    # the same inputs are refused by size; after login (1 MiB) they reach the parser.
+    Case("nesting_100k_arrays", send_text("[" * 100_000), None, 1009),
+    Case("nesting_100k_objects", send_text('{"a":' * 100_000), None, 1009),
     Case("nesting_100k_in_payload",
          send_text('{"type":"LIST_REQUEST","from":"%s","to":"s","ts":1,"payload":%s}'
-                   % (U, "[" * 100_000)), "TOO_DEEP"),
-    Case("huge_string_field", send_json(lambda c: _frame(**{"from": "a" * 900_000})), "BAD_FRAME"),
-    Case("exactly_1mib_is_fine", lambda c, ws: ws.send_text(_padded_frame(MiB)),
-         "NOT_AUTHENTICATED", timeout=15),
-    Case("one_byte_over_1mib", _send_oversize(MiB + 1), None, 1009, timeout=15),
+                   % (U, "[" * 100_000)), None, 1009),
+    Case("huge_string_field", send_json(lambda c: _frame(**{"from": "a" * 900_000})), None, 1009),
+    Case("nesting_100k_arrays_after_login", send_text("[" * 100_000), "TOO_DEEP", "open",
+         auth=True),
+    Case("nesting_100k_in_payload_after_login",
+         send_text('{"type":"LIST_REQUEST","from":"%s","to":"s","ts":1,"payload":%s}'
+                   % (U, "[" * 100_000)), "TOO_DEEP", "open", auth=True),
+    Case("huge_string_field_after_login",
+         send_json(lambda c: _frame(**{"from": "a" * 900_000})), "BAD_FRAME", "open", auth=True),
+    Case("exactly_64kib_is_fine_before_login", lambda c, ws: ws.send_text(_padded_frame(64 * KiB)),
+         "NOT_AUTHENTICATED"),
+    Case("one_byte_over_64kib_before_login", _send_oversize(64 * KiB + 1), None, 1009),
+    Case("exactly_1mib_is_fine_after_login", lambda c, ws: ws.send_text(_padded_frame(MiB)),
+         None, "open", auth=True, timeout=15),
+    Case("one_byte_over_1mib", _send_oversize(MiB + 1), None, 1009, auth=True, timeout=15),
     Case("frame_2mib", _send_oversize(2 * MiB), None, 1009, timeout=15),
     Case("frame_9mib_over_transport_cap", _send_oversize(9 * MiB), None,
          (1009, "reset", "eof"), timeout=20),

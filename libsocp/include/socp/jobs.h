@@ -29,6 +29,9 @@ struct Job {
   /// Bulk work (file chunks): the runtime runs it at a lower priority than other jobs, so
   /// file transfers never delay interactive traffic (docs/protocol-notes.md, "Files").
   bool bulk = false;
+  /// Whom the work is for (a connection id; 0 = the server itself). The runtime schedules
+  /// signatures fairly across owners, so one connection's backlog never delays another's.
+  std::uint64_t owner = 0;
 
   /// True for the memory-hard password jobs the runtime must bound (at most a couple at once).
   bool is_password_job() const noexcept { return kind != Kind::Sign; }

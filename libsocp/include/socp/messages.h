@@ -8,8 +8,10 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "socp/json.h"
@@ -22,6 +24,7 @@ struct ServerEntry {
   std::string server_id, host;
   std::int64_t port = 0;
   std::string pubkey;
+  std::vector<std::string> caps;  ///< socp: the server's announced capabilities, if known
   static Result<ServerEntry> from_json(const json::Value& v);
   json::Value to_json() const;
 };
@@ -32,6 +35,8 @@ struct DirectoryEntry {
   json::Value meta = json::Object{};  ///< display_name etc.; routing never depends on it
   bool online = false;
   std::optional<std::int64_t> since;  ///< socp: login time (ms) of an online user, for rule R5
+  /// socp: the user's signed login proof {hello, sig} (null = none), see UserAdvertise.
+  json::Value proof;
   static Result<DirectoryEntry> from_json(const json::Value& v);
   json::Value to_json() const;
 };
@@ -42,6 +47,9 @@ struct ServerHello {
   std::int64_t port = 0;
   std::string pubkey;
   std::vector<std::string> caps;  ///< "socp/1" from socp servers; absent from others
+  /// socp link proof (docs/protocol-notes.md "Links"): a fresh nonce of the sender and the
+  /// nonce it answers (the other side's), both base64url; empty when absent.
+  std::string nonce, peer_nonce;
   static Result<ServerHello> from_json(const json::Value& v);
   json::Value to_json() const;
 };
@@ -52,6 +60,10 @@ struct ServerWelcome {
   std::vector<ServerEntry> servers;
   std::vector<DirectoryEntry> users;  ///< socp: directory snapshot (absent from other peers)
   std::vector<std::string> caps;
+  /// The introducer's own id and key (some peers learn the introducer only from these).
+  std::string server_id, server_pub;
+  /// socp link proof: the introducer's fresh nonce and the joiner's nonce it answers.
+  std::string nonce, peer_nonce;
   static Result<ServerWelcome> from_json(const json::Value& v);
   json::Value to_json() const;
 };
@@ -61,7 +73,21 @@ struct UserAdvertise {
   std::string user_id, server_id, pubkey;
   json::Value meta = json::Object{};
   std::optional<std::int64_t> since;  ///< socp: login time (ms) for the two-logins tie-break
+  /// socp: the user's login proof {"hello": <signed USER_HELLO payload>, "sig": <its
+  /// signature>} (null = none). Only a proven login may displace a user online elsewhere.
+  json::Value proof;
   static Result<UserAdvertise> from_json(const json::Value& v);
+  json::Value to_json() const;
+};
+
+/// SERVER_INTRODUCE (socp extension): an introducer vouches for a server it admitted, so the
+/// servers that trust that introducer accept the newcomer's links.
+struct ServerIntroduce {
+  std::string server_id, host;
+  std::int64_t port = 0;
+  std::string pubkey;
+  std::vector<std::string> caps;
+  static Result<ServerIntroduce> from_json(const json::Value& v);
   json::Value to_json() const;
 };
 
@@ -99,6 +125,8 @@ struct UserHello {
   /// socp: the envelope `ts`, repeated inside the signed payload so a captured hello cannot be
   /// replayed later with a fresh envelope `ts` (required on signed hellos).
   std::optional<std::int64_t> ts;
+  /// socp: with a USER_CHALLENGE, the server id and nonce the signed hello is bound to.
+  std::string server_id, nonce;
   static Result<UserHello> from_json(const json::Value& v);
   json::Value to_json() const;
 };
@@ -109,6 +137,14 @@ struct UserRegister {
   json::Value meta = json::Object{};
   std::optional<std::int64_t> ts;  ///< socp: envelope `ts` inside the signed payload
   static Result<UserRegister> from_json(const json::Value& v);
+  json::Value to_json() const;
+};
+
+/// USER_CHALLENGE {nonce, server_id} (socp extension; unsigned, answers
+/// USER_CHALLENGE_REQUEST {}).
+struct UserChallenge {
+  std::string nonce, server_id;
+  static Result<UserChallenge> from_json(const json::Value& v);
   json::Value to_json() const;
 };
 
@@ -197,6 +233,12 @@ struct ErrorMsg {
   static Result<ErrorMsg> from_json(const json::Value& v);
   json::Value to_json() const;
 };
+
+/// BadFrame naming the first field of the object `payload` that is not in `allowed` (strict
+/// parsing of frames that change the directory or a server's address).
+Status require_only_fields(const json::Value& payload,
+                           std::initializer_list<std::string_view> allowed,
+                           const char* what = "payload");
 
 /// meta.display_name if a non-empty string, else the id.
 std::string display_name_of(const json::Value& meta, const std::string& id);

@@ -22,11 +22,14 @@ enum class MessageType : std::uint8_t {
   ServerDeliver,
   Heartbeat,
   DirectorySnapshot,  ///< socp extension (caps "socp/1")
+  ServerIntroduce,    ///< socp extension: an introducer vouches for a server it admitted
   // user <-> server (PROTOCOL.md §6)
   UserHello,
-  UserRegister,        ///< socp extension
-  KeyRecover,          ///< socp extension
-  KeyRecoverResponse,  ///< socp extension: carries privkey_store back
+  UserRegister,          ///< socp extension
+  KeyRecover,            ///< socp extension
+  KeyRecoverResponse,    ///< socp extension: carries privkey_store back
+  UserChallengeRequest,  ///< socp extension: a client asks for a login nonce
+  UserChallenge,         ///< socp extension: the (unsigned) nonce a signed hello must carry
   PubkeyRequest,
   PubkeyResponse,
   ListRequest,

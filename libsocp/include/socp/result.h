@@ -34,6 +34,8 @@ enum class Errc : std::uint8_t {
   Busy,              ///< BUSY: server is shedding load (bounded work queue full)
   Offline,           ///< OFFLINE: recipient known but not online anywhere
   Internal,          ///< INTERNAL: unexpected internal failure (bug or resource exhaustion)
+  NotAdmitted,       ///< NOT_ADMITTED: a server this server's admission rules do not let in
+  RateLimited,       ///< RATE_LIMITED: too many attempts; retry after the time in the detail
   // local-only codes (never expected on the wire, mapped to INTERNAL if they ever are)
   Io,               ///< file or database I/O failed
   StoreFull,        ///< LMDB map full (MDB_MAP_FULL)

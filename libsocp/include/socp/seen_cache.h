@@ -28,6 +28,10 @@ class SeenCache {
 
   /// The frame's key: ts|from|to|hex(sha256(canonical(payload))).
   static std::string key_of(const Envelope& env);
+  /// The key of what a frame's signature covers: type|hex(sha256(canonical(payload)))|sig.
+  /// The envelope's ts/from/to are not signed, so a replay under a fresh envelope has the same
+  /// key (socp/1 servers repeat the envelope inside the signed payload as its context).
+  static std::string signed_key_of(const Envelope& env);
 
   /// True if `key` was not seen within the TTL (and records it); false for a duplicate.
   /// Expired entries are evicted first; when full, the oldest entry is evicted.

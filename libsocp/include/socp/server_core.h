@@ -26,6 +26,7 @@
 #include "socp/jobs.h"
 #include "socp/protocol.h"
 #include "socp/result.h"
+#include "socp/server_counters.h"
 #include "socp/store.h"
 
 namespace socp {
@@ -66,6 +67,13 @@ struct Introducer {
   std::string pubkey;  ///< optional: pinned key of the introducer (empty = learn on first use)
 };
 
+/// Who may join the mesh through this server (SERVER_HELLO_JOIN).
+enum class JoinPolicy {
+  Open,       ///< any server (the zero-config default for servers listening on loopback)
+  Allowlist,  ///< only servers whose key (or id) is in ServerConfig::allowed_servers
+  Closed,     ///< nobody
+};
+
 struct ServerConfig {
   std::string host = "127.0.0.1";  ///< host we advertise to peers
   std::uint16_t port = kDefaultPort;
@@ -86,6 +94,41 @@ struct ServerConfig {
   LogFn log;  ///< may be empty
   /// Seed for reconnect jitter (deterministic tests).
   std::uint64_t jitter_seed = 0x50c9;
+
+  // ---- admission (docs/protocol-notes.md "Admission") --------------------------------------
+  JoinPolicy join_policy = JoinPolicy::Open;
+  /// Servers (by key in any accepted form, or by id) that may join through us or link to us
+  /// without being introduced.
+  std::vector<std::string> allowed_servers;
+  /// Servers (key or id) whose SERVER_INTRODUCE we accept, besides the introducers we joined
+  /// through.
+  std::vector<std::string> trusted_introducers;
+  /// Peer servers this server keeps at most; further unknown servers are refused.
+  std::size_t max_peers = 64;
+  /// A server unreachable this long is forgotten (its pin, address and offline users).
+  std::int64_t forget_after_ms = 7LL * 24 * 3600 * 1000;
+  /// Users that may be located at one remote server.
+  std::size_t max_users_per_server = 100'000;
+
+  // ---- connections that have not proved who they are ------------------------------------
+  std::size_t max_frame_unauthenticated = 64u << 10;  ///< 64 KiB
+  std::int64_t unauth_idle_ms = 10'000;               ///< closed after this long without a frame
+  std::int64_t unauth_max_ms = 60'000;                ///< ... and this long in all
+  std::int64_t link_handshake_ms = 10'000;  ///< a server link must prove itself within this
+  /// A USER_HELLO without a USER_CHALLENGE must be signed within this of our clock (with a
+  /// challenge: kHelloClockSkewMs).
+  std::int64_t hello_window_ms = 2 * 60'000;
+
+  // ---- signatures a connection may cause (token buckets, per second / burst) -------------
+  double user_sign_rate = 256, user_sign_burst = 1024;
+  double bulk_sign_rate = 1024, bulk_sign_burst = 2048;
+  double server_sign_rate = 2048, server_sign_burst = 8192;
+  /// Frames dropped while a connection is over its budget before it is closed.
+  int budget_drops_before_close = 64;
+  /// Signatures waiting for the signing pool; beyond, new work is refused (BUSY / dropped).
+  std::size_t max_sign_queue = 8192;
+  /// Largest canonical `meta` stored per user (bytes); larger metas are refused.
+  std::size_t max_meta_bytes = 2048;
 };
 
 class ServerCore {
@@ -120,9 +163,17 @@ class ServerCore {
   DirectoryService& directory() noexcept;
   /// Server ids with an authenticated live link.
   std::vector<std::string> linked_servers() const;
-  /// Named counters: frames_in, bad_frames, invalid_sigs, duplicates, signatures_requested,
-  /// signatures_reused, errors_sent, ... (names are stable; see server_core.cpp).
+  /// Named counters with a non-zero value (names of socp/server_counters.h, plus
+  /// signatures_requested and signatures_reused). The reference stays valid until the next
+  /// call.
   const std::map<std::string, std::uint64_t>& counters() const noexcept;
+  /// One counter.
+  std::uint64_t counter(Counter c) const noexcept;
+  /// Signatures a connection has caused so far (0 for an unknown connection).
+  std::uint64_t signatures_caused(ConnId conn) const;
+  /// Forgets a server now (operator command): its pin, its address and the offline users last
+  /// seen there; a live link to it is closed. False if it was not known.
+  bool forget_server(const std::string& server_id);
 
   struct Impl;
 

@@ -17,11 +17,14 @@ Result<ServerEntry> ServerEntry::from_json(const json::Value& v) {
   SOCP_CODEC_ASSIGN(e.host, req_string(v, "host"));
   SOCP_CODEC_ASSIGN(e.port, req_port(v, "port"));
   SOCP_CODEC_ASSIGN(e.pubkey, req_string(v, "pubkey"));
+  SOCP_CODEC_ASSIGN(e.caps, opt_string_array(v, "caps"));
   return e;
 }
 
 json::Value ServerEntry::to_json() const {
-  return json::Object{{"server_id", server_id}, {"host", host}, {"port", port}, {"pubkey", pubkey}};
+  json::Object o{{"server_id", server_id}, {"host", host}, {"port", port}, {"pubkey", pubkey}};
+  if (!caps.empty()) o.emplace("caps", encode_strings(caps));
+  return o;
 }
 
 // --- DirectoryEntry --------------------------------------------------------------------------
@@ -35,6 +38,7 @@ Result<DirectoryEntry> DirectoryEntry::from_json(const json::Value& v) {
   SOCP_CODEC_ASSIGN(e.meta, opt_object(v, "meta"));
   SOCP_CODEC_ASSIGN(e.online, opt_bool(v, "online", false));
   SOCP_CODEC_ASSIGN(e.since, opt_int(v, "since"));
+  if (const json::Value* p = v.find("proof"); p && !p->is_null()) e.proof = *p;
   return e;
 }
 
@@ -45,6 +49,7 @@ json::Value DirectoryEntry::to_json() const {
                  {"meta", meta.is_object() ? meta : json::Value(json::Object{})},
                  {"online", online}};
   if (since) o.emplace("since", *since);
+  if (!proof.is_null()) o.emplace("proof", proof);
   return o;
 }
 
@@ -57,11 +62,34 @@ Result<ServerHello> ServerHello::from_json(const json::Value& v) {
   SOCP_CODEC_ASSIGN(h.port, req_port(v, "port"));
   SOCP_CODEC_ASSIGN(h.pubkey, req_string(v, "pubkey"));
   SOCP_CODEC_ASSIGN(h.caps, opt_string_array(v, "caps"));
+  SOCP_CODEC_ASSIGN(h.nonce, opt_string(v, "nonce"));
+  SOCP_CODEC_ASSIGN(h.peer_nonce, opt_string(v, "peer_nonce"));
   return h;
 }
 
 json::Value ServerHello::to_json() const {
   json::Object o{{"host", host}, {"port", port}, {"pubkey", pubkey}};
+  if (!caps.empty()) o.emplace("caps", encode_strings(caps));
+  if (!nonce.empty()) o.emplace("nonce", nonce);
+  if (!peer_nonce.empty()) o.emplace("peer_nonce", peer_nonce);
+  return o;
+}
+
+// --- ServerIntroduce -------------------------------------------------------------------------
+
+Result<ServerIntroduce> ServerIntroduce::from_json(const json::Value& v) {
+  SOCP_TRY(require_object(v));
+  ServerIntroduce i;
+  SOCP_CODEC_ASSIGN(i.server_id, req_string(v, "server_id"));
+  SOCP_CODEC_ASSIGN(i.host, req_string(v, "host"));
+  SOCP_CODEC_ASSIGN(i.port, req_port(v, "port"));
+  SOCP_CODEC_ASSIGN(i.pubkey, req_string(v, "pubkey"));
+  SOCP_CODEC_ASSIGN(i.caps, opt_string_array(v, "caps"));
+  return i;
+}
+
+json::Value ServerIntroduce::to_json() const {
+  json::Object o{{"server_id", server_id}, {"host", host}, {"port", port}, {"pubkey", pubkey}};
   if (!caps.empty()) o.emplace("caps", encode_strings(caps));
   return o;
 }
@@ -83,6 +111,10 @@ Result<ServerWelcome> ServerWelcome::from_json(const json::Value& v) {
     SOCP_CODEC_ASSIGN(w.users, decode_array<DirectoryEntry>(*list, "users"));
   }
   SOCP_CODEC_ASSIGN(w.caps, opt_string_array(v, "caps"));
+  SOCP_CODEC_ASSIGN(w.server_id, opt_string(v, "server_id"));
+  SOCP_CODEC_ASSIGN(w.server_pub, opt_string(v, "server_pub"));
+  SOCP_CODEC_ASSIGN(w.nonce, opt_string(v, "nonce"));
+  SOCP_CODEC_ASSIGN(w.peer_nonce, opt_string(v, "peer_nonce"));
   return w;
 }
 
@@ -93,6 +125,10 @@ json::Value ServerWelcome::to_json() const {
                  {"clients", list},
                  {"users", encode_array(users)}};
   if (!caps.empty()) o.emplace("caps", encode_strings(caps));
+  if (!server_id.empty()) o.emplace("server_id", server_id);
+  if (!server_pub.empty()) o.emplace("server_pub", server_pub);
+  if (!nonce.empty()) o.emplace("nonce", nonce);
+  if (!peer_nonce.empty()) o.emplace("peer_nonce", peer_nonce);
   return o;
 }
 
@@ -116,6 +152,7 @@ Result<UserAdvertise> UserAdvertise::from_json(const json::Value& v) {
     return bad("missing field 'pubkey'");
   }
   SOCP_CODEC_ASSIGN(a.since, opt_int(v, "since"));
+  if (const json::Value* p = v.find("proof"); p && !p->is_null()) a.proof = *p;
   return a;
 }
 
@@ -125,6 +162,7 @@ json::Value UserAdvertise::to_json() const {
   json::Object o{
       {"user_id", user_id}, {"server_id", server_id}, {"pubkey", pubkey}, {"meta", std::move(m)}};
   if (since) o.emplace("since", *since);
+  if (!proof.is_null()) o.emplace("proof", proof);
   return o;
 }
 

@@ -19,6 +19,8 @@ Result<UserHello> UserHello::from_json(const json::Value& v) {
   SOCP_CODEC_ASSIGN(h.enc_pubkey, opt_string(v, "enc_pubkey"));
   SOCP_CODEC_ASSIGN(h.meta, opt_object(v, "meta"));
   SOCP_CODEC_ASSIGN(h.ts, opt_int(v, "ts"));
+  SOCP_CODEC_ASSIGN(h.server_id, opt_string(v, "server_id"));
+  SOCP_CODEC_ASSIGN(h.nonce, opt_string(v, "nonce"));
   return h;
 }
 
@@ -28,7 +30,23 @@ json::Value UserHello::to_json() const {
                  {"enc_pubkey", enc_pubkey},
                  {"meta", meta.is_object() ? meta : json::Value(json::Object{})}};
   if (ts) o.emplace("ts", *ts);
+  if (!server_id.empty()) o.emplace("server_id", server_id);
+  if (!nonce.empty()) o.emplace("nonce", nonce);
   return o;
+}
+
+// --- USER_CHALLENGE --------------------------------------------------------------------------
+
+Result<UserChallenge> UserChallenge::from_json(const json::Value& v) {
+  SOCP_TRY(require_object(v));
+  UserChallenge c;
+  SOCP_CODEC_ASSIGN(c.nonce, req_string(v, "nonce"));
+  SOCP_CODEC_ASSIGN(c.server_id, req_string(v, "server_id"));
+  return c;
+}
+
+json::Value UserChallenge::to_json() const {
+  return json::Object{{"nonce", nonce}, {"server_id", server_id}};
 }
 
 // --- USER_REGISTER ---------------------------------------------------------------------------
@@ -189,6 +207,17 @@ json::Value UserDeliver::to_json() const {
 }
 
 // --- display ---------------------------------------------------------------------------------
+
+Status require_only_fields(const json::Value& payload,
+                           std::initializer_list<std::string_view> allowed, const char* what) {
+  SOCP_TRY(require_object(payload, what));
+  for (const auto& [k, v] : payload.as_object()) {
+    bool ok = false;
+    for (std::string_view a : allowed) ok = ok || k == a;
+    if (!ok) return bad(std::string(what) + ": unexpected field '" + k.substr(0, 64) + "'");
+  }
+  return ok_status();
+}
 
 std::string display_name_of(const json::Value& meta, const std::string& id) {
   const std::string* name = json::get_string(meta, "display_name");

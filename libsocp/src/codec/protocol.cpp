@@ -10,7 +10,7 @@ namespace {
 using Entry = std::pair<MessageType, std::string_view>;
 
 // Canonical names, in enum order (to_string indexes this table by the enum value).
-constexpr std::array<Entry, 28> kNames{{
+constexpr std::array<Entry, 31> kNames{{
     {MessageType::ServerHelloJoin, "SERVER_HELLO_JOIN"},
     {MessageType::ServerWelcome, "SERVER_WELCOME"},
     {MessageType::ServerAnnounce, "SERVER_ANNOUNCE"},
@@ -20,10 +20,13 @@ constexpr std::array<Entry, 28> kNames{{
     {MessageType::ServerDeliver, "SERVER_DELIVER"},
     {MessageType::Heartbeat, "HEARTBEAT"},
     {MessageType::DirectorySnapshot, "DIRECTORY_SNAPSHOT"},
+    {MessageType::ServerIntroduce, "SERVER_INTRODUCE"},
     {MessageType::UserHello, "USER_HELLO"},
     {MessageType::UserRegister, "USER_REGISTER"},
     {MessageType::KeyRecover, "KEY_RECOVER"},
     {MessageType::KeyRecoverResponse, "KEY_RECOVER_RESPONSE"},
+    {MessageType::UserChallengeRequest, "USER_CHALLENGE_REQUEST"},
+    {MessageType::UserChallenge, "USER_CHALLENGE"},
     {MessageType::PubkeyRequest, "PUBKEY_REQUEST"},
     {MessageType::PubkeyResponse, "PUBKEY_RESPONSE"},
     {MessageType::ListRequest, "LIST_REQUEST"},
@@ -91,6 +94,7 @@ bool is_server_type(MessageType t) noexcept {
     case MessageType::UserRemove:
     case MessageType::Heartbeat:
     case MessageType::DirectorySnapshot:
+    case MessageType::ServerIntroduce:
       return true;
     default:
       return false;

@@ -9,7 +9,7 @@ namespace {
 
 // Codes that may appear on the wire, in enum order. Local-only codes are absent on purpose:
 // they are reported to peers as INTERNAL.
-constexpr std::array<std::pair<Errc, std::string_view>, 14> kWireCodes{{
+constexpr std::array<std::pair<Errc, std::string_view>, 16> kWireCodes{{
     {Errc::UserNotFound, "USER_NOT_FOUND"},
     {Errc::InvalidSig, "INVALID_SIG"},
     {Errc::BadKey, "BAD_KEY"},
@@ -24,6 +24,8 @@ constexpr std::array<std::pair<Errc, std::string_view>, 14> kWireCodes{{
     {Errc::Busy, "BUSY"},
     {Errc::Offline, "OFFLINE"},
     {Errc::Internal, "INTERNAL"},
+    {Errc::NotAdmitted, "NOT_ADMITTED"},
+    {Errc::RateLimited, "RATE_LIMITED"},
 }};
 
 }  // namespace

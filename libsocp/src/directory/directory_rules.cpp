@@ -4,12 +4,9 @@
 
 namespace socp::directory_rules {
 
-bool login_loses(std::int64_t since_a, const std::string& server_a, std::int64_t since_b,
+bool login_newer(std::int64_t ts_a, const std::string& server_a, std::int64_t ts_b,
                  const std::string& server_b) {
-  if (since_a > 0 && since_b > 0) {
-    return std::tie(since_a, server_a) > std::tie(since_b, server_b);
-  }
-  return server_a > server_b;
+  return std::tie(ts_a, server_a) > std::tie(ts_b, server_b);
 }
 
 json::Value clean_meta(const json::Value& meta) {

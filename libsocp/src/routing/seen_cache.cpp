@@ -42,6 +42,10 @@ std::string SeenCache::key_of(const Envelope& env) {
          hex_encode(sha256(json::canonical(env.payload)));
 }
 
+std::string SeenCache::signed_key_of(const Envelope& env) {
+  return env.type_name + "|" + hex_encode(sha256(json::canonical(env.payload))) + "|" + env.sig;
+}
+
 bool SeenCache::insert(const std::string& key, std::int64_t now_ms) {
   Impl& s = *impl_;
   while (!s.order.empty() && s.order.front().first <= now_ms) s.pop_front();

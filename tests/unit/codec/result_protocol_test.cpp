@@ -83,6 +83,9 @@ TEST_CASE("every MessageType has its canonical name and parses back", "[codec]")
       {MessageType::FileEnd, "FILE_END"},
       {MessageType::Ack, "ACK"},
       {MessageType::Error, "ERROR"},
+      {MessageType::ServerIntroduce, "SERVER_INTRODUCE"},
+      {MessageType::UserChallengeRequest, "USER_CHALLENGE_REQUEST"},
+      {MessageType::UserChallenge, "USER_CHALLENGE"},
   };
   REQUIRE(table.size() == static_cast<std::size_t>(MessageType::Error) + 1);
   for (const auto& [t, name] : table) {

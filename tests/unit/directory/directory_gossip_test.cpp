@@ -12,23 +12,27 @@ TEST_CASE("advert of an unknown user pins key and location, online, one Online",
   DirectoryService d(kSelf, nullptr);
   Recorder rec(d);
   json::Value meta = json::Object{{"display_name", "Bob"}, {"pubkey", kKeyBob}};
-  REQUIRE(d.apply_advertise(advert("bob", kB, kKeyBob, 42, meta), kB).ok());
+  const LoginStamp st = stamp(42);
+  REQUIRE(d.apply_advertise(advert("bob", kB, kKeyBob, 42, meta), kB, &st).ok());
   CHECK(rec.take() == Events{"Online bob@srv-b"});
   const UserInfo* u = d.find("bob");
   REQUIRE(u != nullptr);
   CHECK(u->pubkey == kKeyBob);
   CHECK(u->server_id == kB);
   CHECK(u->online);
-  CHECK(u->since == 42);
+  CHECK(u->since == 42);  // the proven login time
+  CHECK(u->last_login == 42);
   CHECK(u->meta == display("Bob"));
   CHECK(u->version == 1);
   CHECK(d.stats().adverts == 1);
 }
 
-TEST_CASE("advert without since records since 0 (unknown)", "[directory]") {
+TEST_CASE("an advert without a login proof records login time 0 (a bare since proves nothing)",
+          "[directory]") {
   DirectoryService d(kSelf, nullptr);
-  REQUIRE(d.apply_advertise(advert("bob", kB, kKeyBob), kB).ok());
+  REQUIRE(d.apply_advertise(advert("bob", kB, kKeyBob, 12345), kB).ok());
   CHECK(d.find("bob")->since == 0);
+  CHECK(d.find("bob")->last_login == 0);
 }
 
 TEST_CASE("R2: an advert or remove for another server's user is rejected", "[directory]") {
@@ -102,15 +106,16 @@ TEST_CASE("idempotency: the same advert twice gives one Online", "[directory]") 
   DirectoryService d(kSelf, nullptr);
   Recorder rec(d);
   auto ad = advert("bob", kB, kKeyBob, 77, display("Bob"));
-  REQUIRE(d.apply_advertise(ad, kB).ok());
+  const LoginStamp st = stamp(77);
+  REQUIRE(d.apply_advertise(ad, kB, &st).ok());
   const auto v = d.find("bob")->version;
-  REQUIRE(d.apply_advertise(ad, kB).ok());
-  REQUIRE(d.apply_advertise(ad, kB).ok());
+  REQUIRE(d.apply_advertise(ad, kB, &st).ok());
+  REQUIRE(d.apply_advertise(ad, kB, &st).ok());
   CHECK(rec.take() == Events{"Online bob@srv-b"});
   CHECK(d.find("bob")->version == v);
   CHECK(d.stats().adverts == 3);  // accepted, even if nothing changed
 
-  SECTION("a re-advert without since keeps the known login time") {
+  SECTION("a re-advert without a proof keeps the known login time") {
     REQUIRE(d.apply_advertise(advert("bob", kB, kKeyBob), kB).ok());
     CHECK(d.find("bob")->since == 77);
     CHECK(d.find("bob")->version == v);
@@ -137,58 +142,64 @@ TEST_CASE("R4: an advert moves an offline user to the advertising server", "[dir
     REQUIRE(d.apply_advertise(advert("bob", kB, kKeyBob, 3), kB).ok());
     REQUIRE(d.apply_remove(removal("bob", kB), kB).ok());
     rec.take();
-    REQUIRE(d.apply_advertise(advert("bob", kC, kKeyBob, 4), kC).ok());
+    const LoginStamp st = stamp(4);
+    REQUIRE(d.apply_advertise(advert("bob", kC, kKeyBob, 4), kC, &st).ok());
     CHECK(rec.take() == Events{"Moved bob@srv-c<srv-b", "Online bob@srv-c<"});
     CHECK(where(d, "bob") == "bob@srv-c:on");
     CHECK(d.find("bob")->since == 4);
   }
 }
 
-// R5 from the point of view of one server. Current login (since_cur at cur) vs advert
-// (since_ad from kC or kB). The larger (since, server_id) loses when both times are known;
-// with an unknown time (0) the larger server id loses.
-TEST_CASE("R5: two logins at once, table", "[directory]") {
+// R5 from the point of view of one server: the user is online (here, or at kB) with a
+// current login (cur_ts; 0 = not proven); an advert from ad_server carries a proof of a login
+// at ad_ts (0 = no proof). Only a proof of a newer login, by (time, server id), moves the user;
+// a bare advert, an older proof or the same login (a replay) never does.
+TEST_CASE("R5: proven logins, table", "[directory]") {
   struct Row {
     const char* name;
     bool local;  ///< current login is here (kSelf = "srv-a"), else at kB ("srv-b")
-    std::int64_t since_cur;
+    std::int64_t cur_ts;
     std::string ad_server;
-    std::int64_t since_ad;  ///< 0 = advert without since
+    std::int64_t ad_ts;  ///< 0 = advert without a proof
+    bool same_login;     ///< the advert's proof is the current login itself (a replay)
     bool advert_wins;
   };
   const Row rows[] = {
-      {"local older keeps", true, 100, kB, 200, false},
-      {"local newer evicted", true, 300, kB, 200, true},
-      {"local same time, smaller id keeps", true, 100, kB, 100, false},
-      {"local, advert time unknown: ids decide", true, 100, kB, 0, false},
-      {"local, advert time unknown: smaller id wins", true, 100, "srv-0", 0, true},
-      {"remote older keeps", false, 100, kC, 200, false},
-      {"remote newer moves", false, 300, kC, 200, true},
-      {"remote same time: srv-b < srv-c keeps", false, 100, kC, 100, false},
-      {"remote, time unknown: srv-b < srv-c keeps", false, 100, kC, 0, false},
-      {"remote current time unknown: ids decide", false, 0, kC, 50, false},
-      {"remote current time unknown: smaller id wins", false, 0, "srv-0", 900, true},
+      {"local, bare advert (even since 1) ignored", true, 100, kB, 0, false, false},
+      {"local, proof of an older login ignored", true, 100, kB, 50, false, false},
+      {"local, proof of a newer login evicts", true, 100, kB, 200, false, true},
+      {"local, the current login replayed ignored", true, 100, kB, 100, true, false},
+      {"local, same time, larger server id wins", true, 100, kB, 100, false, true},
+      {"remote, bare advert ignored", false, 100, kC, 0, false, false},
+      {"remote, proof of a newer login moves", false, 100, kC, 200, false, true},
+      {"remote, proof of an older login ignored", false, 300, kC, 200, false, false},
+      {"remote, unproven current login, proof moves", false, 0, kC, 50, false, true},
+      {"remote, same time: srv-c > srv-b wins", false, 100, kC, 100, false, true},
+      {"remote, same time: srv-0 < srv-b loses", false, 100, "srv-0", 100, false, false},
   };
   for (const auto& r : rows) {
     DYNAMIC_SECTION(r.name) {
       DirectoryService d(kSelf, nullptr);
       const std::string cur = r.local ? kSelf : kB;
+      const LoginStamp cur_stamp = stamp(r.cur_ts, "current");
       if (r.local) {
         REQUIRE(d.register_local("alice", kKeyAlice, json::Object{}).ok());
-        d.login_local("alice", json::Object{}, r.since_cur);
+        d.login_local("alice", json::Object{}, cur_stamp);
       } else {
-        REQUIRE(d.apply_advertise(advert("alice", kB, kKeyAlice, r.since_cur), kB).ok());
+        REQUIRE(
+            d.apply_advertise(advert("alice", kB, kKeyAlice), kB, r.cur_ts ? &cur_stamp : nullptr)
+                .ok());
       }
       Recorder rec(d, /*with_detail=*/true);
-      std::optional<std::int64_t> since;
-      if (r.since_ad != 0) since = r.since_ad;
-      auto s = d.apply_advertise(advert("alice", r.ad_server, kKeyAlice, since), r.ad_server);
+      const LoginStamp ad_stamp = stamp(r.ad_ts, r.same_login ? "current" : "candidate");
+      auto s = d.apply_advertise(advert("alice", r.ad_server, kKeyAlice, 1), r.ad_server,
+                                 r.ad_ts ? &ad_stamp : nullptr);
       const UserInfo* u = d.find("alice");
       CHECK(u->online);
       if (r.advert_wins) {
         CHECK(s.ok());
         CHECK(u->server_id == r.ad_server);
-        CHECK(u->since == r.since_ad);
+        CHECK(u->since == r.ad_ts);
         Events want;
         if (r.local) want.push_back("Evicted alice@srv-a<" + r.ad_server);
         want.push_back("Moved alice@" + r.ad_server + "<" + cur);
@@ -198,11 +209,43 @@ TEST_CASE("R5: two logins at once, table", "[directory]") {
         REQUIRE_FALSE(s.ok());
         CHECK(s.code() == Errc::NameInUse);
         CHECK(u->server_id == cur);
-        CHECK(u->since == r.since_cur);
+        CHECK(u->since == r.cur_ts);
         CHECK(rec.take().empty());
       }
     }
   }
+}
+
+TEST_CASE("one key belongs to one user; a server's users are capped", "[directory]") {
+  DirectoryService d(kSelf, nullptr);
+  d.set_limits(DirectoryLimits{2});
+  REQUIRE(d.register_local("alice", kKeyAlice, json::Object{}).ok());
+  CHECK(d.register_local("alice2", kKeyAlice, json::Object{}).code() == Errc::BadKey);
+  CHECK(d.apply_advertise(advert("eve", kB, kKeyAlice), kB).code() == Errc::BadKey);
+  CHECK(d.apply_snapshot(kB, {entry("eve", kB, kKeyAlice, false)}).code() == Errc::BadKey);
+  CHECK(d.find("eve") == nullptr);
+  REQUIRE(d.apply_advertise(advert("bob", kB, kKeyBob), kB).ok());
+  REQUIRE(d.apply_advertise(advert("carol", kB, kKeyCarol), kB).ok());
+  CHECK(d.apply_advertise(advert("dave", kB, "KEY-dave"), kB).code() == Errc::TooLarge);
+  CHECK(d.users_at(kB) == 2);
+  CHECK(d.users_at(kSelf) == 1);
+  CHECK(*d.owner_of_key(kKeyBob) == "bob");
+}
+
+TEST_CASE("forget_server drops the offline users last seen there", "[directory]") {
+  DirectoryService d(kSelf, nullptr);
+  REQUIRE(d.apply_advertise(advert("bob", kB, kKeyBob), kB).ok());
+  REQUIRE(d.apply_advertise(advert("carol", kB, kKeyCarol), kB).ok());
+  REQUIRE(d.apply_advertise(advert("dave", kC, "KEY-dave"), kC).ok());
+  CHECK(d.forget_server(kB) == 0);  // online: kept
+  d.server_down(kB);
+  CHECK(d.forget_server(kB) == 2);
+  CHECK(d.find("bob") == nullptr);
+  CHECK(d.owner_of_key(kKeyBob) == nullptr);
+  CHECK(d.users_at(kB) == 0);
+  CHECK(where(d, "dave") == "dave@srv-c:on");
+  // bob may come back later, from anywhere, with the same key.
+  REQUIRE(d.apply_advertise(advert("bob", kC, kKeyBob), kC).ok());
 }
 
 TEST_CASE("an advert from ourselves (echo) never changes local presence", "[directory]") {
@@ -212,7 +255,7 @@ TEST_CASE("an advert from ourselves (echo) never changes local presence", "[dire
   REQUIRE(d.apply_advertise(advert("alice", kSelf, kKeyAlice, 5), kSelf).ok());
   REQUIRE(d.apply_remove(removal("alice", kSelf), kSelf).ok());
   CHECK(where(d, "alice") == "alice@srv-a:off");
-  d.login_local("alice", json::Object{}, 5);
+  d.login_local("alice", json::Object{}, stamp(5));
   REQUIRE(d.apply_remove(removal("alice", kSelf), kSelf).ok());
   CHECK(where(d, "alice") == "alice@srv-a:on");
   CHECK(rec.take() == Events{"Online alice@srv-a"});
@@ -242,7 +285,7 @@ TEST_CASE("R3: remove marks offline only if the user is still there", "[director
   }
   SECTION("moved here meanwhile: a remove from B does not log out the local session") {
     REQUIRE(d.apply_remove(removal("bob", kB), kB).ok());
-    d.login_local("bob", json::Object{}, 3);
+    d.login_local("bob", json::Object{}, stamp(3));
     rec.take();
     REQUIRE(d.apply_remove(removal("bob", kB), kB).ok());
     CHECK(rec.take().empty());
@@ -258,7 +301,7 @@ TEST_CASE("R3: remove marks offline only if the user is still there", "[director
 TEST_CASE("R6: server_down marks that server's online users offline, keys stay", "[directory]") {
   DirectoryService d(kSelf, nullptr);
   REQUIRE(d.register_local("alice", kKeyAlice, json::Object{}).ok());
-  d.login_local("alice", json::Object{}, 1);
+  d.login_local("alice", json::Object{}, stamp(1));
   REQUIRE(d.apply_advertise(advert("bob", kB, kKeyBob, 1), kB).ok());
   REQUIRE(d.apply_advertise(advert("carol", kB, kKeyCarol, 1), kB).ok());
   REQUIRE(d.apply_advertise(advert("dave", kC, "KEY-dave", 1), kC).ok());

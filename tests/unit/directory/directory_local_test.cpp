@@ -54,7 +54,7 @@ TEST_CASE("check_login: table of outcomes", "[directory]") {
   DirectoryService d(kSelf, nullptr);
   REQUIRE(d.register_local("alice", kKeyAlice, json::Object{}).ok());
   REQUIRE(d.register_local("dave", "KEY-dave", json::Object{}).ok());
-  d.login_local("dave", json::Object{}, 5);
+  d.login_local("dave", json::Object{}, stamp(5));
   REQUIRE(d.apply_advertise(advert("bob", kB, kKeyBob, 10), kB).ok());         // online remotely
   REQUIRE(d.apply_snapshot(kC, {entry("carol", kC, kKeyCarol, false)}).ok());  // known, offline
 
@@ -87,7 +87,7 @@ TEST_CASE("login_local / logout_local: state and exact events", "[directory]") {
   Recorder rec(d);
   REQUIRE(d.register_local("alice", kKeyAlice, display("Alice")).ok());
 
-  d.login_local("alice", json::Object{}, 1000);
+  d.login_local("alice", json::Object{}, stamp(1000));
   CHECK(rec.take() == Events{"Online alice@srv-a"});
   const UserInfo* u = d.find("alice");
   CHECK(u->online);
@@ -109,19 +109,20 @@ TEST_CASE("login_local / logout_local: state and exact events", "[directory]") {
   SECTION("meta replaced by a non-empty object; meta.pubkey is not stored") {
     d.logout_local("alice");
     rec.take();
-    d.login_local("alice", json::Object{{"display_name", "Al"}, {"pubkey", "junk"}}, 2000);
+    d.login_local("alice", json::Object{{"display_name", "Al"}, {"pubkey", "junk"}}, stamp(2000));
     CHECK(rec.take() == Events{"Online alice@srv-a"});
     CHECK(d.find("alice")->meta == display("Al"));
   }
   SECTION("a repeated login here emits nothing more") {
-    d.login_local("alice", json::Object{}, 1000);
+    d.login_local("alice", json::Object{}, stamp(1000));
     CHECK(rec.take().empty());
     CHECK(d.find("alice")->version == 2);
   }
   SECTION("logout_local does not touch a user now online elsewhere") {
-    // R5 moved alice away (the remote login is older); the closing local session must not
+    // R5 moved alice away (a proven newer login at B); the closing local session must not
     // mark her offline.
-    REQUIRE(d.apply_advertise(advert("alice", kB, kKeyAlice, 500), kB).ok());
+    const LoginStamp newer = stamp(1500);
+    REQUIRE(d.apply_advertise(advert("alice", kB, kKeyAlice), kB, &newer).ok());
     rec.take();
     d.logout_local("alice");
     CHECK(rec.take().empty());
@@ -136,7 +137,7 @@ TEST_CASE("login_local of a user last seen elsewhere emits Moved then Online", "
   d.server_down(kB);
   rec.take();
   REQUIRE(d.check_login("bob", kKeyBob).ok());
-  d.login_local("bob", json::Object{}, 20);
+  d.login_local("bob", json::Object{}, stamp(20));
   CHECK(rec.take() == Events{"Moved bob@srv-a<srv-b", "Online bob@srv-a<"});
   CHECK(where(d, "bob") == "bob@srv-a:on");
   CHECK(d.local_entries().size() == 1);
@@ -145,7 +146,7 @@ TEST_CASE("login_local of a user last seen elsewhere emits Moved then Online", "
 TEST_CASE("login_local of an unknown user is a no-op", "[directory]") {
   DirectoryService d(kSelf, nullptr);
   Recorder rec(d);
-  d.login_local("ghost", json::Object{}, 1);
+  d.login_local("ghost", json::Object{}, stamp(1));
   CHECK(d.find("ghost") == nullptr);
   CHECK(rec.take().empty());
 }
@@ -154,7 +155,7 @@ TEST_CASE("queries: list sorted, local_entries, all_entries", "[directory]") {
   DirectoryService d(kSelf, nullptr);
   REQUIRE(d.register_local("carol", kKeyCarol, display("Carol")).ok());
   REQUIRE(d.register_local("alice", kKeyAlice, json::Object{}).ok());
-  d.login_local("alice", json::Object{}, 7);
+  d.login_local("alice", json::Object{}, stamp(7));
   REQUIRE(d.apply_advertise(advert("bob", kB, kKeyBob, 8, display("Bob")), kB).ok());
 
   auto all = d.list();
@@ -191,7 +192,7 @@ TEST_CASE("listeners: subscription order, unsubscribe, const queries inside", "[
   });
   int t2 = d.subscribe([&](const DirectoryEvent& e) { calls.push_back("2:" + ev_str(e)); });
   CHECK(t1 != t2);
-  d.login_local("alice", json::Object{}, 1);
+  d.login_local("alice", json::Object{}, stamp(1));
   CHECK(calls == std::vector<std::string>{"1:Online alice@srv-a:on", "2:Online alice@srv-a"});
   calls.clear();
   d.unsubscribe(t1);
@@ -200,7 +201,7 @@ TEST_CASE("listeners: subscription order, unsubscribe, const queries inside", "[
   d.unsubscribe(t2);
   d.unsubscribe(12345);  // unknown token: no-op
   calls.clear();
-  d.login_local("alice", json::Object{}, 2);
+  d.login_local("alice", json::Object{}, stamp(2));
   CHECK(calls.empty());
 }
 
@@ -213,7 +214,7 @@ TEST_CASE("a listener may unsubscribe itself while being called", "[directory]")
     ++calls;
     d.unsubscribe(token);
   });
-  d.login_local("alice", json::Object{}, 1);
+  d.login_local("alice", json::Object{}, stamp(1));
   d.logout_local("alice");
   CHECK(calls == 1);
 }

@@ -24,7 +24,7 @@ TEST_CASE("persistence: keys and locations come back, everyone offline", "[direc
     DirectoryService d(kSelf, &store);
     REQUIRE(d.load().ok());
     REQUIRE(d.register_local("alice", kKeyAlice, display("Alice")).ok());
-    d.login_local("alice", json::Object{}, 10);
+    d.login_local("alice", json::Object{}, stamp(10));
     REQUIRE(d.apply_advertise(advert("bob", kB, kKeyBob, 11, display("Bob")), kB).ok());
     REQUIRE(d.apply_snapshot(kC, {entry("carol", kC, kKeyCarol, false)}).ok());
   }
@@ -60,17 +60,19 @@ TEST_CASE("persistence: the directory table stores canonical meta JSON", "[direc
   CHECK(r->meta_json == R"({"display_name":"A","z":1})");
 }
 
-TEST_CASE("persistence: written on pin, move and meta change, not on presence", "[directory]") {
+TEST_CASE("persistence: written on pin, move, meta change and a newer login, not on presence",
+          "[directory]") {
   MemoryStore store;
   DirectoryService d(kSelf, &store);
   REQUIRE(d.register_local("alice", kKeyAlice, json::Object{}).ok());
-  const auto v0 = stored_version(store, "alice");
 
-  d.login_local("alice", json::Object{}, 1);  // presence only
-  d.logout_local("alice");
+  d.login_local("alice", json::Object{}, stamp(1));  // the newest login time is kept
+  CHECK(store.get_directory("alice")->last_login == 1);
+  const auto v0 = stored_version(store, "alice");
+  d.logout_local("alice");  // presence only
   CHECK(stored_version(store, "alice") == v0);
 
-  d.login_local("alice", display("Al"), 2);  // meta change
+  d.login_local("alice", display("Al"), stamp(2));  // meta change
   CHECK(stored_version(store, "alice") == d.find("alice")->version);
   d.logout_local("alice");
 
@@ -126,7 +128,7 @@ TEST_CASE("load without a store, and load twice, are harmless", "[directory]") {
   MemoryStore store;
   DirectoryService d(kSelf, &store);
   REQUIRE(d.register_local("alice", kKeyAlice, json::Object{}).ok());
-  d.login_local("alice", json::Object{}, 1);
+  d.login_local("alice", json::Object{}, stamp(1));
   REQUIRE(d.load().ok());
   CHECK(where(d, "alice") == "alice@srv-a:on");  // in-memory records are kept
   CHECK(d.size() == 1);
@@ -163,7 +165,7 @@ TEST_CASE("set_self_id moves local records and persists them", "[directory]") {
     DirectoryService d(kSelf, &store);
     REQUIRE(d.register_local("alice", kKeyAlice, json::Object{}).ok());
     REQUIRE(d.register_local("dave", "KEY-dave", json::Object{}).ok());
-    d.login_local("alice", json::Object{}, 1);
+    d.login_local("alice", json::Object{}, stamp(1));
     REQUIRE(d.apply_advertise(advert("bob", kB, kKeyBob, 1), kB).ok());
     Recorder rec(d);
 

@@ -28,27 +28,31 @@ void seed(Node& a, std::initializer_list<Node*> others) {
   }
 }
 
-/// The advert a node sends when alice logs in there (what the server core would build).
-msg::UserAdvertise login_advert(Node& n, std::int64_t since, bool with_since) {
-  std::optional<std::int64_t> s;
-  if (with_since) s = since;
-  return advert("alice", n.dir.self_id(), kKeyAlice, s);
+/// The advert a node sends when alice logs in there (what the server core would build); the
+/// login proof travels with it (verified by the receiving core, here given as its stamp).
+msg::UserAdvertise login_advert(Node& n) {
+  return advert("alice", n.dir.self_id(), kKeyAlice);
+}
+
+/// The stamp a receiving core would derive from the node's current login proof of alice.
+LoginStamp proof_of(const Node& n) {
+  const UserInfo* u = n.dir.find("alice");
+  return stamp(u->since, u->login_digest);
 }
 
 }  // namespace
 
-TEST_CASE("R5: adverts delivered crosswise, both servers agree, one Evicted", "[directory]") {
+TEST_CASE("R5: proven adverts delivered crosswise, both servers agree, one Evicted",
+          "[directory]") {
   struct Row {
     const char* name;
-    std::int64_t since_a, since_b;
-    bool with_since;
+    std::int64_t ts_a, ts_b;
     const char* winner;
   };
   const Row rows[] = {
-      {"A logged in first", 100, 200, true, "srv-a"},
-      {"B logged in first", 300, 200, true, "srv-b"},
-      {"same millisecond: smaller id wins", 100, 100, true, "srv-a"},
-      {"peers without since: smaller id wins", 300, 200, false, "srv-a"},
+      {"A logged in first: B's newer login wins", 100, 200, "srv-b"},
+      {"B logged in first: A's newer login wins", 300, 200, "srv-a"},
+      {"same millisecond: larger id wins", 100, 100, "srv-b"},
   };
   for (const auto& r : rows) {
     for (bool a_first : {true, false}) {
@@ -62,18 +66,19 @@ TEST_CASE("R5: adverts delivered crosswise, both servers agree, one Evicted", "[
         // Both logins happen before any advert arrives (a race the check_login can't see).
         REQUIRE(a.dir.check_login("alice", kKeyAlice).ok());
         REQUIRE(b.dir.check_login("alice", kKeyAlice).ok());
-        a.dir.login_local("alice", json::Object{}, r.since_a);
-        b.dir.login_local("alice", json::Object{}, r.since_b);
-        const auto ad_a = login_advert(a, r.since_a, r.with_since);
-        const auto ad_b = login_advert(b, r.since_b, r.with_since);
+        a.dir.login_local("alice", json::Object{}, stamp(r.ts_a, "login-a"));
+        b.dir.login_local("alice", json::Object{}, stamp(r.ts_b, "login-b"));
+        const auto ad_a = login_advert(a);
+        const auto ad_b = login_advert(b);
+        const LoginStamp pa = proof_of(a), pb = proof_of(b);
 
         auto deliver_a = [&] {
-          (void)b.dir.apply_advertise(ad_a, kSelf);
-          (void)c.dir.apply_advertise(ad_a, kSelf);
+          (void)b.dir.apply_advertise(ad_a, kSelf, &pa);
+          (void)c.dir.apply_advertise(ad_a, kSelf, &pa);
         };
         auto deliver_b = [&] {
-          (void)a.dir.apply_advertise(ad_b, kB);
-          (void)c.dir.apply_advertise(ad_b, kB);
+          (void)a.dir.apply_advertise(ad_b, kB, &pb);
+          (void)c.dir.apply_advertise(ad_b, kB, &pb);
         };
         if (a_first) {
           deliver_a();
@@ -101,25 +106,39 @@ TEST_CASE("R5: adverts delivered crosswise, both servers agree, one Evicted", "[
   }
 }
 
+TEST_CASE("R5: bare adverts crossing never evict anyone", "[directory]") {
+  Node a(kSelf), b(kB);
+  seed(a, {&b});
+  a.dir.login_local("alice", json::Object{}, stamp(100, "login-a"));
+  b.dir.login_local("alice", json::Object{}, stamp(200, "login-b"));
+  a.rec.take();
+  b.rec.take();
+  CHECK(a.dir.apply_advertise(login_advert(b), kB).code() == Errc::NameInUse);
+  CHECK(b.dir.apply_advertise(login_advert(a), kSelf).code() == Errc::NameInUse);
+  CHECK(a.rec.count(DirectoryEventKind::Evicted) + b.rec.count(DirectoryEventKind::Evicted) == 0);
+}
+
 TEST_CASE("R5: snapshots crossing after a partition heal agree too", "[directory]") {
   // During a partition alice logged in at both A and B; when the link comes back each side
-  // sends the other its local users (no login times in snapshots).
-  for (std::int64_t since_b : {50, 5000}) {
-    DYNAMIC_SECTION("B's login time " << since_b) {
+  // sends the other its local users, each online entry with its login proof.
+  for (std::int64_t ts_b : {50, 5000}) {
+    DYNAMIC_SECTION("B's login time " << ts_b) {
       Node a(kSelf), b(kB);
       seed(a, {&b});
-      a.dir.login_local("alice", json::Object{}, 1000);
+      a.dir.login_local("alice", json::Object{}, stamp(1000, "login-a"));
       // Partition: B never heard of A's login.
-      b.dir.login_local("alice", json::Object{}, since_b);
+      b.dir.login_local("alice", json::Object{}, stamp(ts_b, "login-b"));
       a.rec.take();
       b.rec.take();
 
       const auto snap_a = a.dir.local_entries();
       const auto snap_b = b.dir.local_entries();
-      REQUIRE(b.dir.apply_snapshot(kSelf, snap_a).ok());
-      REQUIRE(a.dir.apply_snapshot(kB, snap_b).ok());
+      const std::vector<std::optional<LoginStamp>> proofs_a{proof_of(a)}, proofs_b{proof_of(b)};
+      REQUIRE(b.dir.apply_snapshot(kSelf, snap_a, false, proofs_a).ok());
+      REQUIRE(a.dir.apply_snapshot(kB, snap_b, false, proofs_b).ok());
 
       CHECK(where(a.dir, "alice") == where(b.dir, "alice"));
+      CHECK(where(a.dir, "alice") == (ts_b > 1000 ? "alice@srv-b:on" : "alice@srv-a:on"));
       CHECK(a.rec.count(DirectoryEventKind::Evicted) + b.rec.count(DirectoryEventKind::Evicted) ==
             1);
     }
@@ -127,24 +146,24 @@ TEST_CASE("R5: snapshots crossing after a partition heal agree too", "[directory
 }
 
 TEST_CASE("R5 rule function: deterministic and antisymmetric", "[directory]") {
-  using directory_rules::login_loses;
+  using directory_rules::login_newer;
   struct Row {
     std::int64_t sa;
     const char* a;
     std::int64_t sb;
     const char* b;
-    bool a_loses;
+    bool a_newer;
   };
   const Row rows[] = {
       {100, "srv-a", 200, "srv-b", false}, {200, "srv-a", 100, "srv-b", true},
       {100, "srv-b", 100, "srv-a", true},  {100, "srv-a", 100, "srv-b", false},
-      {0, "srv-b", 100, "srv-a", true},    {100, "srv-b", 0, "srv-a", true},
-      {0, "srv-a", 0, "srv-b", false},     {5, "srv-z", 6, "srv-a", false},
+      {0, "srv-b", 100, "srv-a", false},   {100, "srv-b", 0, "srv-a", true},
+      {5, "srv-z", 6, "srv-a", false},
   };
   for (const auto& r : rows) {
     INFO(r.sa << "@" << r.a << " vs " << r.sb << "@" << r.b);
-    CHECK(login_loses(r.sa, r.a, r.sb, r.b) == r.a_loses);
-    CHECK(login_loses(r.sb, r.b, r.sa, r.a) == !r.a_loses);  // exactly one side loses
+    CHECK(login_newer(r.sa, r.a, r.sb, r.b) == r.a_newer);
+    CHECK(login_newer(r.sb, r.b, r.sa, r.a) == !r.a_newer);  // exactly one is newer
   }
 }
 

@@ -57,7 +57,8 @@ TEST_CASE("snapshot: new users pinned, online ones announced, offline ones silen
 
 TEST_CASE("snapshot keeps the login time learnt from an earlier advert", "[directory]") {
   DirectoryService d(kSelf, nullptr);
-  REQUIRE(d.apply_advertise(advert("bob", kB, kKeyBob, 55), kB).ok());
+  const LoginStamp st = stamp(55);
+  REQUIRE(d.apply_advertise(advert("bob", kB, kKeyBob), kB, &st).ok());
   REQUIRE(d.apply_snapshot(kB, {entry("bob", kB, kKeyBob, true)}).ok());
   CHECK(d.find("bob")->since == 55);
 }
@@ -122,7 +123,7 @@ TEST_CASE("snapshot: malformed entries are skipped and reported", "[directory]")
 TEST_CASE("snapshot: third-party entries", "[directory]") {
   DirectoryService d(kSelf, nullptr);
   REQUIRE(d.register_local("alice", kKeyAlice, json::Object{}).ok());
-  d.login_local("alice", json::Object{}, 10);
+  d.login_local("alice", json::Object{}, stamp(10));
   REQUIRE(d.apply_advertise(advert("frank", kC, "KEY-frank", 1), kC).ok());
   Recorder rec(d, /*with_detail=*/true);
 
@@ -177,24 +178,32 @@ TEST_CASE("snapshot: third-party entries", "[directory]") {
 }
 
 TEST_CASE("snapshot: an online entry against a local login follows R5", "[directory]") {
-  // Snapshot entries carry no login time, so only the server ids decide (see R5 notes).
-  SECTION("origin id larger: local session stays, the snapshot is still accepted") {
-    DirectoryService d(kSelf, nullptr);
+  SECTION("without a login proof: the local session stays, the snapshot is still accepted") {
+    DirectoryService d("srv-z", nullptr);
     REQUIRE(d.register_local("alice", kKeyAlice, json::Object{}).ok());
-    d.login_local("alice", json::Object{}, 500);
+    d.login_local("alice", json::Object{}, stamp(500));
     Recorder rec(d);
     REQUIRE(d.apply_snapshot(kB, {entry("alice", kB, kKeyAlice, true)}).ok());
     CHECK(rec.take().empty());
+    CHECK(where(d, "alice") == "alice@srv-z:on");
+  }
+  SECTION("with a proof of an older login: the local session stays") {
+    DirectoryService d(kSelf, nullptr);
+    REQUIRE(d.register_local("alice", kKeyAlice, json::Object{}).ok());
+    d.login_local("alice", json::Object{}, stamp(500));
+    Recorder rec(d);
+    REQUIRE(d.apply_snapshot(kB, {entry("alice", kB, kKeyAlice, true)}, false, {stamp(400)}).ok());
+    CHECK(rec.take().empty());
     CHECK(where(d, "alice") == "alice@srv-a:on");
   }
-  SECTION("origin id smaller: local session evicted") {
-    DirectoryService d("srv-z", nullptr);
+  SECTION("with a proof of a newer login: local session evicted") {
+    DirectoryService d(kSelf, nullptr);
     REQUIRE(d.register_local("alice", kKeyAlice, json::Object{}).ok());
-    d.login_local("alice", json::Object{}, 1);
+    d.login_local("alice", json::Object{}, stamp(1));
     Recorder rec(d, /*with_detail=*/true);
-    REQUIRE(d.apply_snapshot(kB, {entry("alice", kB, kKeyAlice, true)}).ok());
+    REQUIRE(d.apply_snapshot(kB, {entry("alice", kB, kKeyAlice, true)}, false, {stamp(2)}).ok());
     CHECK(rec.take() ==
-          Events{"Evicted alice@srv-z<srv-b", "Moved alice@srv-b<srv-z", "Online alice@srv-b<"});
+          Events{"Evicted alice@srv-a<srv-b", "Moved alice@srv-b<srv-a", "Online alice@srv-b<"});
     CHECK(where(d, "alice") == "alice@srv-b:on");
   }
 }
@@ -202,7 +211,7 @@ TEST_CASE("snapshot: an online entry against a local login follows R5", "[direct
 TEST_CASE("snapshot from ourselves is ignored", "[directory]") {
   DirectoryService d(kSelf, nullptr);
   REQUIRE(d.register_local("alice", kKeyAlice, json::Object{}).ok());
-  d.login_local("alice", json::Object{}, 1);
+  d.login_local("alice", json::Object{}, stamp(1));
   REQUIRE(d.apply_snapshot(kSelf, {}).ok());
   CHECK(where(d, "alice") == "alice@srv-a:on");
 }

@@ -91,6 +91,14 @@ inline msg::UserAdvertise advert(const std::string& user, const std::string& ser
   return a;
 }
 
+/// A verified login at time `ts` (digest "login-<ts>" unless given).
+inline LoginStamp stamp(std::int64_t ts, std::string digest = {}) {
+  LoginStamp st;
+  st.ts = ts;
+  st.digest = digest.empty() ? "login-" + std::to_string(ts) : std::move(digest);
+  return st;
+}
+
 inline msg::UserRemove removal(const std::string& user, const std::string& server) {
   msg::UserRemove r;
   r.user_id = user;

@@ -1,10 +1,14 @@
-// ServerCore::Impl — the state of one server and the narrow operations handlers use.
+// ServerCore::Impl — the state of one server, and the narrow operations handlers use.
 //
-// Handlers (handle_*.cpp) are free functions taking (Impl&, Conn&, const Envelope&). They read
-// state through the members below and act only through the helpers (send_signed, forward,
-// send_error, close_conn, submit_job, ...), which turn into Actions.
+// Shape: handlers decide, one applier acts. Handlers (handle_*.cpp, one file per message
+// family) are free functions taking (Impl&, Conn&, const Envelope&). They read state through
+// the members below and change the world only through `s.out` (core::Applier: frames, errors,
+// closes, dials, jobs, frame limits) and through the directory and the store, whose writes the
+// applier commits once per loop turn. Policies live in the applier: what an ERROR may say and
+// whether it closes, which signatures a connection is charged for, when a turn's writes commit.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -17,33 +21,57 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/server/admission.h"
+#include "core/server/applier.h"
 #include "core/server/file_relay.h"
+#include "core/server/login_guard.h"
 #include "core/server/sign_book.h"
+#include "core/server/sign_budget.h"
 #include "socp/crypto.h"
 #include "socp/directory.h"
 #include "socp/envelope.h"
 #include "socp/messages.h"
 #include "socp/seen_cache.h"
 #include "socp/server_core.h"
+#include "socp/server_counters.h"
+#include "store/batching_store.h"
 
 namespace socp {
 
 namespace core {
 
 enum class Role {
-  Unknown,  ///< accepted, nothing identified yet (may be mid-registration)
-  User,     ///< logged-in user session
-  Server,   ///< authenticated server link (incoming or outgoing)
-  Joining,  ///< outgoing connection to an introducer, waiting for SERVER_WELCOME
-  Dialing,  ///< outgoing connection to a known peer, not yet open
+  Unknown,      ///< accepted, nothing proven yet (may be mid-registration or mid-challenge)
+  User,         ///< logged-in user session
+  Server,       ///< authenticated server link (incoming or outgoing)
+  Joining,      ///< outgoing connection to an introducer, waiting for SERVER_WELCOME
+  Dialing,      ///< outgoing connection to a known peer (not yet open, or waiting for its
+                ///< answering hello: see LinkHandshake)
+  LinkPending,  ///< accepted server connection whose hello checked out; waiting for the
+                ///< dialer's proof (SERVER_ANNOUNCE with our nonce)
 };
 
 struct OutFrame {
   std::shared_ptr<SignedPayload> sp;
   Envelope header;  ///< type/from/to/ts/extra; payload+sig come from sp
   /// File traffic: a bulk frame still waiting for its signature never holds back the non-bulk
-  /// frames queued behind it (bulk frames keep their own order). See Impl::flush.
+  /// frames queued behind it (bulk frames keep their own order). See Applier::flush.
   bool bulk = false;
+};
+
+/// The challenge-response that makes a server link count as up (docs/protocol-notes.md,
+/// "Links"): each side sends a fresh nonce, and each side's signed hello/announce carries the
+/// other's nonce together with both server ids (signed context from/to).
+struct LinkHandshake {
+  std::string peer_id;     ///< the server we expect on this connection
+  std::string my_nonce;    ///< the nonce we sent; the peer must sign it back as peer_nonce
+  std::string host;        ///< the peer's address and key as its hello stated them
+  std::uint16_t port = 0;  ///<
+  std::string pubkey;      ///<
+  bool socp = false;       ///< the peer announced socp/1
+  bool join = false;       ///< introducer side of a SERVER_HELLO_JOIN
+  std::string introduced_by;
+  std::int64_t started = 0;
 };
 
 struct Conn {
@@ -55,7 +83,7 @@ struct Conn {
   int close_code = 1000;
   std::string close_reason;
   std::string user_id;    ///< Role::User
-  std::string server_id;  ///< Role::Server / Joining / Dialing (expected peer)
+  std::string server_id;  ///< Role::Server / Joining / Dialing / LinkPending (expected peer)
   std::int64_t opened_at = 0;
   std::int64_t last_rx = 0;
   std::int64_t last_sig_error = -1'000'000'000;
@@ -65,6 +93,14 @@ struct Conn {
   std::size_t introducer_index = 0;  ///< Role::Joining
   std::deque<OutFrame> outbox;
   std::size_t bulk_queued = 0;  ///< how many frames in `outbox` are bulk
+  SignBudget budget;
+  int errors_in_window = 0;  ///< ERRORs sent to this user in the current window
+  std::int64_t error_window_start = 0;
+  std::string challenge;  ///< USER_CHALLENGE nonce issued on this connection (single use)
+  LinkHandshake link;
+  /// A server hello from a server not introduced yet: held until its introduction arrives
+  /// (SERVER_INTRODUCE from a trusted introducer) or the connection times out.
+  std::optional<Envelope> awaiting_intro;
 };
 
 struct Peer {
@@ -73,11 +109,24 @@ struct Peer {
   std::string pubkey;  ///< base64url DER, pinned
   std::optional<PublicKey> key;
   bool socp_caps = false;
+  std::string introduced_by;
   ConnId link = 0;             ///< live authenticated link, 0 if none
   ConnId dialing = 0;          ///< outgoing attempt in progress
   std::int64_t next_dial = 0;  ///< earliest next reconnect attempt
   std::int64_t backoff = kReconnectMinMs;
   std::int64_t last_hb_sent = 0;
+  std::int64_t last_seen = 0;         ///< last time a link was up (persisted)
+  std::int64_t last_snapshot_ts = 0;  ///< ts of the newest DIRECTORY_SNAPSHOT applied
+};
+
+/// A frame signed once, lazily (on its first recipient), then resent as is: the current
+/// USER_ADVERTISE of each online user, which every user who logs in later receives too.
+struct SharedFrame {
+  MessageType type = MessageType::UserAdvertise;
+  std::string to;
+  std::int64_t ts = 0;
+  json::Value payload;  ///< without its signed context (added when signed)
+  std::shared_ptr<SignedPayload> sp;
 };
 
 struct PublicState;  ///< public channel state (public_channel.h, handle_public.cpp)
@@ -92,12 +141,16 @@ struct ServerCore::Impl {
   ServerConfig cfg;
   std::string self_id;
   PublicKey self_pub;
-  Store& store;
+  /// Every write of a loop turn goes here; the applier commits them together.
+  store::BatchingStore store;
   std::function<std::int64_t()> clock;
   DirectoryService dir;
   SeenCache seen;
   PublicKeyCache keys;
   core::SignBook signer;
+  core::Applier out;
+  core::Admission admission;
+  core::LoginGuard logins;
   core::FileFailures file_failures;  ///< handle_file.cpp
   /// Public channel state, created on first use (handle_public.cpp; shared_ptr because the
   /// type is incomplete here).
@@ -107,9 +160,12 @@ struct ServerCore::Impl {
   std::map<ConnId, core::Conn> conns;
   std::map<std::string, ConnId> sessions;  ///< user id -> connection
   std::map<std::string, core::Peer> peers;
-  std::vector<Action> actions;
-  std::map<std::string, std::uint64_t> counters;
+  /// The current USER_ADVERTISE (to users) of every online user, signed on first use.
+  std::unordered_map<std::string, core::SharedFrame> user_adverts;
+  std::array<std::uint64_t, kCounterCount> counter_values{};
+  std::map<std::string, std::uint64_t> counter_map;  ///< counters() view, rebuilt on demand
   std::unordered_map<std::uint64_t, std::function<void(JobResult&&)>> job_conts;
+  std::unordered_map<std::uint64_t, ConnId> job_owner;  ///< job id -> connection it serves
   std::deque<Job> password_queue;
   std::size_t password_in_flight = 0;
   std::uint64_t next_job_id = 1;
@@ -120,48 +176,29 @@ struct ServerCore::Impl {
   std::size_t join_index = 0;
   ConnId join_conn = 0;
   bool stopping = false;
+  std::int64_t last_forget_scan = 0;
   std::mt19937_64 rng;
 
   // ---- helpers used by handlers ----
   std::int64_t now() const { return clock(); }
   /// A timestamp for a frame this server originates: the clock, but strictly increasing, so
-  /// two frames with identical payloads (a re-login within one millisecond) never share a
-  /// seen-cache key.
+  /// two frames this server signs never share a signed context.
   std::int64_t next_ts() {
     last_ts = std::max(now(), last_ts + 1);
     return last_ts;
   }
   std::int64_t last_ts = 0;
-  void count(const std::string& name, std::uint64_t n = 1) { counters[name] += n; }
+  void count(Counter c, std::uint64_t n = 1) { counter_values[static_cast<std::size_t>(c)] += n; }
   void log(LogLevel lvl, const std::string& text) const {
     if (cfg.log) cfg.log(lvl, text);
   }
   core::Conn* conn(ConnId id);
+  /// A fresh random nonce (base64url of 32 bytes).
+  std::string new_nonce();
 
-  /// Queues a frame socp originates: payload signed (once) by this server.
-  /// `bulk`: file traffic (OutFrame::bulk, Job::bulk).
-  void send_signed(ConnId to_conn, MessageType type, const std::string& to, json::Value payload,
-                   std::optional<std::int64_t> ts = std::nullopt, bool bulk = false);
-  /// The same with a payload already handed to the SignBook: a fan-out calls sign() once and
-  /// queues the shared payload to every recipient (one canonical form, one hash, one job).
-  void send_signed(ConnId to_conn, MessageType type, const std::string& to,
-                   std::shared_ptr<core::SignedPayload> sp,
-                   std::optional<std::int64_t> ts = std::nullopt, bool bulk = false);
-  /// Hands `payload` to the SignBook (signed once, shared with identical payloads).
-  std::shared_ptr<core::SignedPayload> sign(json::Value payload, bool bulk = false) {
-    return signer.get(std::move(payload), bulk);
-  }
-  /// Queues a frame as received (forwarding unchanged: original from/ts/sig/extra).
-  void forward(ConnId to_conn, const Envelope& env);
-  /// ERROR {code, detail, msg_ref} to a connection (signed).
-  void send_error(ConnId to_conn, Errc code, const std::string& detail,
-                  const std::string& msg_ref = {}, const std::string& to = {});
-  void close_conn(ConnId id, int code = 1000, const std::string& reason = {});
-  /// Writes every ready frame at the head of each outbox.
-  void flush(ConnId id);
-  void flush_all();
-  /// Runs a job off the loop; `cont` runs with its result on the loop thread.
-  void submit_job(Job job, std::function<void(JobResult&&)> cont);
+  /// Runs a job off the loop; `cont` runs with its result on the loop thread, in a turn
+  /// charged to `owner` (0 = the server itself).
+  void submit_job(Job job, std::function<void(JobResult&&)> cont, ConnId owner = 0);
   /// SignBook's way to hand out a Sign job (continuation completes the book).
   std::uint64_t submit_sign(Job job);
   void pump_password_jobs();
@@ -170,25 +207,37 @@ struct ServerCore::Impl {
   std::vector<ConnId> socp_links() const;
   /// Live server links (peer id -> conn).
   std::vector<std::pair<std::string, ConnId>> live_links() const;
-  /// Sends a signed gossip frame to every linked server.
+  /// Sends a signed gossip frame to every linked server (one payload, one ts, to "*").
   void broadcast_servers(MessageType type, const json::Value& payload,
                          const std::string& except_server = {});
   /// Forwards a received frame unchanged to every linked server except `except_server` and
   /// the origin.
   void forward_servers(const Envelope& env, const std::string& except_server);
-  /// Sends a signed frame to every logged-in local user (to = each user).
+  /// Sends a signed frame to every logged-in local user (one payload, to "*").
   void broadcast_users(MessageType type, const json::Value& payload,
                        const std::string& except_user = {});
+  /// Queues a SharedFrame on a connection (signing it on first use).
+  void send_shared(ConnId conn, core::SharedFrame& f);
+  /// Every online user's current advert to a user who just logged in (no new signatures
+  /// for adverts already signed).
+  void send_presence(ConnId conn, const std::string& user_id);
 
   /// Pinned key of a server (nullptr if unknown).
   const PublicKey* server_key(const std::string& server_id);
-  /// Registers/pins a peer; BadKey if a different key is pinned. Persists it.
+  /// True if `server_id` announced socp/1 (so its frames must carry a signed context).
+  bool is_socp_server(const std::string& server_id) const;
+  /// Registers/pins a peer; BadKey if a different key is pinned. Persists it. `address_ok`:
+  /// the host/port may replace the known ones (only on the peer's own authenticated link or
+  /// when the peer is new).
   Status pin_peer(const std::string& server_id, const std::string& host, std::uint16_t port,
-                  const std::string& pubkey_any, bool socp_caps);
+                  const std::string& pubkey_any, bool socp_caps, bool address_ok,
+                  const std::string& introduced_by = {});
   /// A link to `server_id` became authenticated on `c`.
   void link_up(core::Conn& c, const std::string& server_id);
   /// The active link of a peer went away.
   void link_down(const std::string& server_id);
+  /// Forgets a server: its pin, its address and the users last seen there (offline).
+  void forget_peer(const std::string& server_id, const std::string& why);
   /// Capped exponential backoff with jitter: returns the delay to wait now and doubles
   /// `backoff` (up to cfg.reconnect_max_ms).
   std::int64_t next_backoff(std::int64_t& backoff);
@@ -196,37 +245,50 @@ struct ServerCore::Impl {
   core::Conn& open_outgoing(core::Role role, const std::string& host, std::uint16_t port);
   /// Dials a known peer.
   void dial_peer(core::Peer& p);
-  /// Payload socp puts in HELLO_JOIN/HELLO_LINK/ANNOUNCE.
+  /// Payload socp puts in HELLO_JOIN/HELLO_LINK/ANNOUNCE (plus nonces by the caller).
   json::Value hello_payload() const;
   /// Full sync of local users to one server link.
   void send_sync(ConnId link, bool socp_caps);
-  /// The USER_ADVERTISE payload for a directory record.
+  /// The USER_ADVERTISE payload for a directory record (with its login proof, if any).
   json::Value advert_payload(const UserInfo& u) const;
   void on_directory_event(const DirectoryEvent& ev);
-  /// A user named as the sender of a frame relayed by server `origin`: their directory record
-  /// if they are located at `origin` and `sender_pub` is their pinned key; else nullptr (a peer
-  /// server must not speak for users it does not host, nor swap their keys).
-  /// True the first time a frame is seen (and remembers it); counts duplicates.
+  /// True the first time a frame is seen (and remembers it); counts duplicates. The key is
+  /// the signed bytes and the signature (socp/1 frames carry their envelope in the signed
+  /// context), so a replay under a fresh envelope is still a duplicate.
   bool first_time(const Envelope& env);
   /// The session user's record if `sender_pub` (any accepted key form) is their pinned key,
   /// else nullptr: users may only send under their own registered key.
   const UserInfo* local_sender(const core::Conn& c, const std::string& sender_pub);
+  /// A user named as the sender of a frame relayed by server `origin`: their directory record
+  /// if they are located at `origin` and `sender_pub` is their pinned key; else nullptr (a peer
+  /// server must not speak for users it does not host, nor swap their keys).
   const UserInfo* remote_sender(const std::string& sender, const std::string& sender_pub,
                                 const std::string& origin);
   void drop_user_session(core::Conn& c);
 };
 
 namespace core {
-/// One payload fanned out to many recipients: handed to the SignBook on first use only (no
-/// recipient, no signature) and then shared by every frame (one canonical form, one job).
-class SharedPayload {
+/// One payload fanned out to many recipients with one envelope (type, to, ts): handed to the
+/// SignBook on first use only (no recipient, no signature) and then shared by every frame
+/// (one signed context, one canonical form, one job).
+class FanOut {
  public:
-  SharedPayload(ServerCore::Impl& s, json::Value payload, bool bulk = false)
-      : s_(s), payload_(std::move(payload)), bulk_(bulk) {}
-  const std::shared_ptr<SignedPayload>& get();
+  FanOut(ServerCore::Impl& s, MessageType type, std::string to, json::Value payload,
+         std::optional<std::int64_t> ts = std::nullopt, bool bulk = false)
+      : s_(s),
+        type_(type),
+        to_(std::move(to)),
+        ts_(ts ? *ts : s.next_ts()),
+        payload_(std::move(payload)),
+        bulk_(bulk) {}
+  /// Queues the shared frame on `conn`.
+  void send(ConnId conn);
 
  private:
   ServerCore::Impl& s_;
+  MessageType type_;
+  std::string to_;
+  std::int64_t ts_;
   json::Value payload_;
   bool bulk_;
   std::shared_ptr<SignedPayload> sp_;
@@ -239,6 +301,9 @@ namespace core {
 void handle_hello_join(ServerCore::Impl& s, Conn& c, const Envelope& env);
 void handle_welcome(ServerCore::Impl& s, Conn& c, const Envelope& env);
 void handle_hello_link(ServerCore::Impl& s, Conn& c, const Envelope& env);
+void handle_introduce(ServerCore::Impl& s, Conn& c, const Envelope& env);
+/// An outgoing connection came up: a join starts with HELLO_JOIN, a dial with HELLO_LINK.
+void on_outgoing_open(ServerCore::Impl& s, Conn& c);
 void start_join(ServerCore::Impl& s);
 void on_join_failed(ServerCore::Impl& s, Conn& c);
 // handle_presence.cpp
@@ -246,6 +311,7 @@ void handle_user_advertise(ServerCore::Impl& s, Conn& c, const Envelope& env);
 void handle_user_remove(ServerCore::Impl& s, Conn& c, const Envelope& env);
 void handle_directory_snapshot(ServerCore::Impl& s, Conn& c, const Envelope& env);
 // handle_user_session.cpp
+void handle_challenge_request(ServerCore::Impl& s, Conn& c, const Envelope& env);
 void handle_user_hello(ServerCore::Impl& s, Conn& c, const Envelope& env);
 void handle_user_register(ServerCore::Impl& s, Conn& c, const Envelope& env);
 void handle_key_recover(ServerCore::Impl& s, Conn& c, const Envelope& env);
@@ -268,3 +334,14 @@ void tick_health(ServerCore::Impl& s);
 }  // namespace core
 
 }  // namespace socp
+
+namespace socp::core {
+/// ERROR to the user on `c`, answering a frame of type `ref` (through the applier's policy).
+inline void user_error(ServerCore::Impl& s, const Conn& c, Errc code, const std::string& detail,
+                       const std::string& ref) {
+  ErrorOpts o;
+  o.msg_ref = ref;
+  o.to = c.user_id;
+  s.out.error(c.id, code, detail, std::move(o));
+}
+}  // namespace socp::core

@@ -1,5 +1,7 @@
 // Delivery family: MSG_DIRECT from a local user, SERVER_DELIVER from a server, both routed by
 // route_to_user (PROTOCOL.md §7). Servers never decrypt; `ts` of the original is preserved.
+// What a server signs is always built here from the fields a delivery has, never a payload
+// someone else shaped.
 #include "core/server/core_impl.h"
 #include "core/server/router.h"
 
@@ -11,8 +13,10 @@ void deliver_local(ServerCore::Impl& s, ConnId session, const std::string& user_
                    const std::string& sender, const std::string& ciphertext,
                    const std::string& sender_pub, const std::string& content_sig, std::int64_t ts) {
   msg::UserDeliver d{ciphertext, sender, sender_pub, content_sig};
-  s.count("delivered_local");
-  s.send_signed(session, MessageType::UserDeliver, user_id, d.to_json(), ts);
+  s.count(Counter::DeliveredLocal);
+  SendOpts o;
+  o.ts = ts;
+  s.out.send(session, MessageType::UserDeliver, user_id, d.to_json(), o);
 }
 
 std::string why_unreachable(const Route& r, const std::string& user_id) {
@@ -25,16 +29,13 @@ std::string why_unreachable(const Route& r, const std::string& user_id) {
 void handle_msg_direct(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   const std::string ref = "MSG_DIRECT";
   if (env.from != c.user_id) {
-    return s.send_error(c.id, Errc::BadFrame, "`from` must be your own user id", ref, c.user_id);
+    return user_error(s, c, Errc::BadFrame, "`from` must be your own user id", ref);
   }
   auto m = msg::MsgDirect::from_json(env.payload);
-  if (!m) return s.send_error(c.id, Errc::BadFrame, m.error().detail, ref, c.user_id);
+  if (!m) return user_error(s, c, Errc::BadFrame, m.error().detail, ref);
   if (!s.first_time(env)) return;
   const UserInfo* me = s.local_sender(c, m->sender_pub);
-  if (!me) {
-    return s.send_error(c.id, Errc::BadKey, "sender_pub is not your registered key", ref,
-                        c.user_id);
-  }
+  if (!me) return user_error(s, c, Errc::BadKey, "sender_pub is not your registered key", ref);
   const Route r = route_to_user(s, env.to);
   switch (r.kind) {
     case Route::Kind::Local:
@@ -48,13 +49,15 @@ void handle_msg_direct(ServerCore::Impl& s, Conn& c, const Envelope& env) {
       d.sender_pub = me->pubkey;
       d.content_sig = m->content_sig;
       d.orig_ts = env.ts;
-      s.count("routed_remote");
-      return s.send_signed(r.conn, MessageType::ServerDeliver, r.server_id, d.to_json(), env.ts);
+      s.count(Counter::RoutedRemote);
+      SendOpts o;
+      o.ts = env.ts;
+      return s.out.send(r.conn, MessageType::ServerDeliver, r.server_id, d.to_json(), o);
     }
     case Route::Kind::Offline:
     case Route::Kind::Unknown:
-      s.count("undeliverable");
-      return s.send_error(c.id, Errc::UserNotFound, why_unreachable(r, env.to), ref, c.user_id);
+      s.count(Counter::Undeliverable);
+      return user_error(s, c, Errc::UserNotFound, why_unreachable(r, env.to), ref);
   }
 }
 
@@ -63,16 +66,16 @@ void handle_server_deliver(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   if (!s.first_time(env)) return;
   auto d = msg::ServerDeliver::from_json(env.payload);
   if (!d) {
-    s.count("bad_frames");
+    s.count(Counter::BadFrames);
     return;
   }
   if (!d->inner_type.empty() && d->inner_type != "USER_DELIVER" && d->inner_type != "MSG_DIRECT") {
-    s.count("unknown_inner_types");
+    s.count(Counter::UnknownInnerTypes);
     return;
   }
   const UserInfo* sender = s.remote_sender(d->sender, d->sender_pub, env.from);
   if (!sender) {
-    s.count("rejected_forged_senders");
+    s.count(Counter::RejectedForgedSenders);
     s.log(LogLevel::Warn, "dropped SERVER_DELIVER from " + env.from + ": sender " + d->sender +
                               " is not located there or the key is not the pinned one");
     return;
@@ -83,12 +86,11 @@ void handle_server_deliver(ServerCore::Impl& s, Conn& c, const Envelope& env) {
                          d->content_sig, d->orig_ts.value_or(env.ts));
   }
   // Not here (logged out or moved): tell the sender's server, which tells the sender.
-  s.count("undeliverable");
-  msg::ErrorMsg e;
-  e.code = std::string(wire_code(Errc::UserNotFound));
-  e.detail = why_unreachable(r, d->user_id);
-  e.msg_ref = "MSG_DIRECT";
-  s.send_signed(c.id, MessageType::Error, d->sender, e.to_json());
+  s.count(Counter::Undeliverable);
+  ErrorOpts o;
+  o.msg_ref = "MSG_DIRECT";
+  o.to = d->sender;
+  s.out.error(c.id, Errc::UserNotFound, why_unreachable(r, d->user_id), std::move(o));
 }
 
 }  // namespace socp::core

@@ -22,24 +22,55 @@ bool is_file_type(MessageType t) {
   return t == MessageType::FileStart || t == MessageType::FileChunk || t == MessageType::FileEnd;
 }
 
-// Fields SERVER_DELIVER itself uses: a sender's payload cannot smuggle them through.
-bool deliver_reserved(const std::string& k) {
-  return k == "user_id" || k == "sender" || k == "orig_ts" || k == "inner_type";
+// The fields a file frame of type `t` may carry, with the JSON kind each must have. A server
+// signs only payloads it built from these (never one shaped by the sender or a peer).
+struct FileField {
+  const char* name;
+  bool is_int;
+};
+constexpr FileField kStartFields[] = {
+    {"file_id", false}, {"name", false},       {"size", true},         {"sha256", false},
+    {"mode", false},    {"sender_pub", false}, {"content_sig", false}, {"key_id", false}};
+constexpr FileField kChunkFields[] = {
+    {"file_id", false}, {"index", true}, {"ciphertext", false}, {"key_id", false}};
+constexpr FileField kEndFields[] = {{"file_id", false}, {"chunks", true}};
+
+template <std::size_t N>
+void copy_fields(const json::Value& from, const FileField (&fields)[N], json::Object& to) {
+  for (const FileField& f : fields) {
+    const json::Value* v = from.find(f.name);
+    if (v && (f.is_int ? v->is_int() : v->is_string())) to[f.name] = *v;
+  }
+}
+
+/// The payload relayed to recipients: the fields of its type taken from `from`, and `sender`.
+json::Value file_payload(MessageType t, const json::Value& from, const std::string& sender) {
+  json::Object o;
+  switch (t) {
+    case MessageType::FileStart:
+      copy_fields(from, kStartFields, o);
+      break;
+    case MessageType::FileChunk:
+      copy_fields(from, kChunkFields, o);
+      break;
+    default:
+      copy_fields(from, kEndFields, o);
+      break;
+  }
+  o["sender"] = sender;
+  return o;
 }
 
 // ERROR {code, detail, msg_ref:"FILE_START", file_id}, once per transfer.
 void file_error(ServerCore::Impl& s, ConnId conn, const std::string& to, const std::string& sender,
                 const std::string& file_id, Errc code, const std::string& detail) {
   if (!s.file_failures.mark(FileFailures::key(sender, file_id), s.now())) return;
-  msg::ErrorMsg e;
-  e.code = std::string(wire_code(code));
-  e.detail = detail;
-  e.msg_ref = "FILE_START";
-  json::Value p = e.to_json();
-  p.as_object()["file_id"] = file_id;
-  s.count("errors_sent");
-  s.count("file_errors");
-  s.send_signed(conn, MessageType::Error, to, std::move(p));
+  s.count(Counter::FileErrors);
+  ErrorOpts o;
+  o.msg_ref = "FILE_START";
+  o.to = to;
+  o.extra["file_id"] = file_id;
+  s.out.error(conn, code, detail, std::move(o));
 }
 
 // Validates the payload of a file frame from a user; returns its file_id.
@@ -63,23 +94,13 @@ Result<std::string> check_payload(MessageType t, const json::Value& p) {
   }
 }
 
-// The payload relayed to recipients: the sender's payload, `sender` set by us.
-json::Value relay_payload(const json::Value& from_user, const std::string& sender) {
-  json::Object o;
-  for (const auto& [k, v] : from_user.as_object()) {
-    if (!deliver_reserved(k)) o.emplace(k, v);
-  }
-  o["sender"] = sender;
-  return o;
-}
-
 void relay_dm(ServerCore::Impl& s, Conn& c, const Envelope& env, MessageType t,
               const std::string& file_id, json::Value payload) {
   const Route r = route_to_user(s, env.to);
   switch (r.kind) {
     case Route::Kind::Local:
-      s.count("file_frames_local");
-      return s.send_signed(r.conn, t, env.to, std::move(payload), env.ts, kBulk);
+      s.count(Counter::FileFramesLocal);
+      return s.out.send(r.conn, t, env.to, std::move(payload), SendOpts{env.ts, kBulk});
     case Route::Kind::Remote: {
       msg::ServerDeliver d;
       d.user_id = env.to;
@@ -98,13 +119,13 @@ void relay_dm(ServerCore::Impl& s, Conn& c, const Envelope& env, MessageType t,
           d.extra.emplace(k, std::move(v));
         }
       }
-      s.count("file_frames_remote");
-      return s.send_signed(r.conn, MessageType::ServerDeliver, r.server_id, d.to_json(), env.ts,
-                           kBulk);
+      s.count(Counter::FileFramesRemote);
+      return s.out.send(r.conn, MessageType::ServerDeliver, r.server_id, d.to_json(),
+                        SendOpts{env.ts, kBulk});
     }
     case Route::Kind::Offline:
     case Route::Kind::Unknown:
-      s.count("undeliverable");
+      s.count(Counter::Undeliverable);
       return file_error(s, c.id, c.user_id, c.user_id, file_id, Errc::UserNotFound,
                         r.kind == Route::Kind::Offline
                             ? "user " + env.to + " is offline (file " + file_id + ")"
@@ -112,25 +133,21 @@ void relay_dm(ServerCore::Impl& s, Conn& c, const Envelope& env, MessageType t,
   }
 }
 
-// Every local user except the sender: the same payload, so one signature for all of them.
-void deliver_public_local(ServerCore::Impl& s, MessageType t, SharedPayload& payload,
-                          const std::string& sender, std::int64_t ts) {
+// Every local user except the sender: the same frame, so one signature for all of them.
+void deliver_public_local(ServerCore::Impl& s, FanOut& frame, const std::string& sender) {
   for (const auto& [uid, cid] : s.sessions) {
-    if (uid == sender) continue;
-    s.send_signed(cid, t, uid, payload.get(), ts, kBulk);
+    if (uid != sender) frame.send(cid);
   }
 }
 
 void relay_public(ServerCore::Impl& s, Conn& c, const Envelope& env, MessageType t,
                   const json::Value& payload) {
-  s.count("file_frames_public");
-  SharedPayload shared(s, payload, kBulk);
-  deliver_public_local(s, t, shared, c.user_id, env.ts);
-  // Same payload to every socp server (to = "public"): still the one signature. Servers that
+  s.count(Counter::FileFramesPublic);
+  FanOut shared(s, t, kPublic, payload, env.ts, kBulk);
+  deliver_public_local(s, shared, c.user_id);
+  // Same frame to every socp server (to = "public"): still the one signature. Servers that
   // did not announce socp/1 would not know the frame type, so they do not get it.
-  for (ConnId link : s.socp_links()) {
-    s.send_signed(link, t, kPublic, shared.get(), env.ts, kBulk);
-  }
+  for (ConnId link : s.socp_links()) shared.send(link);
 }
 
 // A peer server speaks only for the users it hosts, and cannot swap their keys: the sender
@@ -142,7 +159,7 @@ const UserInfo* check_remote_sender(ServerCore::Impl& s, MessageType t, const st
                           ? (sender_pub ? s.remote_sender(sender, *sender_pub, origin) : nullptr)
                           : s.dir.find(sender);
   if (u && u->server_id == origin) return u;
-  s.count("rejected_forged_senders");
+  s.count(Counter::RejectedForgedSenders);
   s.log(LogLevel::Warn, "dropped " + std::string(to_string(t)) + " from server " + origin +
                             ": sender " + sender +
                             " is not located there or the key is not the pinned one");
@@ -150,13 +167,12 @@ const UserInfo* check_remote_sender(ServerCore::Impl& s, MessageType t, const st
 }
 
 // Rebuilds the inner payload of a SERVER_DELIVER {inner_type: FILE_…}.
-json::Value inner_payload(const msg::ServerDeliver& d) {
+json::Value inner_payload(MessageType t, const msg::ServerDeliver& d) {
   json::Object o = d.extra;
   if (!d.ciphertext.empty()) o["ciphertext"] = d.ciphertext;
   if (!d.sender_pub.empty()) o["sender_pub"] = d.sender_pub;
   if (!d.content_sig.empty()) o["content_sig"] = d.content_sig;
-  o["sender"] = d.sender;
-  return o;
+  return file_payload(t, json::Value(std::move(o)), d.sender);
 }
 
 }  // namespace
@@ -165,21 +181,20 @@ void handle_user_file(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   const MessageType t = *env.type;
   const std::string ref(to_string(t));
   if (env.from != c.user_id) {
-    return s.send_error(c.id, Errc::BadFrame, "`from` must be your own user id", ref, c.user_id);
+    return user_error(s, c, Errc::BadFrame, "`from` must be your own user id", ref);
   }
   auto fid = check_payload(t, env.payload);
-  if (!fid) return s.send_error(c.id, Errc::BadFrame, fid.error().detail, ref, c.user_id);
+  if (!fid) return user_error(s, c, Errc::BadFrame, fid.error().detail, ref);
   const std::string& file_id = fid.value();
   if (file_id.empty() || file_id.size() > 128) {
-    return s.send_error(c.id, Errc::BadFrame, "file_id must have 1 to 128 characters", ref,
-                        c.user_id);
+    return user_error(s, c, Errc::BadFrame, "file_id must have 1 to 128 characters", ref);
   }
   if (s.file_failures.contains(FileFailures::key(c.user_id, file_id), s.now())) {
-    s.count("file_frames_dropped");  // the sender already got the one error of this file
+    s.count(Counter::FileFramesDropped);  // the sender already got the one error of this file
     return;
   }
   const bool to_public = env.to == kPublic;
-  json::Value payload = relay_payload(env.payload, c.user_id);
+  json::Value payload = file_payload(t, env.payload, c.user_id);
 
   if (t == MessageType::FileStart) {
     const msg::FileStart f = *msg::FileStart::from_json(env.payload);
@@ -220,7 +235,7 @@ bool handle_file_server_deliver(ServerCore::Impl& s, Conn& c, const Envelope& en
   // (file_id, index), while a large file would otherwise flush the cache gossip relies on.
   auto d = msg::ServerDeliver::from_json(env.payload);
   if (!d) {
-    s.count("bad_frames");
+    s.count(Counter::BadFrames);
     return true;
   }
   const json::Value* fid_v = d->extra.count("file_id") ? &d->extra.at("file_id") : nullptr;
@@ -230,11 +245,12 @@ bool handle_file_server_deliver(ServerCore::Impl& s, Conn& c, const Envelope& en
   if (*t == MessageType::FileStart) d->sender_pub = sender->pubkey;  // the emitted form
   const Route r = route_to_user(s, d->user_id);
   if (r.kind == Route::Kind::Local) {
-    s.count("file_frames_delivered");
-    s.send_signed(r.conn, *t, d->user_id, inner_payload(*d), d->orig_ts.value_or(env.ts), kBulk);
+    s.count(Counter::FileFramesDelivered);
+    s.out.send(r.conn, *t, d->user_id, inner_payload(*t, *d),
+               SendOpts{d->orig_ts.value_or(env.ts), kBulk});
     return true;
   }
-  s.count("undeliverable");
+  s.count(Counter::Undeliverable);
   file_error(s, c.id, d->sender, d->sender, file_id, Errc::UserNotFound,
              (r.kind == Route::Kind::Offline ? "user " + d->user_id + " is offline"
                                              : "unknown user " + d->user_id) +
@@ -248,21 +264,22 @@ void handle_server_file(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   // the origin sends to every server itself.
   (void)c;
   if (env.to != kPublic || !env.payload.is_object()) {
-    s.count("bad_frames");
+    s.count(Counter::BadFrames);
     return;
   }
   const std::string* sender = json::get_string(env.payload, "sender");
   if (!sender || !check_payload(*env.type, env.payload)) {
-    s.count("bad_frames");
+    s.count(Counter::BadFrames);
     return;
   }
   if (!check_remote_sender(s, *env.type, *sender, json::get_string(env.payload, "sender_pub"),
                            env.from)) {
     return;
   }
-  s.count("file_frames_public_in");
-  SharedPayload shared(s, env.payload, kBulk);
-  deliver_public_local(s, *env.type, shared, *sender, env.ts);
+  s.count(Counter::FileFramesPublicIn);
+  FanOut shared(s, *env.type, kPublic, file_payload(*env.type, env.payload, *sender), env.ts,
+                kBulk);
+  deliver_public_local(s, shared, *sender);
 }
 
 }  // namespace socp::core

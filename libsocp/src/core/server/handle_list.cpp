@@ -1,6 +1,4 @@
 // LIST_REQUEST (and its aliases) -> LIST_RESPONSE: every user the mesh knows, sorted by id.
-// The payload is the same for every requester while the directory is unchanged, so the
-// SignBook serves repeated lists from one signature.
 #include "core/server/core_impl.h"
 
 namespace socp::core {
@@ -18,8 +16,8 @@ void handle_list_request(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     if (u.online) out.online_users.push_back(u.user_id);
     out.users.push_back(std::move(e));
   }
-  s.count("lists");
-  s.send_signed(c.id, MessageType::ListResponse, c.user_id, out.to_json());
+  s.count(Counter::Lists);
+  s.out.send(c.id, MessageType::ListResponse, c.user_id, out.to_json());
 }
 
 }  // namespace socp::core

@@ -1,32 +1,98 @@
 // Presence gossip family: USER_ADVERTISE, USER_REMOVE, DIRECTORY_SNAPSHOT (PROTOCOL.md §5).
-// Signatures were verified by the dispatcher against the pinned key of `from` (the origin).
-// The DirectoryService applies the reconciliation rules; accepted gossip is forwarded
-// unchanged to the other servers (the seen cache stops loops).
+// Signatures and signed contexts were checked by the dispatcher against the pinned key of
+// `from` (the origin). From socp/1 servers these frames are parsed strictly (no fields beyond
+// their own: a payload shaped for another purpose cannot pass as one of them), and a login
+// proof that travels with an advert is verified before the DirectoryService weighs it (R5).
+// Accepted gossip is forwarded unchanged to the other servers (the seen cache stops loops).
 #include "core/server/core_impl.h"
+#include "core/server/login_proof.h"
 
 namespace socp::core {
 
+namespace {
+
+Status strict_entry(const json::Value& e) {
+  return msg::require_only_fields(
+      e, {"user_id", "server_id", "pubkey", "meta", "online", "since", "proof"}, "users[]");
+}
+
+bool meta_fits(const ServerCore::Impl& s, const json::Value& meta) {
+  return json::canonical(meta).size() <= s.cfg.max_meta_bytes;
+}
+
+/// The verified login proof of an entry, if it has one that holds. `bad` is set when a proof
+/// was present but did not verify.
+std::optional<LoginStamp> stamp_of(ServerCore::Impl& s, const json::Value& proof,
+                                   const std::string& pubkey, const std::string& origin,
+                                   bool* bad) {
+  if (proof.is_null()) return std::nullopt;
+  auto st = verify_login_proof(s.keys, proof, pubkey, origin);
+  if (!st) {
+    s.count(Counter::LoginProofsRejected);
+    if (bad) *bad = true;
+    return std::nullopt;
+  }
+  return std::move(st).value();
+}
+
+void count_refusal(ServerCore::Impl& s, Errc code) {
+  switch (code) {
+    case Errc::InvalidArgument:
+      return s.count(Counter::RejectedAdvertsAuthority);
+    case Errc::BadKey:
+      return s.count(Counter::RejectedAdvertsKey);
+    case Errc::NameInUse:
+      return s.count(Counter::RejectedAdvertsConflict);
+    case Errc::TooLarge:
+      return s.count(Counter::UsersCapRefused);
+    default:
+      return;
+  }
+}
+
+}  // namespace
+
 void handle_user_advertise(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   if (!s.first_time(env)) return;
+  const bool strict = s.is_socp_server(env.from);
+  if (strict) {
+    if (Status st = msg::require_only_fields(
+            env.payload, {"user_id", "server_id", "pubkey", "meta", "since", "proof", "ctx"});
+        !st.ok()) {
+      s.count(Counter::UnknownFieldsRefused);
+      s.log(LogLevel::Warn, "refused USER_ADVERTISE from " + env.from + ": " + st.error().detail);
+      return;
+    }
+  }
   auto ad = msg::UserAdvertise::from_json(env.payload);
   if (!ad) {
-    s.count("bad_frames");
+    s.count(Counter::BadFrames);
     s.log(LogLevel::Warn, "bad USER_ADVERTISE from " + env.from + ": " + ad.error().detail);
     return;
   }
   // Normalise the key to our emitted form so pinning compares like with like.
   auto key = s.keys.get(ad->pubkey);
   if (!key) {
-    s.count("bad_keys");
+    s.count(Counter::BadKeys);
     s.log(LogLevel::Warn, "USER_ADVERTISE for " + ad->user_id + " carries a bad key");
     return;
   }
   ad->pubkey = key->b64url();
-  Status st = s.dir.apply_advertise(*ad, env.from);
+  if (!meta_fits(s, ad->meta) || ad->user_id.size() > 128) {
+    s.count(Counter::BadFrames);
+    return;
+  }
+  bool bad_proof = false;
+  const auto stamp = stamp_of(s, ad->proof, ad->pubkey, env.from, &bad_proof);
+  if (bad_proof) {
+    s.log(LogLevel::Warn, "dropped USER_ADVERTISE for " + ad->user_id + " from " + env.from +
+                              ": its login proof does not hold");
+    return;
+  }
+  Status st = s.dir.apply_advertise(*ad, env.from, stamp ? &*stamp : nullptr);
   if (!st.ok()) {
-    if (st.code() == Errc::InvalidArgument) s.count("rejected_adverts_authority");
-    if (st.code() == Errc::BadKey) s.count("rejected_adverts_key");
-    if (st.code() == Errc::NameInUse) s.count("rejected_adverts_conflict");
+    count_refusal(s, st.code());
+    if (st.code() == Errc::NameInUse && !stamp) s.count(Counter::AdvertsUnprovenIgnored);
     s.log(LogLevel::Warn, "rejected USER_ADVERTISE for " + ad->user_id + " from " + env.from +
                               ": " + st.error().detail);
     return;
@@ -36,14 +102,19 @@ void handle_user_advertise(ServerCore::Impl& s, Conn& c, const Envelope& env) {
 
 void handle_user_remove(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   if (!s.first_time(env)) return;
+  if (s.is_socp_server(env.from) &&
+      !msg::require_only_fields(env.payload, {"user_id", "server_id", "ctx"}).ok()) {
+    s.count(Counter::UnknownFieldsRefused);
+    return;
+  }
   auto rm = msg::UserRemove::from_json(env.payload);
   if (!rm) {
-    s.count("bad_frames");
+    s.count(Counter::BadFrames);
     return;
   }
   Status st = s.dir.apply_remove(*rm, env.from);
   if (!st.ok()) {
-    s.count("rejected_removes");
+    s.count(Counter::RejectedRemoves);
     s.log(LogLevel::Warn, "rejected USER_REMOVE for " + rm->user_id + " from " + env.from + ": " +
                               st.error().detail);
     return;
@@ -52,23 +123,58 @@ void handle_user_remove(ServerCore::Impl& s, Conn& c, const Envelope& env) {
 }
 
 void handle_directory_snapshot(ServerCore::Impl& s, Conn& c, const Envelope& env) {
+  (void)c;
+  if (!s.first_time(env)) {
+    s.count(Counter::SnapshotsDuplicate);
+    return;
+  }
+  const bool strict = s.is_socp_server(env.from);
+  if (strict) {
+    Status st = msg::require_only_fields(env.payload, {"server_id", "users", "ctx"});
+    if (const json::Value* users = env.payload.find("users");
+        st.ok() && users && users->is_array()) {
+      for (const json::Value& e : users->as_array()) {
+        if (st.ok()) st = strict_entry(e);
+      }
+    }
+    if (!st.ok()) {
+      s.count(Counter::UnknownFieldsRefused);
+      s.log(LogLevel::Warn,
+            "refused DIRECTORY_SNAPSHOT from " + env.from + ": " + st.error().detail);
+      return;
+    }
+  }
   auto snap = msg::DirectorySnapshot::from_json(env.payload);
   if (!snap) {
-    s.count("bad_frames");
+    s.count(Counter::BadFrames);
     return;
   }
   if (snap->server_id != env.from) {
-    s.count("rejected_snapshots");
+    s.count(Counter::RejectedSnapshots);
     return;
   }
-  for (msg::DirectoryEntry& e : snap->users) {
-    if (auto key = s.keys.get(e.pubkey)) e.pubkey = key->b64url();
+  // A snapshot is the origin's complete state at its ts: an older one than the last applied
+  // (a replay) would roll presence back.
+  Peer& p = s.peers[env.from];
+  if (env.ts <= p.last_snapshot_ts) {
+    s.count(Counter::SnapshotsDuplicate);
+    return;
   }
-  if (Status st = s.dir.apply_snapshot(env.from, snap->users); !st.ok()) {
+  p.last_snapshot_ts = env.ts;
+  std::vector<std::optional<LoginStamp>> stamps(snap->users.size());
+  for (std::size_t i = 0; i < snap->users.size(); ++i) {
+    msg::DirectoryEntry& e = snap->users[i];
+    auto key = s.keys.get(e.pubkey);
+    if (!key) continue;
+    e.pubkey = key->b64url();
+    if (!meta_fits(s, e.meta)) e.meta = json::Object{};
+    if (e.online) stamps[i] = stamp_of(s, e.proof, e.pubkey, env.from, nullptr);
+  }
+  if (Status st = s.dir.apply_snapshot(env.from, snap->users, false, stamps); !st.ok()) {
+    count_refusal(s, st.code());
     s.log(LogLevel::Warn, "snapshot from " + env.from + ": " + st.error().detail);
   }
-  s.count("snapshots_applied");
-  (void)c;
+  s.count(Counter::SnapshotsApplied);
 }
 
 }  // namespace socp::core

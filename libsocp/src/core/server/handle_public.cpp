@@ -2,10 +2,10 @@
 // membership of group "public", MSG_PUBLIC_CHANNEL fan-out, PUBLIC_CHANNEL_KEY_SHARE relay and
 // storage, PUBLIC_CHANNEL_UPDATED / PUBLIC_CHANNEL_ADD.
 //
-// Why it costs O(1) signatures per post: the origin server builds ONE payload P and hands the
-// same P to send_signed for every server link and every local member; the SignBook signs it
-// once. A receiving server does the same for its own members. Envelope `to`/`ts` differ per
-// recipient, but the signature covers the payload only (PROTOCOL.md §4).
+// Why it costs O(1) signatures per post: the origin server builds ONE frame (payload, to
+// "public", the post's ts) and queues it on every server link and every local member; the
+// SignBook signs it once. A receiving server rebuilds the payload from the fields a post has
+// and does the same for its own members.
 #include <algorithm>
 #include <set>
 
@@ -33,7 +33,7 @@ const std::string& group_id() {
 /// by another server (another envelope `from`, so another frame key) is still a duplicate.
 bool first_post(ServerCore::Impl& s, const std::string& sender, const std::string& content_sig) {
   if (s.seen.insert("public-post|" + sender + "|" + content_sig, s.now())) return true;
-  s.count("duplicates");
+  s.count(Counter::Duplicates);
   return false;
 }
 
@@ -41,7 +41,7 @@ bool first_post(ServerCore::Impl& s, const std::string& sender, const std::strin
 /// own (sender keys), so other implementations are not sent them (PROTOCOL.md §5).
 void persist_member(ServerCore::Impl& s, const GroupMemberRecord& rec) {
   if (Status st = s.store.put_group_member(rec); !st.ok()) {
-    s.count("public_store_errors");
+    s.count(Counter::PublicStoreErrors);
     s.log(LogLevel::Error,
           "cannot persist public channel member " + rec.member_id + ": " + st.error().detail);
   }
@@ -49,7 +49,7 @@ void persist_member(ServerCore::Impl& s, const GroupMemberRecord& rec) {
 
 void persist_group(ServerCore::Impl& s, PublicState& st) {
   if (Status r = s.store.put_group(st.group); !r.ok()) {
-    s.count("public_store_errors");
+    s.count(Counter::PublicStoreErrors);
     s.log(LogLevel::Error, "cannot persist the public channel: " + r.error().detail);
     return;
   }
@@ -93,7 +93,7 @@ void store_shares(ServerCore::Impl& s, const msg::PublicChannelKeyShare& ks) {
                                   {"creator_pub", ks.creator_pub}};
     it->second.wrapped_key = json::canonical(json::Value(std::move(map)));
     persist_member(s, it->second);
-    s.count("public_shares_stored");
+    s.count(Counter::PublicSharesStored);
   }
 }
 
@@ -102,13 +102,13 @@ bool verify_share_content(const PublicKey& key, const msg::PublicChannelKeyShare
   return sig && key.verify(msg::key_share_content(ks.sender, ks.key_id, ks.shares), *sig);
 }
 
-/// Sends `payload` to each local session in `members` except `except`, envelope ts = `ts`.
-void deliver_local(ServerCore::Impl& s, MessageType type, SharedPayload& payload, std::int64_t ts,
-                   const std::string& except, const std::set<std::string>* only = nullptr) {
+/// Queues `frame` on each local session in `only` (all if null) except `except`.
+void deliver_local(ServerCore::Impl& s, FanOut& frame, const std::string& except,
+                   const std::set<std::string>* only = nullptr) {
   for (const auto& [uid, cid] : s.sessions) {
     if (uid == except || (only && only->count(uid) == 0)) continue;
-    s.send_signed(cid, type, uid, payload.get(), ts);
-    s.count("public_delivered");
+    frame.send(cid);
+    s.count(Counter::PublicDelivered);
   }
 }
 
@@ -164,16 +164,15 @@ bool public_sync(ServerCore::Impl& s) {
   }
   if (changed || st.updated.is_null()) st.updated = updated_payload(st);
   if (!changed) return false;
-  s.count("public_versions");
+  s.count(Counter::PublicVersions);
   // One payload for every local session: one signature per membership change.
   s.broadcast_users(MessageType::PublicChannelUpdated, st.updated);
   if (!new_local.empty()) {
     const std::vector<ConnId> links = s.socp_links();
     for (const std::string& uid : new_local) {
       msg::PublicChannelAdd add{uid, static_cast<std::int64_t>(version)};
-      const std::int64_t ts = s.next_ts();
-      for (ConnId link : links)
-        s.send_signed(link, MessageType::PublicChannelAdd, "*", add.to_json(), ts);
+      FanOut frame(s, MessageType::PublicChannelAdd, "*", add.to_json());
+      for (ConnId link : links) frame.send(link);
     }
   }
   return true;
@@ -182,14 +181,14 @@ bool public_sync(ServerCore::Impl& s) {
 void public_on_login(ServerCore::Impl& s, Conn& c) {
   PublicState& st = public_state(s);
   if (!public_sync(s)) {
-    s.send_signed(c.id, MessageType::PublicChannelUpdated, c.user_id, st.updated);
+    s.out.send(c.id, MessageType::PublicChannelUpdated, c.user_id, st.updated);
   }
   auto it = st.members.find(c.user_id);
   if (it == st.members.end()) return;
   msg::PublicChannelStoredShares out;
   auto flush = [&] {
     if (out.shares.empty()) return;
-    s.send_signed(c.id, MessageType::PublicChannelKeyShare, c.user_id, out.to_json());
+    s.out.send(c.id, MessageType::PublicChannelKeyShare, c.user_id, out.to_json());
     out.shares.clear();
   };
   for (const auto& [sender, v] : stored_map(it->second)) {
@@ -215,74 +214,71 @@ void public_on_login(ServerCore::Impl& s, Conn& c) {
 void handle_public_post(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   const std::string ref(kPostRef);
   if (env.from != c.user_id) {
-    return s.send_error(c.id, Errc::BadFrame, "`from` must be your own user id", ref, c.user_id);
+    return user_error(s, c, Errc::BadFrame, "`from` must be your own user id", ref);
   }
   auto m = msg::MsgPublicChannel::from_json(env.payload);
-  if (!m) return s.send_error(c.id, Errc::BadFrame, m.error().detail, ref, c.user_id);
+  if (!m) return user_error(s, c, Errc::BadFrame, m.error().detail, ref);
   if (m->key_id.empty() || m->key_id.size() > kMaxKeyIdChars) {
-    return s.send_error(c.id, Errc::BadFrame, "key_id must be 1..64 characters", ref, c.user_id);
+    return user_error(s, c, Errc::BadFrame, "key_id must be 1..64 characters", ref);
   }
   if (!s.first_time(env)) return;
   const UserInfo* me = s.local_sender(c, m->sender_pub);
   auto spub = s.keys.get(m->sender_pub);
   if (!me || !spub) {
-    return s.send_error(c.id, Errc::BadKey, "sender_pub is not your registered key", ref,
-                        c.user_id);
+    return user_error(s, c, Errc::BadKey, "sender_pub is not your registered key", ref);
   }
   // Cheap (one verify) and keeps forged posts off the mesh; every receiver checks again.
   if (!verify_content(*spub, m->ciphertext, c.user_id, "", env.ts, m->content_sig)) {
-    s.count("invalid_sigs");
-    return s.send_error(c.id, Errc::InvalidSig, "content_sig does not verify", ref, c.user_id);
+    s.count(Counter::InvalidSigs);
+    return user_error(s, c, Errc::InvalidSig, "content_sig does not verify", ref);
   }
   if (!first_post(s, c.user_id, m->content_sig)) return;
   msg::MsgPublicChannel p = std::move(m).value();
   p.sender = c.user_id;
   p.sender_pub = me->pubkey;
-  SharedPayload payload(s, p.to_json());  // ONE payload: one signature for all recipients
-  const std::string to(kPublicGroupId);
+  // ONE frame: one signature for all recipients.
+  FanOut frame(s, MessageType::MsgPublicChannel, std::string(kPublicGroupId), p.to_json(), env.ts);
   for (ConnId link : s.socp_links()) {
-    s.send_signed(link, MessageType::MsgPublicChannel, to, payload.get(), env.ts);
-    s.count("public_posts_relayed");
+    frame.send(link);
+    s.count(Counter::PublicPostsRelayed);
   }
-  deliver_local(s, MessageType::MsgPublicChannel, payload, env.ts, c.user_id);
-  s.count("public_posts");
+  deliver_local(s, frame, c.user_id);
+  s.count(Counter::PublicPosts);
 }
 
 void handle_public_key_share(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   const std::string ref(kShareRef);
   if (env.from != c.user_id) {
-    return s.send_error(c.id, Errc::BadFrame, "`from` must be your own user id", ref, c.user_id);
+    return user_error(s, c, Errc::BadFrame, "`from` must be your own user id", ref);
   }
   auto ks = msg::PublicChannelKeyShare::from_json(env.payload);
-  if (!ks) return s.send_error(c.id, Errc::BadFrame, ks.error().detail, ref, c.user_id);
+  if (!ks) return user_error(s, c, Errc::BadFrame, ks.error().detail, ref);
   if (ks->key_id.empty() || ks->key_id.size() > kMaxKeyIdChars) {
-    return s.send_error(c.id, Errc::BadFrame, "key_id must be 1..64 characters", ref, c.user_id);
+    return user_error(s, c, Errc::BadFrame, "key_id must be 1..64 characters", ref);
   }
   if (ks->shares.empty() || ks->shares.size() > kMaxSharesPerFrame) {
-    return s.send_error(c.id, Errc::BadFrame, "shares must hold 1..1024 entries", ref, c.user_id);
+    return user_error(s, c, Errc::BadFrame, "shares must hold 1..1024 entries", ref);
   }
   if (!s.first_time(env)) return;
   const UserInfo* me = s.dir.find(c.user_id);
   auto cpub = s.keys.get(ks->creator_pub);
   if (!cpub || !me || cpub->b64url() != me->pubkey) {
-    return s.send_error(c.id, Errc::BadKey, "creator_pub is not your registered key", ref,
-                        c.user_id);
+    return user_error(s, c, Errc::BadKey, "creator_pub is not your registered key", ref);
   }
   ks->sender = c.user_id;
   if (!verify_share_content(*cpub, *ks)) {
-    s.count("invalid_sigs");
-    return s.send_error(c.id, Errc::InvalidSig, "content_sig does not verify", ref, c.user_id);
+    s.count(Counter::InvalidSigs);
+    return user_error(s, c, Errc::InvalidSig, "content_sig does not verify", ref);
   }
   ks->creator_pub = me->pubkey;
   store_shares(s, *ks);
-  SharedPayload payload(s, ks->to_json());  // ONE payload for every server and member
-  const std::string to(kPublicGroupId);
-  for (ConnId link : s.socp_links()) {
-    s.send_signed(link, MessageType::PublicChannelKeyShare, to, payload.get(), env.ts);
-  }
+  // ONE frame for every server and member.
+  FanOut frame(s, MessageType::PublicChannelKeyShare, std::string(kPublicGroupId), ks->to_json(),
+               env.ts);
+  for (ConnId link : s.socp_links()) frame.send(link);
   const std::set<std::string> members = members_of(*ks);
-  deliver_local(s, MessageType::PublicChannelKeyShare, payload, env.ts, c.user_id, &members);
-  s.count("public_key_shares");
+  deliver_local(s, frame, c.user_id, &members);
+  s.count(Counter::PublicKeyShares);
 }
 
 // ---- from servers -----------------------------------------------------------------------------
@@ -292,7 +288,7 @@ void handle_server_public_post(ServerCore::Impl& s, Conn& c, const Envelope& env
   if (!s.first_time(env)) return;
   auto p = msg::MsgPublicChannel::from_json(env.payload);
   if (!p || p->sender.empty()) {
-    s.count("bad_frames");
+    s.count(Counter::BadFrames);
     return;
   }
   // The sender's pinned key (if we know the sender) must be the one in the post, and the
@@ -300,21 +296,23 @@ void handle_server_public_post(ServerCore::Impl& s, Conn& c, const Envelope& env
   auto spub = s.keys.get(p->sender_pub);
   const UserInfo* u = s.dir.find(p->sender);
   if (!spub || (u && u->pubkey != spub->b64url())) {
-    s.count("public_rejected");
+    s.count(Counter::PublicRejected);
     s.log(LogLevel::Warn, "dropped a public post from " + env.from + ": sender_pub of " +
                               p->sender + " is not the pinned key");
     return;
   }
   if (!verify_content(*spub, p->ciphertext, p->sender, "", env.ts, p->content_sig)) {
-    s.count("public_rejected");
+    s.count(Counter::PublicRejected);
     s.log(LogLevel::Warn, "dropped a public post from " + env.from + ": bad content_sig");
     return;
   }
   if (!first_post(s, p->sender, p->content_sig)) return;
-  // Delivered unchanged in content: the same payload for every local member (one signature).
-  SharedPayload payload(s, env.payload);
-  deliver_local(s, MessageType::MsgPublicChannel, payload, env.ts, p->sender);
-  s.count("public_posts_received");
+  // Rebuilt from the fields of a post (a server never signs a payload another shaped), the
+  // same frame for every local member (one signature).
+  p->sender_pub = spub->b64url();
+  FanOut frame(s, MessageType::MsgPublicChannel, std::string(kPublicGroupId), p->to_json(), env.ts);
+  deliver_local(s, frame, p->sender);
+  s.count(Counter::PublicPostsReceived);
 }
 
 void handle_server_public_key_share(ServerCore::Impl& s, Conn& c, const Envelope& env) {
@@ -322,32 +320,34 @@ void handle_server_public_key_share(ServerCore::Impl& s, Conn& c, const Envelope
   if (!s.first_time(env)) return;
   auto ks = msg::PublicChannelKeyShare::from_json(env.payload);
   if (!ks || ks->sender.empty() || ks->shares.size() > kMaxSharesPerFrame) {
-    s.count("bad_frames");
+    s.count(Counter::BadFrames);
     return;
   }
   auto cpub = s.keys.get(ks->creator_pub);
   const UserInfo* u = s.dir.find(ks->sender);
   if (!cpub || (u && u->pubkey != cpub->b64url()) || !verify_share_content(*cpub, *ks)) {
-    s.count("public_rejected");
+    s.count(Counter::PublicRejected);
     s.log(LogLevel::Warn, "dropped a key share of " + ks->sender + " from " + env.from);
     return;
   }
   store_shares(s, *ks);
   const std::set<std::string> members = members_of(*ks);
-  SharedPayload payload(s, env.payload);
-  deliver_local(s, MessageType::PublicChannelKeyShare, payload, env.ts, ks->sender, &members);
-  s.count("public_key_shares_received");
+  ks->creator_pub = cpub->b64url();
+  FanOut frame(s, MessageType::PublicChannelKeyShare, std::string(kPublicGroupId), ks->to_json(),
+               env.ts);
+  deliver_local(s, frame, ks->sender, &members);
+  s.count(Counter::PublicKeySharesReceived);
 }
 
 void handle_server_public_add(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   (void)c;
   auto add = msg::PublicChannelAdd::from_json(env.payload);
   if (!add) {
-    s.count("bad_frames");
+    s.count(Counter::BadFrames);
     return;
   }
   // Informational: membership follows the directory (the user's advert or the link sync).
-  s.count("public_adds");
+  s.count(Counter::PublicAdds);
   s.log(LogLevel::Debug, "server " + env.from + " added " + add->user_id +
                              " to the public channel (version " + std::to_string(add->version) +
                              ")");

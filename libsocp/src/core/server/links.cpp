@@ -1,5 +1,5 @@
 // Server links: pinning peers, link up/down, dialing with capped exponential backoff + jitter,
-// and the full directory sync that runs whenever a link comes up.
+// forgetting servers, and the full directory sync that runs whenever a link comes up.
 #include <algorithm>
 
 #include "core/server/core_impl.h"
@@ -10,25 +10,44 @@ using core::Conn;
 using core::Role;
 
 Status ServerCore::Impl::pin_peer(const std::string& server_id, const std::string& host,
-                                  std::uint16_t port, const std::string& pubkey_any,
-                                  bool socp_caps) {
+                                  std::uint16_t port, const std::string& pubkey_any, bool socp_caps,
+                                  bool address_ok, const std::string& introduced_by) {
   if (server_id == self_id) return make_error(Errc::BadKey, "peer claims our own server id");
+  if (server_id.empty() || server_id.size() > 128) {
+    return make_error(Errc::BadFrame, "server id must have 1..128 characters");
+  }
+  if (host.size() > 253) return make_error(Errc::BadFrame, "host longer than 253 characters");
   auto key = keys.get(pubkey_any);
   if (!key) return key.error();
+  auto found = peers.find(server_id);
+  const bool is_new = found == peers.end() || !found->second.key;
+  if (is_new && peers.size() >= cfg.max_peers && !admission.listed(server_id, key->b64url())) {
+    count(Counter::LinksRefusedCap);
+    return make_error(Errc::NotAdmitted,
+                      "peer cap reached (" + std::to_string(cfg.max_peers) + " servers)");
+  }
   core::Peer& p = peers[server_id];
   if (p.key && *p.key != *key) {
-    count("server_key_conflicts");
+    count(Counter::ServerKeyConflicts);
     return make_error(Errc::BadKey, "server " + server_id + " is pinned with a different key");
   }
-  const bool changed = !p.key || p.host != host || p.port != port;
+  // A known server's address changes only when it says so itself, on its own proven link.
+  const bool move = (is_new || address_ok) &&
+                    ((!host.empty() && host != p.host) || (port != 0 && port != p.port));
+  const bool caps_learned = socp_caps && !p.socp_caps;
   p.server_id = server_id;
   p.key = *key;
   p.pubkey = key->b64url();
-  if (!host.empty()) p.host = host;
-  if (port != 0) p.port = port;
+  if (is_new || address_ok) {
+    if (!host.empty()) p.host = host;
+    if (port != 0) p.port = port;
+  }
   p.socp_caps = p.socp_caps || socp_caps;
-  if (changed) {
-    ServerRecord rec{server_id, p.host, p.port, p.pubkey, now()};
+  if (is_new) p.introduced_by = introduced_by;
+  if (is_new && p.last_seen == 0) p.last_seen = now();
+  if (is_new || move || caps_learned) {
+    ServerRecord rec{server_id,   p.host,      p.port,         p.pubkey,
+                     p.last_seen, p.socp_caps, p.introduced_by};
     if (Status st = store.put_server(rec); !st.ok()) {
       log(LogLevel::Error, "cannot persist server " + server_id + ": " + st.error().detail);
     }
@@ -40,6 +59,10 @@ void ServerCore::Impl::link_up(Conn& c, const std::string& server_id) {
   core::Peer& p = peers[server_id];
   c.role = Role::Server;
   c.server_id = server_id;
+  out.frame_limit(c.id, cfg.limits.max_server_frame);
+  c.budget = core::SignBudget{{{cfg.server_sign_rate, cfg.server_sign_burst}, now()},
+                              {{cfg.server_sign_rate, cfg.server_sign_burst}, now()}};
+  p.last_seen = now();
   if (p.link != 0 && p.link != c.id && conn(p.link) != nullptr) {
     // Two links to the same server (both dialed at once): keep the one dialed by the server
     // with the smaller id. Both ends apply the same rule, so they keep the same link. The
@@ -47,12 +70,12 @@ void ServerCore::Impl::link_up(Conn& c, const std::string& server_id) {
     // on it (a sync) are still processed.
     const std::string c_dialer = c.outgoing ? self_id : server_id;
     const bool keep_new = c_dialer == std::min(self_id, server_id);
-    count("links_duplicate");
+    count(Counter::LinksDuplicate);
     if (!keep_new) {
-      close_conn(c.id, 1000, "duplicate link");
+      out.close(c.id, 1000, "duplicate link");
       return;
     }
-    close_conn(p.link, 1000, "duplicate link");
+    out.close(p.link, 1000, "duplicate link");
     p.link = c.id;
     send_sync(c.id, p.socp_caps);
     return;
@@ -61,7 +84,7 @@ void ServerCore::Impl::link_up(Conn& c, const std::string& server_id) {
   if (p.dialing == c.id) p.dialing = 0;
   p.backoff = kReconnectMinMs;
   p.last_hb_sent = now();
-  count("links_up");
+  count(Counter::LinksUp);
   log(LogLevel::Info, "link up: " + server_id + (c.outgoing ? " (dialed)" : " (accepted)"));
   send_sync(c.id, p.socp_caps);
 }
@@ -72,11 +95,32 @@ void ServerCore::Impl::link_down(const std::string& server_id) {
   core::Peer& p = it->second;
   if (p.link == 0) return;
   p.link = 0;
-  count("links_down");
+  p.last_seen = now();
+  (void)store.put_server(
+      ServerRecord{server_id, p.host, p.port, p.pubkey, p.last_seen, p.socp_caps, p.introduced_by});
+  count(Counter::LinksDown);
   log(LogLevel::Info, "link down: " + server_id);
   dir.server_down(server_id);
   // Both sides redial (duplicates resolve in link_up).
   p.next_dial = now() + next_backoff(p.backoff);
+}
+
+void ServerCore::Impl::forget_peer(const std::string& server_id, const std::string& why) {
+  auto it = peers.find(server_id);
+  if (it == peers.end()) return;
+  if (it->second.link != 0) {
+    const ConnId l = it->second.link;
+    link_down(server_id);
+    out.close(l, 1000, "forgotten");
+  }
+  if (it->second.dialing != 0) out.close(it->second.dialing, 1000, "forgotten");
+  peers.erase(it);
+  (void)store.delete_server(server_id);
+  const std::size_t users = dir.forget_server(server_id);
+  count(Counter::PeersForgotten);
+  count(Counter::UsersForgotten, users);
+  log(LogLevel::Info, "forgot server " + server_id + " (" + why + ") and " + std::to_string(users) +
+                          " users last seen there");
 }
 
 std::int64_t ServerCore::Impl::next_backoff(std::int64_t& backoff) {
@@ -93,12 +137,9 @@ Conn& ServerCore::Impl::open_outgoing(Role role, const std::string& host, std::u
   c.outgoing = true;
   c.role = role;
   c.opened_at = c.last_rx = now();
-  Action a;
-  a.kind = Action::Kind::Connect;
-  a.conn = id;
-  a.host = host;
-  a.port = port;
-  actions.push_back(std::move(a));
+  c.budget = core::SignBudget{{{cfg.server_sign_rate, cfg.server_sign_burst}, now()},
+                              {{cfg.server_sign_rate, cfg.server_sign_burst}, now()}};
+  out.connect(id, host, port);
   return c;
 }
 
@@ -107,7 +148,7 @@ void ServerCore::Impl::dial_peer(core::Peer& p) {
   Conn& c = open_outgoing(Role::Dialing, p.host, p.port);
   c.server_id = p.server_id;
   p.dialing = c.id;
-  count("dials");
+  count(Counter::Dials);
 }
 
 void ServerCore::Impl::send_sync(ConnId link, bool socp_caps) {
@@ -115,12 +156,12 @@ void ServerCore::Impl::send_sync(ConnId link, bool socp_caps) {
     msg::DirectorySnapshot snap;
     snap.server_id = self_id;
     snap.users = dir.local_entries();
-    send_signed(link, MessageType::DirectorySnapshot, "*", snap.to_json());
+    out.send(link, MessageType::DirectorySnapshot, "*", snap.to_json());
     return;
   }
   for (const UserInfo& u : dir.list()) {
     if (u.server_id == self_id && u.online) {
-      send_signed(link, MessageType::UserAdvertise, "*", advert_payload(u));
+      out.send(link, MessageType::UserAdvertise, "*", advert_payload(u));
     }
   }
 }

@@ -30,8 +30,8 @@ Route route_to_user(ServerCore::Impl& s, const std::string& user_id) {
 namespace socp {
 
 bool ServerCore::Impl::first_time(const Envelope& env) {
-  if (seen.insert(SeenCache::key_of(env), now())) return true;
-  count("duplicates");
+  if (seen.insert(SeenCache::signed_key_of(env), now())) return true;
+  count(Counter::Duplicates);
   return false;
 }
 

@@ -1,10 +1,16 @@
-// ServerCore: public API, the Impl helpers shared by all handlers, and the dispatcher.
+// ServerCore: public API (every entry point is one turn of the applier), the Impl helpers
+// shared by all handlers, and the dispatcher.
 #include "socp/server_core.h"
+
+#include <sodium.h>
 
 #include <algorithm>
 
 #include "core/server/core_impl.h"
+#include "core/server/error_policy.h"
+#include "core/server/login_proof.h"
 #include "core/server/public_channel.h"
+#include "core/server/signed_context.h"
 #include "socp/bytes.h"
 
 namespace socp {
@@ -19,9 +25,13 @@ ServerCore::Impl::Impl(ServerConfig c, std::string id, PublicKey pub, Store& st,
       self_pub(std::move(pub)),
       store(st),
       clock(std::move(clk)),
-      dir(self_id, &st),
+      dir(self_id, &store),
       signer([this](Job j) { return submit_sign(std::move(j)); }, cfg.salt),
-      rng(cfg.jitter_seed) {}
+      out(*this),
+      admission(cfg, keys),
+      rng(cfg.jitter_seed) {
+  dir.set_limits(DirectoryLimits{cfg.max_users_per_server});
+}
 
 std::uint64_t ServerCore::Impl::submit_sign(Job job) {
   const std::uint64_t id = next_job_id++;
@@ -29,15 +39,12 @@ std::uint64_t ServerCore::Impl::submit_sign(Job job) {
   job_conts[id] = [this](JobResult&& r) {
     signer.complete(r);
     if (!r.status.ok()) {
-      count("sign_failures");
+      count(Counter::SignFailures);
       log(LogLevel::Error, "signing failed: " + r.status.error().detail);
     }
-    flush_all();
+    out.flush_all();
   };
-  Action a;
-  a.kind = Action::Kind::RunJob;
-  a.job = std::move(job);
-  actions.push_back(std::move(a));
+  out.run_job(std::move(job));
   return id;
 }
 
@@ -46,184 +53,111 @@ Conn* ServerCore::Impl::conn(ConnId id) {
   return it == conns.end() ? nullptr : &it->second;
 }
 
-void ServerCore::Impl::send_signed(ConnId to_conn, MessageType type, const std::string& to,
-                                   json::Value payload, std::optional<std::int64_t> ts, bool bulk) {
-  if (Conn* c = conn(to_conn); !c || c->closing) return;
-  send_signed(to_conn, type, to, sign(std::move(payload), bulk), ts, bulk);
+std::string ServerCore::Impl::new_nonce() {
+  unsigned char buf[32];
+  randombytes_buf(buf, sizeof buf);
+  return b64url_encode(buf, sizeof buf);
 }
 
-void ServerCore::Impl::send_signed(ConnId to_conn, MessageType type, const std::string& to,
-                                   std::shared_ptr<core::SignedPayload> sp,
-                                   std::optional<std::int64_t> ts, bool bulk) {
-  Conn* c = conn(to_conn);
-  if (!c || c->closing) return;
-  core::OutFrame f;
-  f.header.type = type;
-  f.header.type_name = std::string(to_string(type));
-  f.header.from = self_id;
-  f.header.to = to;
-  f.header.ts = ts ? *ts : next_ts();
-  f.sp = std::move(sp);
-  f.bulk = bulk;
-  if (bulk) ++c->bulk_queued;
-  c->outbox.push_back(std::move(f));
-  flush(to_conn);
-}
-
-void ServerCore::Impl::forward(ConnId to_conn, const Envelope& env) {
-  Conn* c = conn(to_conn);
-  if (!c || c->closing) return;
-  core::OutFrame f;
-  f.header = env;
-  f.header.payload = json::Object{};
-  f.sp = std::make_shared<core::SignedPayload>();
-  f.sp->payload = env.payload;
-  f.sp->sig = env.sig;
-  f.sp->ready = true;
-  c->outbox.push_back(std::move(f));
-  count("frames_forwarded");
-  flush(to_conn);
-}
-
-void ServerCore::Impl::send_error(ConnId to_conn, Errc code, const std::string& detail,
-                                  const std::string& msg_ref, const std::string& to) {
-  msg::ErrorMsg e;
-  e.code = std::string(wire_code(code));
-  e.detail = detail;
-  e.msg_ref = msg_ref;
-  count("errors_sent");
-  send_signed(to_conn, MessageType::Error, to, e.to_json());
-}
-
-void ServerCore::Impl::close_conn(ConnId id, int code, const std::string& reason) {
-  Conn* c = conn(id);
-  if (!c || c->closing) return;
-  c->closing = true;
-  c->close_code = code;
-  c->close_reason = reason;
-  flush(id);  // emits the Close once frames already queued (e.g. an ERROR) are written
-}
-
-void ServerCore::Impl::flush(ConnId id) {
-  Conn* c = conn(id);
-  if (!c || c->close_emitted) return;
-  // Queue order, except that a bulk frame (file traffic) still waiting for its signature does
-  // not hold back the non-bulk frames behind it; bulk frames keep their own order. Once
-  // blocked, the scan stops as soon as only bulk frames are left.
-  bool bulk_blocked = false;
-  for (auto it = c->outbox.begin(); it != c->outbox.end();) {
-    if (bulk_blocked && c->bulk_queued == c->outbox.size()) break;
-    core::OutFrame& f = *it;
-    if (f.sp->failed) {
-      if (f.bulk) --c->bulk_queued;
-      it = c->outbox.erase(it);
-      continue;
-    }
-    if (f.bulk && (bulk_blocked || !f.sp->ready)) {
-      bulk_blocked = true;
-      ++it;
-      continue;
-    }
-    if (!f.sp->ready) break;
-    Envelope env = std::move(f.header);
-    env.payload = f.sp->payload;
-    env.sig = f.sp->sig;
-    Action a;
-    a.kind = Action::Kind::Send;
-    a.conn = id;
-    a.text = serialize(env);
-    actions.push_back(std::move(a));
-    if (f.bulk) --c->bulk_queued;
-    it = c->outbox.erase(it);
-    count("frames_out");
-  }
-  if (c->closing && !c->close_emitted && c->outbox.empty()) {
-    c->close_emitted = true;
-    Action a;
-    a.kind = Action::Kind::Close;
-    a.conn = id;
-    a.close_code = c->close_code;
-    a.text = c->close_reason;
-    actions.push_back(std::move(a));
-  }
-}
-
-void ServerCore::Impl::flush_all() {
-  for (auto& [id, c] : conns) {
-    if (!c.outbox.empty()) flush(id);
-  }
-}
-
-void ServerCore::Impl::submit_job(Job job, std::function<void(JobResult&&)> cont) {
+void ServerCore::Impl::submit_job(Job job, std::function<void(JobResult&&)> cont, ConnId owner) {
   const std::uint64_t id = next_job_id++;
   job.id = id;
+  job.owner = owner;
   job_conts[id] = std::move(cont);
+  if (owner != 0) job_owner[id] = owner;
   if (job.is_password_job()) {
     password_queue.push_back(std::move(job));
     pump_password_jobs();
     return;
   }
-  Action a;
-  a.kind = Action::Kind::RunJob;
-  a.job = std::move(job);
-  actions.push_back(std::move(a));
+  if (job.kind == Job::Kind::Sign) out.charge_signature(job.bulk);
+  out.run_job(std::move(job));
 }
 
 void ServerCore::Impl::pump_password_jobs() {
   while (password_in_flight < cfg.max_password_jobs_in_flight && !password_queue.empty()) {
-    Action a;
-    a.kind = Action::Kind::RunJob;
-    a.job = std::move(password_queue.front());
+    Job j = std::move(password_queue.front());
     password_queue.pop_front();
     ++password_in_flight;
-    actions.push_back(std::move(a));
+    out.run_job(std::move(j));
   }
 }
 
-const std::shared_ptr<core::SignedPayload>& core::SharedPayload::get() {
-  if (!sp_) sp_ = s_.sign(payload_, bulk_);  // the first recipient pays for canonical + hash
-  return sp_;
+void core::FanOut::send(ConnId conn) {
+  Conn* c = s_.conn(conn);
+  if (!c || c->closing) return;
+  if (!sp_) {  // the first recipient pays for the context, canonical form and hash
+    sp_ = s_.out.sign(
+        core::with_context(std::move(payload_), to_string(type_), s_.self_id, to_, ts_), bulk_);
+  }
+  s_.out.send_signed_payload(conn, type_, to_, ts_, sp_, bulk_);
+}
+
+void ServerCore::Impl::send_shared(ConnId conn, core::SharedFrame& f) {
+  if (!f.sp) {
+    f.sp = out.sign(core::with_context(f.payload, to_string(f.type), self_id, f.to, f.ts), false);
+  }
+  out.send_signed_payload(conn, f.type, f.to, f.ts, f.sp, false);
+}
+
+void ServerCore::Impl::send_presence(ConnId conn, const std::string& user_id) {
+  for (const UserInfo& u : dir.list()) {
+    if (!u.online || u.user_id == user_id) continue;
+    auto it = user_adverts.find(u.user_id);
+    if (it == user_adverts.end()) {
+      core::SharedFrame f;
+      f.type = MessageType::UserAdvertise;
+      f.to = "*";
+      f.ts = next_ts();
+      msg::UserAdvertise ad;
+      ad.user_id = u.user_id;
+      ad.server_id = u.server_id;
+      ad.pubkey = u.pubkey;
+      ad.meta = u.meta;
+      f.payload = ad.to_json();
+      it = user_adverts.emplace(u.user_id, std::move(f)).first;
+    }
+    send_shared(conn, it->second);
+  }
 }
 
 std::vector<ConnId> ServerCore::Impl::socp_links() const {
-  std::vector<ConnId> out;
+  std::vector<ConnId> v;
   for (const auto& [id, p] : peers) {
-    if (p.link != 0 && p.socp_caps) out.push_back(p.link);
+    if (p.link != 0 && p.socp_caps) v.push_back(p.link);
   }
-  return out;
+  return v;
 }
 
 std::vector<std::pair<std::string, ConnId>> ServerCore::Impl::live_links() const {
-  std::vector<std::pair<std::string, ConnId>> out;
+  std::vector<std::pair<std::string, ConnId>> v;
   for (const auto& [id, p] : peers) {
-    if (p.link != 0) out.emplace_back(id, p.link);
+    if (p.link != 0) v.emplace_back(id, p.link);
   }
-  return out;
+  return v;
 }
 
 void ServerCore::Impl::broadcast_servers(MessageType type, const json::Value& payload,
                                          const std::string& except_server) {
-  const std::int64_t ts = next_ts();  // one frame, one seen-cache key on every server
-  core::SharedPayload shared(*this, payload);
+  // One frame, one signed context, one seen-cache key on every server.
+  core::FanOut frame(*this, type, "*", payload);
   for (const auto& [sid, link] : live_links()) {
-    if (sid == except_server) continue;
-    send_signed(link, type, "*", shared.get(), ts);
+    if (sid != except_server) frame.send(link);
   }
 }
 
 void ServerCore::Impl::forward_servers(const Envelope& env, const std::string& except_server) {
   for (const auto& [sid, link] : live_links()) {
     if (sid == except_server || sid == env.from) continue;
-    forward(link, env);
+    out.forward(link, env);
   }
 }
 
 void ServerCore::Impl::broadcast_users(MessageType type, const json::Value& payload,
                                        const std::string& except_user) {
-  core::SharedPayload shared(*this, payload);
+  core::FanOut frame(*this, type, "*", payload);
   for (const auto& [uid, cid] : sessions) {
-    if (uid == except_user) continue;
-    send_signed(cid, type, uid, shared.get());
+    if (uid != except_user) frame.send(cid);
   }
 }
 
@@ -232,6 +166,11 @@ const PublicKey* ServerCore::Impl::server_key(const std::string& server_id) {
   auto it = peers.find(server_id);
   if (it == peers.end() || !it->second.key) return nullptr;
   return &*it->second.key;
+}
+
+bool ServerCore::Impl::is_socp_server(const std::string& server_id) const {
+  auto it = peers.find(server_id);
+  return it != peers.end() && it->second.socp_caps;
 }
 
 json::Value ServerCore::Impl::hello_payload() const {
@@ -249,7 +188,8 @@ json::Value ServerCore::Impl::advert_payload(const UserInfo& u) const {
   ad.server_id = u.server_id;
   ad.pubkey = u.pubkey;
   ad.meta = u.meta;
-  ad.since = u.since;
+  if (u.since != 0) ad.since = u.since;
+  ad.proof = u.proof;
   return ad.to_json();
 }
 
@@ -258,6 +198,9 @@ void ServerCore::Impl::drop_user_session(Conn& c) {
   auto it = sessions.find(c.user_id);
   if (it != sessions.end() && it->second == c.id) {
     sessions.erase(it);
+    count(Counter::Logouts);
+    log(LogLevel::Info,
+        "user " + c.user_id + " logged out (connection " + std::to_string(c.id) + ")");
     dir.logout_local(c.user_id);
   }
   c.role = Role::Unknown;
@@ -268,12 +211,28 @@ void ServerCore::Impl::on_directory_event(const DirectoryEvent& ev) {
     case DirectoryEventKind::Online: {
       const UserInfo* u = dir.find(ev.user_id);
       if (!u) return;
-      json::Value ad = advert_payload(*u);
-      if (ev.server_id == self_id) broadcast_servers(MessageType::UserAdvertise, ad);
-      broadcast_users(MessageType::UserAdvertise, ad, ev.user_id);
+      // To servers: with the login proof. To users: the advert without it, kept to show users
+      // who log in later (signed once).
+      if (ev.server_id == self_id)
+        broadcast_servers(MessageType::UserAdvertise, advert_payload(*u));
+      core::SharedFrame f;
+      f.type = MessageType::UserAdvertise;
+      f.to = "*";
+      f.ts = next_ts();
+      msg::UserAdvertise ad;
+      ad.user_id = u->user_id;
+      ad.server_id = u->server_id;
+      ad.pubkey = u->pubkey;
+      ad.meta = u->meta;
+      f.payload = ad.to_json();
+      core::SharedFrame& kept = user_adverts[ev.user_id] = std::move(f);
+      for (const auto& [uid, cid] : sessions) {
+        if (uid != ev.user_id) send_shared(cid, kept);
+      }
       break;
     }
     case DirectoryEventKind::Offline: {
+      user_adverts.erase(ev.user_id);
       msg::UserRemove rm{ev.user_id, ev.server_id};
       json::Value p = rm.to_json();
       if (ev.server_id == self_id) broadcast_servers(MessageType::UserRemove, p);
@@ -281,22 +240,27 @@ void ServerCore::Impl::on_directory_event(const DirectoryEvent& ev) {
       break;
     }
     case DirectoryEventKind::Evicted: {
+      user_adverts.erase(ev.user_id);
       auto it = sessions.find(ev.user_id);
       if (it == sessions.end()) return;
       const ConnId cid = it->second;
       sessions.erase(it);
       if (Conn* c = conn(cid)) {
+        core::ErrorOpts o;
+        o.msg_ref = "USER_HELLO";
+        o.to = ev.user_id;
+        o.fatal = true;
+        o.close_code = 1000;
+        o.close_reason = "logged in elsewhere";
+        out.error(cid, Errc::NameInUse,
+                  "logged in on another server (" + ev.detail + ") more recently", std::move(o));
         c->role = Role::Unknown;
-        send_error(cid, Errc::NameInUse,
-                   "logged in on another server (" + ev.server_id + ") at the same time",
-                   "USER_HELLO", ev.user_id);
-        close_conn(cid);
       }
-      count("evictions");
+      count(Counter::Evictions);
       break;
     }
     case DirectoryEventKind::KeyConflict:
-      count("key_conflicts");
+      count(Counter::KeyConflicts);
       log(LogLevel::Warn, "rejected a different key for user " + ev.user_id + ": " + ev.detail);
       break;
     case DirectoryEventKind::Moved:
@@ -309,25 +273,29 @@ void ServerCore::Impl::on_directory_event(const DirectoryEvent& ev) {
 namespace {
 
 constexpr int kMaxBadFrames = 20;
-constexpr std::int64_t kUnauthIdleMs = 60'000;
 constexpr std::int64_t kStaleServerFrameMs = kSeenCacheTtlMs - 60'000;
 
-void bad_frame(ServerCore::Impl& s, Conn& c, const Error& err, const std::string& ref) {
-  s.count("bad_frames");
+bool is_file_type(MessageType t) {
+  return t == MessageType::FileStart || t == MessageType::FileChunk || t == MessageType::FileEnd;
+}
+
+bool proven(const Conn& c) {
+  return c.role == Role::User || c.role == Role::Server;
+}
+
+void bad_frame(ServerCore::Impl& s, Conn& c, const Error& err) {
+  s.count(Counter::BadFrames);
   ++c.bad_frames;
-  if (c.role == Role::Server || c.role == Role::Joining) {
+  if (c.role == Role::Server || c.role == Role::Joining || c.role == Role::Dialing) {
     s.log(LogLevel::Warn, "bad frame from server " + c.server_id + ": " + err.detail);
     return;  // never argue with servers
   }
-  if (c.role == Role::Unknown) {
-    // Before login the answer is one of a few fixed payloads, so its signature comes from
-    // the SignBook cache: a stranger cannot make us sign attacker-chosen bytes.
-    s.send_error(c.id, err.code, "malformed first frame: " + std::string(wire_code(err.code)));
-  } else {
-    s.send_error(c.id, err.code, err.detail, ref);
-  }
-  if (c.role == Role::Unknown && c.bad_frames >= 3) s.close_conn(c.id, 1008, "too many bad frames");
-  if (c.bad_frames >= kMaxBadFrames) s.close_conn(c.id, 1008, "too many bad frames");
+  core::ErrorOpts o;
+  o.to = c.user_id;
+  // A stranger's malformed first frame: a fixed error, then close.
+  o.fatal = !proven(c) || c.bad_frames >= kMaxBadFrames;
+  o.close_reason = proven(c) ? "too many bad frames" : "malformed first frame";
+  s.out.error(c.id, err.code, err.detail, std::move(o));
 }
 
 void dispatch_user(ServerCore::Impl& s, Conn& c, const Envelope& env) {
@@ -347,48 +315,78 @@ void dispatch_user(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     case MessageType::PublicChannelKeyShare:
       return core::handle_public_key_share(s, c, env);
     case MessageType::UserHello:
-      return s.send_error(c.id, Errc::NameInUse, "already logged in on this connection",
-                          "USER_HELLO", c.user_id);
+      return core::user_error(s, c, Errc::NameInUse, "already logged in on this connection",
+                              "USER_HELLO");
     case MessageType::Ack:
     case MessageType::Heartbeat:
       return;
     case MessageType::Error:
-      s.count("errors_from_users");
+      s.count(Counter::ErrorsFromUsers);
       return;
     default:
-      s.count("unknown_types");
-      return s.send_error(c.id, Errc::UnknownType,
-                          "type " + env.type_name + " is not accepted from users", env.type_name,
-                          c.user_id);
+      s.count(Counter::UnknownTypes);
+      ++c.bad_frames;
+      core::user_error(s, c, Errc::UnknownType,
+                       "type " + env.type_name + " is not accepted from users", env.type_name);
+      if (c.bad_frames >= kMaxBadFrames) s.out.close(c.id, 1008, "too many bad frames");
+      return;
   }
 }
 
-void dispatch_server(ServerCore::Impl& s, Conn& c, const Envelope& env) {
-  // Every server frame is signed by its origin (`from`), which must be pinned.
+/// Signature by the origin's pinned key, signed context, freshness. False = dropped.
+bool verify_server_frame(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   const PublicKey* key = s.server_key(env.from);
-  if (*env.type != MessageType::ServerWelcome) {
-    if (!key || env.sig.empty() || verify_payload(*key, env.payload, env.sig) == SigForm::None) {
-      s.count("invalid_sigs");
-      s.log(LogLevel::Warn, "dropped " + env.type_name + " from " + env.from +
-                                (key ? ": bad signature" : ": unknown server"));
-      if (s.now() - c.last_sig_error >= 60'000 && *env.type != MessageType::Error &&
-          *env.type != MessageType::Ack && *env.type != MessageType::Heartbeat) {
-        c.last_sig_error = s.now();
-        s.send_error(c.id, Errc::InvalidSig, "signature did not verify", env.type_name);
-      }
-      return;
+  if (!key || env.sig.empty() || verify_payload(*key, env.payload, env.sig) == SigForm::None) {
+    s.count(Counter::InvalidSigs);
+    s.log(LogLevel::Warn, "dropped " + env.type_name + " from " + env.from +
+                              (key ? ": bad signature" : ": unknown server"));
+    if (s.now() - c.last_sig_error >= 60'000 && *env.type != MessageType::Error &&
+        *env.type != MessageType::Ack && *env.type != MessageType::Heartbeat &&
+        c.role == Role::Server) {
+      c.last_sig_error = s.now();
+      core::ErrorOpts o;
+      o.msg_ref = env.type_name;
+      s.out.error(c.id, Errc::InvalidSig, "signature did not verify", std::move(o));
     }
-    if (env.ts < s.now() - kStaleServerFrameMs && *env.type != MessageType::Heartbeat) {
-      s.count("stale_frames");
-      return;
-    }
+    return false;
   }
+  switch (core::check_context(env)) {
+    case core::ContextCheck::Mismatch:
+      s.count(Counter::ContextMismatch);
+      s.log(LogLevel::Warn, "dropped " + env.type_name + " from " + env.from +
+                                ": its signed context does not match the envelope");
+      return false;
+    case core::ContextCheck::Absent:
+      if (s.is_socp_server(env.from)) {
+        s.count(Counter::ContextMissing);
+        s.log(LogLevel::Warn, "dropped " + env.type_name + " from socp/1 server " + env.from +
+                                  ": no signed context");
+        return false;
+      }
+      break;
+    case core::ContextCheck::Match:
+      break;
+  }
+  if (env.ts < s.now() - kStaleServerFrameMs && *env.type != MessageType::Heartbeat) {
+    s.count(Counter::StaleFrames);
+    return false;
+  }
+  return true;
+}
+
+void dispatch_server(ServerCore::Impl& s, Conn& c, const Envelope& env) {
+  if (*env.type == MessageType::ServerWelcome) return core::handle_welcome(s, c, env);
+  if (c.role == Role::Joining) {
+    s.count(Counter::UnexpectedWelcomes);
+    return;  // nothing but the welcome counts before it
+  }
+  if (!verify_server_frame(s, c, env)) return;
   switch (*env.type) {
-    case MessageType::ServerWelcome:
-      return core::handle_welcome(s, c, env);
     case MessageType::ServerHelloLink:
     case MessageType::ServerAnnounce:
       return core::handle_hello_link(s, c, env);
+    case MessageType::ServerIntroduce:
+      return core::handle_introduce(s, c, env);
     case MessageType::UserAdvertise:
       return core::handle_user_advertise(s, c, env);
     case MessageType::UserRemove:
@@ -415,10 +413,82 @@ void dispatch_server(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     case MessageType::Error:
       return core::handle_server_error(s, c, env);
     default:
-      s.count("unknown_types");
+      s.count(Counter::UnknownTypes);
       s.log(LogLevel::Info, "ignored " + env.type_name + " from server " + env.from);
       return;
   }
+}
+
+void dispatch_first(ServerCore::Impl& s, Conn& c, const Envelope& env) {
+  if (c.auth_in_flight) {
+    core::ErrorOpts o;
+    o.msg_ref = env.type_name;
+    return s.out.error(c.id, Errc::Busy, "previous request still in progress", std::move(o));
+  }
+  switch (*env.type) {
+    case MessageType::UserChallengeRequest:
+      return core::handle_challenge_request(s, c, env);
+    case MessageType::UserHello:
+      return core::handle_user_hello(s, c, env);
+    case MessageType::UserRegister:
+      return core::handle_user_register(s, c, env);
+    case MessageType::KeyRecover:
+      return core::handle_key_recover(s, c, env);
+    case MessageType::ServerHelloJoin:
+      return core::handle_hello_join(s, c, env);
+    case MessageType::ServerHelloLink:
+    case MessageType::ServerAnnounce:
+      return core::handle_hello_link(s, c, env);
+    default: {
+      s.count(Counter::UnauthenticatedFrames);
+      core::ErrorOpts o;
+      o.msg_ref = env.type_name;
+      o.to = env.from;
+      o.fatal = true;
+      o.close_reason = "not authenticated";
+      return s.out.error(c.id, Errc::NotAuthenticated, "", std::move(o));
+    }
+  }
+}
+
+/// A connection over its signature budget has its frames dropped unread; one that keeps
+/// sending into its debt is closed. True if the frame may be handled.
+bool within_budget(ServerCore::Impl& s, Conn& c, bool bulk) {
+  const std::int64_t now = s.now();
+  core::TokenBucket& b = bulk ? c.budget.bulk : c.budget.interactive;
+  if (b.available(now)) {
+    c.budget.dropped = 0;
+    return true;
+  }
+  s.count(Counter::FramesDroppedBudget);
+  if (++c.budget.dropped >= s.cfg.budget_drops_before_close) {
+    s.count(Counter::BudgetCloses);
+    s.log(LogLevel::Warn, "closing connection " + std::to_string(c.id) +
+                              (c.user_id.empty() ? "" : " (user " + c.user_id + ")") +
+                              ": over its signature budget");
+    s.out.close(c.id, 1008, "signature budget exhausted");
+  }
+  return false;
+}
+
+/// The signing queue is full: a user is told BUSY (a fixed payload, signed once per process),
+/// a server's frame is dropped. True if the frame may be handled.
+bool sign_queue_ok(ServerCore::Impl& s, Conn& c, const Envelope& env) {
+  if (s.signer.in_flight() < s.cfg.max_sign_queue) return true;
+  s.count(Counter::SignQueueFull);
+  if (c.role == Role::Server) return false;
+  auto sp = s.out.sign(core::fixed_error_payload(Errc::Busy, env.type_name), false, true);
+  s.out.send_signed_payload(c.id, MessageType::Error, c.user_id.empty() ? "*" : c.user_id,
+                            s.next_ts(), std::move(sp), false);
+  return false;
+}
+
+/// Runs `fn` as one turn of the applier caused by `cause`.
+template <typename Fn>
+void turn(ServerCore::Impl& s, ConnId cause, Fn&& fn) {
+  s.out.begin_turn(cause);
+  fn();
+  s.out.end_turn();
 }
 
 }  // namespace
@@ -438,201 +508,204 @@ ServerCore::~ServerCore() = default;
 
 Status ServerCore::start() {
   Impl& s = *impl_;
-  SOCP_TRY(s.dir.load());
-  auto servers = s.store.list_servers();
-  if (!servers) return servers.error();
-  for (const ServerRecord& r : *servers) {
-    if (r.server_id == s.self_id) continue;
-    core::Peer p;
-    p.server_id = r.server_id;
-    p.host = r.host;
-    p.port = r.port;
-    p.pubkey = r.pubkey;
-    if (auto k = s.keys.get(r.pubkey)) p.key = *k;
-    s.peers[r.server_id] = std::move(p);
-  }
-  s.joined = s.cfg.introducers.empty();
-  // Known peers are redialed right away; the introducer tells us about the rest.
-  for (auto& [id, p] : s.peers) s.dial_peer(p);
-  if (!s.joined) core::start_join(s);
-  s.log(LogLevel::Info, "server " + s.self_id + " started with " + std::to_string(s.dir.size()) +
-                            " known users, " + std::to_string(s.peers.size()) + " known servers");
-  return ok_status();
+  Status result;
+  turn(s, 0, [&] {
+    if (Status st = s.dir.load(); !st.ok()) {
+      result = st;
+      return;
+    }
+    auto servers = s.store.list_servers();
+    if (!servers) {
+      result = servers.error();
+      return;
+    }
+    for (const ServerRecord& r : *servers) {
+      if (r.server_id == s.self_id) continue;
+      core::Peer p;
+      p.server_id = r.server_id;
+      p.host = r.host;
+      p.port = r.port;
+      p.pubkey = r.pubkey;
+      p.socp_caps = r.socp;
+      p.introduced_by = r.introduced_by;
+      p.last_seen = r.last_seen;
+      if (auto k = s.keys.get(r.pubkey)) p.key = *k;
+      s.peers[r.server_id] = std::move(p);
+    }
+    s.joined = s.cfg.introducers.empty();
+    // Known peers are redialed right away; the introducer tells us about the rest.
+    for (auto& [id, p] : s.peers) s.dial_peer(p);
+    if (!s.joined) core::start_join(s);
+    s.log(LogLevel::Info, "server " + s.self_id + " started with " + std::to_string(s.dir.size()) +
+                              " known users, " + std::to_string(s.peers.size()) + " known servers");
+  });
+  return result;
 }
 
 void ServerCore::on_open(ConnId id) {
   Impl& s = *impl_;
-  const bool outgoing = (id & kOutgoingBit) != 0;
-  if (outgoing) {
-    Conn* c = s.conn(id);
-    if (!c) return;  // we gave up on it meanwhile
-    c->opened_at = c->last_rx = s.now();
-    if (c->role == Role::Joining) {
-      s.send_signed(id, MessageType::ServerHelloJoin, "", s.hello_payload());
+  turn(s, id, [&] {
+    const bool outgoing = (id & kOutgoingBit) != 0;
+    if (outgoing) {
+      Conn* c = s.conn(id);
+      if (!c) return;  // we gave up on it meanwhile
+      c->opened_at = c->last_rx = s.now();
+      core::on_outgoing_open(s, *c);
       return;
     }
-    // A dial to a known peer: introduce ourselves; the link is up (we know whom we dialed,
-    // and every frame on it is verified against the pinned key anyway).
-    const std::string peer_id = c->server_id;
-    s.send_signed(id, MessageType::ServerHelloLink, peer_id, s.hello_payload());
-    s.send_signed(id, MessageType::ServerAnnounce, peer_id, s.hello_payload());
-    s.link_up(*c, peer_id);
-    return;
-  }
-  Conn c;
-  c.id = id;
-  c.opened_at = c.last_rx = s.now();
-  s.conns[id] = std::move(c);
-  s.count("connections_accepted");
+    Conn c;
+    c.id = id;
+    c.opened_at = c.last_rx = s.now();
+    c.budget = core::SignBudget{{{s.cfg.user_sign_rate, s.cfg.user_sign_burst}, s.now()},
+                                {{s.cfg.bulk_sign_rate, s.cfg.bulk_sign_burst}, s.now()}};
+    s.conns[id] = std::move(c);
+    s.count(Counter::ConnectionsAccepted);
+  });
 }
 
 void ServerCore::on_frame(ConnId id, std::string_view frame) {
   Impl& s = *impl_;
   Conn* cp = s.conn(id);
   if (!cp || cp->closing) return;
-  Conn& c = *cp;
-  c.last_rx = s.now();
-  s.count("frames_in");
-  const bool server_side = c.role == Role::Server || c.role == Role::Joining;
-  const std::size_t limit =
-      server_side ? s.cfg.limits.max_server_frame : s.cfg.limits.max_user_frame;
-  if (frame.size() > limit) {
-    s.count("oversize_frames");
-    s.close_conn(id, 1009, "frame too large");
-    return;
-  }
-  json::ParseLimits pl;
-  pl.max_bytes = limit;
-  pl.max_depth = s.cfg.limits.max_json_depth;
-  pl.max_string = s.cfg.limits.max_string;
-  auto parsed = parse_envelope(frame, pl);
-  if (!parsed) {
-    bad_frame(s, c, parsed.error(), "");
-    if (c.role == Role::Unknown) s.close_conn(id, 1008, "malformed first frame");
-    return;
-  }
-  Envelope& env = *parsed;
-  if (!env.type) {
-    if (server_side) {
-      s.count("unknown_types");
-      s.log(LogLevel::Info, "ignored unknown type " + env.type_name + " from a server");
+  turn(s, id, [&] {
+    Conn& c = *cp;
+    c.last_rx = s.now();
+    s.count(Counter::FramesIn);
+    const bool server_side =
+        c.role == Role::Server || c.role == Role::Joining || c.role == Role::Dialing;
+    const std::size_t limit = server_side            ? s.cfg.limits.max_server_frame
+                              : c.role == Role::User ? s.cfg.limits.max_user_frame
+                                                     : s.cfg.max_frame_unauthenticated;
+    if (frame.size() > limit) {
+      s.count(Counter::OversizeFrames);
+      s.out.close(id, 1009, "frame too large");
       return;
     }
-    s.count("unknown_types");
-    if (c.role == Role::Unknown) {  // fixed payload before login (see bad_frame)
-      s.send_error(id, Errc::UnknownType, "unknown first frame: send USER_HELLO first");
-      s.close_conn(id, 1008, "unknown first frame");
-      return;
-    }
-    s.send_error(id, Errc::UnknownType, "unknown type " + env.type_name.substr(0, 64),
-                 env.type_name.substr(0, 64), c.user_id);
-    return;
-  }
-  switch (c.role) {
-    case Role::Unknown:
-      if (c.auth_in_flight) {
-        s.send_error(id, Errc::Busy, "previous request still in progress", env.type_name);
+    json::ParseLimits pl;
+    pl.max_bytes = limit;
+    pl.max_depth = s.cfg.limits.max_json_depth;
+    pl.max_string = s.cfg.limits.max_string;
+    auto parsed = parse_envelope(frame, pl);
+    if (!parsed) return bad_frame(s, c, parsed.error());
+    Envelope& env = *parsed;
+    if (!env.type) {
+      s.count(Counter::UnknownTypes);
+      if (server_side || c.role == Role::LinkPending) {
+        s.log(LogLevel::Info,
+              "ignored unknown type " + env.type_name.substr(0, 64) + " from a server");
         return;
       }
-      switch (*env.type) {
-        case MessageType::UserHello:
-          return core::handle_user_hello(s, c, env);
-        case MessageType::UserRegister:
-          return core::handle_user_register(s, c, env);
-        case MessageType::KeyRecover:
-          return core::handle_key_recover(s, c, env);
-        case MessageType::ServerHelloJoin:
-          return core::handle_hello_join(s, c, env);
-        case MessageType::ServerHelloLink:
-        case MessageType::ServerAnnounce:
-          return core::handle_hello_link(s, c, env);
-        default:
-          s.count("unauthenticated_frames");
-          s.send_error(id, Errc::NotAuthenticated,
-                       "send USER_HELLO (or a server hello) first, not " + env.type_name,
-                       env.type_name);
-          s.close_conn(id, 1008, "not authenticated");
-          return;
-      }
-    case Role::User:
-      return dispatch_user(s, c, env);
-    case Role::Server:
-    case Role::Joining:
-      return dispatch_server(s, c, env);
-    case Role::Dialing:
+      ++c.bad_frames;
+      core::ErrorOpts o;
+      o.msg_ref = env.type_name.substr(0, 64);
+      o.to = c.role == Role::User ? c.user_id : env.from;
+      o.fatal = c.role != Role::User || c.bad_frames >= kMaxBadFrames;
+      o.close_reason = c.role == Role::User ? "too many bad frames" : "unknown first frame";
+      s.out.error(id, Errc::UnknownType, "unknown type " + env.type_name.substr(0, 64),
+                  std::move(o));
       return;
-  }
+    }
+    if (!within_budget(s, c, is_file_type(*env.type))) return;
+    if (!sign_queue_ok(s, c, env)) return;
+    switch (c.role) {
+      case Role::Unknown:
+        return dispatch_first(s, c, env);
+      case Role::User:
+        return dispatch_user(s, c, env);
+      case Role::Server:
+      case Role::Joining:
+        return dispatch_server(s, c, env);
+      case Role::Dialing:
+      case Role::LinkPending:
+        if (*env.type == MessageType::ServerHelloLink || *env.type == MessageType::ServerAnnounce) {
+          return core::handle_hello_link(s, c, env);
+        }
+        s.count(Counter::UnauthenticatedFrames);
+        return;
+    }
+  });
 }
 
 void ServerCore::on_close(ConnId id) {
   Impl& s = *impl_;
-  auto it = s.conns.find(id);
-  if (it == s.conns.end()) return;
-  Conn& c = it->second;
-  switch (c.role) {
-    case Role::User:
-      s.drop_user_session(c);
-      break;
-    case Role::Server: {
-      auto p = s.peers.find(c.server_id);
-      if (p != s.peers.end() && p->second.link == id) s.link_down(c.server_id);
-      break;
-    }
-    case Role::Joining:
-      core::on_join_failed(s, c);
-      break;
-    case Role::Dialing: {
-      auto p = s.peers.find(c.server_id);
-      if (p != s.peers.end() && p->second.dialing == id) {
-        p->second.dialing = 0;
-        p->second.next_dial = s.now() + s.next_backoff(p->second.backoff);
+  turn(s, 0, [&] {
+    auto it = s.conns.find(id);
+    if (it == s.conns.end()) return;
+    Conn& c = it->second;
+    switch (c.role) {
+      case Role::User:
+        s.drop_user_session(c);
+        break;
+      case Role::Server: {
+        auto p = s.peers.find(c.server_id);
+        if (p != s.peers.end() && p->second.link == id) s.link_down(c.server_id);
+        break;
       }
-      break;
+      case Role::Joining:
+        core::on_join_failed(s, c);
+        break;
+      case Role::Dialing: {
+        auto p = s.peers.find(c.server_id);
+        if (p != s.peers.end() && p->second.dialing == id) {
+          p->second.dialing = 0;
+          p->second.next_dial = s.now() + s.next_backoff(p->second.backoff);
+        }
+        break;
+      }
+      case Role::LinkPending:
+      case Role::Unknown:
+        break;
     }
-    case Role::Unknown:
-      break;
-  }
-  s.conns.erase(id);
+    s.count(Counter::ConnectionsClosed);
+    s.conns.erase(id);
+  });
 }
 
 void ServerCore::on_tick() {
   Impl& s = *impl_;
   if (s.stopping) return;
-  const std::int64_t now = s.now();
-  // Connections that never identified themselves.
-  for (auto& [id, c] : s.conns) {
-    if (c.role == Role::Unknown && !c.outgoing && !c.closing && !c.auth_in_flight &&
-        now - c.opened_at > kUnauthIdleMs) {
-      s.count("idle_unauthenticated_closed");
-      s.close_conn(id, 1008, "no hello");
+  turn(s, 0, [&] {
+    const std::int64_t now = s.now();
+    // Connections that never identified themselves.
+    for (auto& [id, c] : s.conns) {
+      if (c.role != Role::Unknown || c.outgoing || c.closing || c.auth_in_flight) continue;
+      if (now - c.last_rx > s.cfg.unauth_idle_ms || now - c.opened_at > s.cfg.unauth_max_ms) {
+        s.count(Counter::IdleUnauthenticatedClosed);
+        s.out.close(id, 1008, "no hello");
+      }
     }
-  }
-  core::tick_health(s);
-  core::public_sync(s);  // O(1) unless the directory grew (registrations, snapshots)
-  if (!s.joined && s.join_conn == 0 && now >= s.next_join_attempt) core::start_join(s);
+    core::tick_health(s);
+    core::public_sync(s);  // O(1) unless the directory grew (registrations, snapshots)
+    if (!s.joined && s.join_conn == 0 && now >= s.next_join_attempt) core::start_join(s);
+  });
 }
 
 void ServerCore::on_job_done(JobResult result) {
   Impl& s = *impl_;
   auto it = s.job_conts.find(result.id);
   if (it == s.job_conts.end()) return;
+  ConnId owner = 0;
+  if (auto o = s.job_owner.find(result.id); o != s.job_owner.end()) {
+    owner = o->second;
+    s.job_owner.erase(o);
+  }
   auto cont = std::move(it->second);
   s.job_conts.erase(it);
-  cont(std::move(result));
+  turn(s, owner, [&] { cont(std::move(result)); });
 }
 
 void ServerCore::shutdown() {
   Impl& s = *impl_;
-  s.stopping = true;
-  std::vector<ConnId> ids;
-  for (auto& [id, c] : s.conns) ids.push_back(id);
-  for (ConnId id : ids) s.close_conn(id, 1001, "server shutting down");
+  turn(s, 0, [&] {
+    s.stopping = true;
+    std::vector<ConnId> ids;
+    for (auto& [id, c] : s.conns) ids.push_back(id);
+    for (ConnId id : ids) s.out.close(id, 1001, "server shutting down");
+  });
 }
 
 std::vector<Action> ServerCore::take_actions() {
-  std::vector<Action> out;
-  out.swap(impl_->actions);
-  return out;
+  return impl_->out.take();
 }
 
 const std::string& ServerCore::server_id() const noexcept {
@@ -644,16 +717,44 @@ const PublicKey& ServerCore::server_pub() const noexcept {
 DirectoryService& ServerCore::directory() noexcept {
   return impl_->dir;
 }
+
 const std::map<std::string, std::uint64_t>& ServerCore::counters() const noexcept {
-  impl_->counters["signatures_requested"] = impl_->signer.requested();
-  impl_->counters["signatures_reused"] = impl_->signer.reused();
-  return impl_->counters;
+  Impl& s = *impl_;
+  s.counter_map.clear();
+  for (std::size_t i = 0; i < kCounterCount; ++i) {
+    if (s.counter_values[i] != 0) {
+      s.counter_map.emplace(std::string(counter_name(static_cast<Counter>(i))),
+                            s.counter_values[i]);
+    }
+  }
+  s.counter_map["signatures_requested"] = s.signer.requested();
+  s.counter_map["signatures_reused"] = s.signer.reused();
+  return s.counter_map;
+}
+
+std::uint64_t ServerCore::counter(Counter c) const noexcept {
+  if (c == Counter::SignaturesRequested) return impl_->signer.requested();
+  if (c == Counter::SignaturesReused) return impl_->signer.reused();
+  const auto i = static_cast<std::size_t>(c);
+  return i < kCounterCount ? impl_->counter_values[i] : 0;
+}
+
+std::uint64_t ServerCore::signatures_caused(ConnId conn) const {
+  auto it = impl_->conns.find(conn);
+  return it == impl_->conns.end() ? 0 : it->second.budget.charged;
+}
+
+bool ServerCore::forget_server(const std::string& server_id) {
+  Impl& s = *impl_;
+  if (s.peers.count(server_id) == 0) return false;
+  turn(s, 0, [&] { s.forget_peer(server_id, "operator request"); });
+  return true;
 }
 
 std::vector<std::string> ServerCore::linked_servers() const {
-  std::vector<std::string> out;
-  for (const auto& [id, link] : impl_->live_links()) out.push_back(id);
-  return out;
+  std::vector<std::string> v;
+  for (const auto& [id, link] : impl_->live_links()) v.push_back(id);
+  return v;
 }
 
 }  // namespace socp

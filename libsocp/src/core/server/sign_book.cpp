@@ -8,7 +8,9 @@ namespace socp::core {
 SignBook::SignBook(SubmitFn submit, PssSalt salt, std::size_t lru_capacity)
     : submit_(std::move(submit)), salt_(salt), cap_(lru_capacity) {}
 
-std::shared_ptr<SignedPayload> SignBook::get(json::Value payload, bool bulk) {
+std::shared_ptr<SignedPayload> SignBook::get(json::Value payload, bool bulk, bool cacheable,
+                                             std::uint64_t owner) {
+  fresh_ = false;
   std::string canon = json::canonical(payload);
   const Bytes d = sha256(canon);
   std::string digest = hex_encode(d);
@@ -30,10 +32,12 @@ std::shared_ptr<SignedPayload> SignBook::get(json::Value payload, bool bulk) {
   job.input = std::move(canon);
   job.salt = salt_;
   job.bulk = bulk;
+  job.owner = owner;
   ++requested_;
+  fresh_ = true;
   inflight_[digest] = sp;
   const std::uint64_t id = submit_(std::move(job));
-  jobs_[id] = Pending{digest, sp, bulk};
+  jobs_[id] = Pending{digest, sp, cacheable};
   return sp;
 }
 
@@ -46,7 +50,7 @@ bool SignBook::complete(const JobResult& r) {
   if (r.status.ok()) {
     p.sp->sig = r.output;
     p.sp->ready = true;
-    if (!p.bulk) remember(p.digest, r.output);
+    if (p.cacheable) remember(p.digest, r.output);
   } else {
     p.sp->failed = true;
   }

@@ -35,9 +35,15 @@ class SignBook {
   SignBook(SubmitFn submit, PssSalt salt, std::size_t lru_capacity = 2048);
 
   /// Returns the shared signed payload (maybe not ready yet). `bulk` marks a new Sign job as
-  /// bulk work (Job::bulk: file chunks, signed at a lower priority); bulk signatures are not
-  /// kept in the LRU (each chunk is signed once, and a large file would evict the rest).
-  std::shared_ptr<SignedPayload> get(json::Value payload, bool bulk = false);
+  /// bulk work (Job::bulk: file chunks, signed at a lower priority). Only `cacheable` payloads
+  /// (fixed ones, without a signed context) are kept in the LRU once signed: a payload with a
+  /// signed context never repeats. `owner` tags a new job with whom it is signed for (fair
+  /// scheduling in the runtime). fresh() tells whether the last get() created a new job.
+  std::shared_ptr<SignedPayload> get(json::Value payload, bool bulk = false, bool cacheable = false,
+                                     std::uint64_t owner = 0);
+  bool fresh() const noexcept { return fresh_; }
+  /// Signatures requested and not finished yet.
+  std::size_t in_flight() const noexcept { return jobs_.size(); }
   /// Feeds a finished Sign job back. Returns false if the job was not ours.
   bool complete(const JobResult& r);
 
@@ -48,7 +54,7 @@ class SignBook {
   struct Pending {
     std::string digest;
     std::shared_ptr<SignedPayload> sp;
-    bool bulk = false;
+    bool cacheable = false;
   };
   void remember(const std::string& digest, const std::string& sig);
 
@@ -61,6 +67,7 @@ class SignBook {
   std::unordered_map<std::string, std::list<std::pair<std::string, std::string>>::iterator>
       lru_idx_;
   std::uint64_t requested_ = 0, reused_ = 0;
+  bool fresh_ = false;
 };
 
 }  // namespace socp::core

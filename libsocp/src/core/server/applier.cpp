@@ -1,0 +1,223 @@
+// core::Applier (applier.h): outboxes, error policy, signature charging, per-turn commit.
+#include "core/server/applier.h"
+
+#include "core/server/core_impl.h"
+#include "core/server/error_policy.h"
+#include "core/server/signed_context.h"
+#include "socp/bytes.h"
+
+namespace socp::core {
+
+// ---- turns ------------------------------------------------------------------------------
+
+void Applier::begin_turn(ConnId cause) {
+  if (depth_++ == 0) {
+    cause_ = cause;
+    charged_interactive_ = charged_bulk_ = 0;
+  }
+}
+
+void Applier::end_turn() {
+  if (--depth_ > 0) return;
+  if (Conn* c = s_.conn(cause_)) {
+    const std::int64_t now = s_.now();
+    if (charged_interactive_ > 0) c->budget.interactive.charge(charged_interactive_, now);
+    if (charged_bulk_ > 0) c->budget.bulk.charge(charged_bulk_, now);
+    c->budget.charged += static_cast<std::uint64_t>(charged_interactive_ + charged_bulk_);
+  }
+  cause_ = 0;
+  if (s_.store.pending() == 0) return;
+  if (Status st = s_.store.commit(); !st.ok()) {
+    s_.count(Counter::StoreCommitErrors);
+    s_.log(LogLevel::Error, "store commit failed (kept for the next turn): " + st.error().detail);
+    return;
+  }
+  s_.count(Counter::StoreCommits);
+}
+
+// ---- effects ----------------------------------------------------------------------------
+
+std::shared_ptr<SignedPayload> Applier::sign(json::Value payload, bool bulk, bool cacheable) {
+  auto sp = s_.signer.get(std::move(payload), bulk, cacheable, cause_);
+  if (s_.signer.fresh()) (bulk ? charged_bulk_ : charged_interactive_) += 1;
+  return sp;
+}
+
+void Applier::send(ConnId conn, MessageType type, const std::string& to, json::Value payload,
+                   SendOpts o) {
+  Conn* c = s_.conn(conn);
+  if (!c || c->closing) return;
+  const std::int64_t ts = o.ts ? *o.ts : s_.next_ts();
+  auto sp = sign(with_context(std::move(payload), to_string(type), s_.self_id, to, ts), o.bulk);
+  send_signed_payload(conn, type, to, ts, std::move(sp), o.bulk);
+}
+
+void Applier::send_signed_payload(ConnId conn, MessageType type, const std::string& to,
+                                  std::int64_t ts, std::shared_ptr<SignedPayload> sp, bool bulk) {
+  Conn* c = s_.conn(conn);
+  if (!c || c->closing) return;
+  OutFrame f;
+  f.header.type = type;
+  f.header.type_name = std::string(to_string(type));
+  f.header.from = s_.self_id;
+  f.header.to = to;
+  f.header.ts = ts;
+  f.sp = std::move(sp);
+  f.bulk = bulk;
+  if (bulk) ++c->bulk_queued;
+  c->outbox.push_back(std::move(f));
+  flush(conn);
+}
+
+void Applier::send_unsigned(ConnId conn, MessageType type, const std::string& to,
+                            json::Value payload) {
+  auto sp = std::make_shared<SignedPayload>();
+  sp->payload = std::move(payload);
+  sp->ready = true;
+  send_signed_payload(conn, type, to, s_.next_ts(), std::move(sp), false);
+}
+
+void Applier::forward(ConnId conn, const Envelope& env) {
+  Conn* c = s_.conn(conn);
+  if (!c || c->closing) return;
+  OutFrame f;
+  f.header = env;
+  f.header.payload = json::Object{};
+  f.sp = std::make_shared<SignedPayload>();
+  f.sp->payload = env.payload;
+  f.sp->sig = env.sig;
+  f.sp->ready = true;
+  c->outbox.push_back(std::move(f));
+  s_.count(Counter::FramesForwarded);
+  flush(conn);
+}
+
+void Applier::error(ConnId conn, Errc code, const std::string& detail, ErrorOpts o) {
+  Conn* c = s_.conn(conn);
+  if (!c || c->closing) return;
+  s_.count(Counter::ErrorsSent);
+  const bool proven = c->role == Role::User || c->role == Role::Server;
+  if (!proven) {
+    // Fixed payload, no signed context: signed once per process, nothing echoed.
+    s_.log(LogLevel::Debug, "error to unauthenticated connection " + std::to_string(conn) + ": " +
+                                std::string(wire_code(code)) + " " + detail);
+    const std::string to = is_uuid(o.to) ? o.to : std::string("*");
+    auto sp = sign(fixed_error_payload(code, o.msg_ref), false, /*cacheable=*/true);
+    send_signed_payload(conn, MessageType::Error, to, s_.next_ts(), std::move(sp), false);
+  } else {
+    if (c->role == Role::User) {
+      const std::int64_t now = s_.now();
+      if (now - c->error_window_start > kErrorWindowMs) {
+        c->error_window_start = now;
+        c->errors_in_window = 0;
+      }
+      if (++c->errors_in_window > kMaxErrorsPerWindow) {
+        s_.log(LogLevel::Info, "closing user " + c->user_id + ": too many errors");
+        close(conn, 1008, "too many errors");
+        return;
+      }
+    }
+    json::Object p = std::move(o.extra);
+    p["code"] = std::string(wire_code(code));
+    p["detail"] = clip_detail(detail);
+    if (!o.msg_ref.empty()) p["msg_ref"] = clip_detail(o.msg_ref);
+    const std::string to =
+        !o.to.empty() ? o.to : (c->role == Role::User ? c->user_id : c->server_id);
+    send(conn, MessageType::Error, to, json::Value(std::move(p)));
+  }
+  if (o.fatal) {
+    close(conn, o.close_code,
+          o.close_reason.empty() ? std::string(wire_code(code)) : o.close_reason);
+  }
+}
+
+void Applier::close(ConnId conn, int code, const std::string& reason) {
+  Conn* c = s_.conn(conn);
+  if (!c || c->closing) return;
+  c->closing = true;
+  c->close_code = code;
+  c->close_reason = reason;
+  flush(conn);  // emits the Close once frames already queued (e.g. an ERROR) are written
+}
+
+void Applier::connect(ConnId conn, const std::string& host, std::uint16_t port) {
+  Action a;
+  a.kind = Action::Kind::Connect;
+  a.conn = conn;
+  a.host = host;
+  a.port = port;
+  actions_.push_back(std::move(a));
+}
+
+void Applier::run_job(Job job) {
+  Action a;
+  a.kind = Action::Kind::RunJob;
+  a.job = std::move(job);
+  actions_.push_back(std::move(a));
+}
+
+void Applier::frame_limit(ConnId conn, std::size_t limit) {
+  Action a;
+  a.kind = Action::Kind::SetFrameLimit;
+  a.conn = conn;
+  a.limit = limit;
+  actions_.push_back(std::move(a));
+}
+
+void Applier::flush(ConnId id) {
+  Conn* c = s_.conn(id);
+  if (!c || c->close_emitted) return;
+  // Queue order, except that a bulk frame (file traffic) still waiting for its signature does
+  // not hold back the non-bulk frames behind it; bulk frames keep their own order. Once
+  // blocked, the scan stops as soon as only bulk frames are left.
+  bool bulk_blocked = false;
+  for (auto it = c->outbox.begin(); it != c->outbox.end();) {
+    if (bulk_blocked && c->bulk_queued == c->outbox.size()) break;
+    OutFrame& f = *it;
+    if (f.sp->failed) {
+      if (f.bulk) --c->bulk_queued;
+      it = c->outbox.erase(it);
+      continue;
+    }
+    if (f.bulk && (bulk_blocked || !f.sp->ready)) {
+      bulk_blocked = true;
+      ++it;
+      continue;
+    }
+    if (!f.sp->ready) break;
+    Envelope env = std::move(f.header);
+    env.payload = f.sp->payload;
+    env.sig = f.sp->sig;
+    Action a;
+    a.kind = Action::Kind::Send;
+    a.conn = id;
+    a.text = serialize(env);
+    actions_.push_back(std::move(a));
+    if (f.bulk) --c->bulk_queued;
+    it = c->outbox.erase(it);
+    s_.count(Counter::FramesOut);
+  }
+  if (c->closing && !c->close_emitted && c->outbox.empty()) {
+    c->close_emitted = true;
+    Action a;
+    a.kind = Action::Kind::Close;
+    a.conn = id;
+    a.close_code = c->close_code;
+    a.text = c->close_reason;
+    actions_.push_back(std::move(a));
+  }
+}
+
+void Applier::flush_all() {
+  for (auto& [id, c] : s_.conns) {
+    if (!c.outbox.empty()) flush(id);
+  }
+}
+
+std::vector<Action> Applier::take() {
+  std::vector<Action> out;
+  out.swap(actions_);
+  return out;
+}
+
+}  // namespace socp::core
