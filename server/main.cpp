@@ -12,6 +12,7 @@
 #include "options.h"
 #include "signal_watcher.h"
 #include "socp/bytes.h"
+#include "socp/client_core.h"  // format_fingerprint
 #include "socp/crypto.h"
 #include "socp/server_core.h"
 #include "socp/store.h"
@@ -80,6 +81,14 @@ int main(int argc, char** argv) {
     server_id = id.server_id;
   }
 
+  const socp::PublicKey pub = key->public_key();
+  const std::string fingerprint = "SHA256:" + socp::format_fingerprint(pub.fingerprint_hex());
+  if (opt.print_identity) {
+    std::printf("server_id   %s\npublic_key  %s\nfingerprint %s\n", server_id.c_str(),
+                pub.b64url().c_str(), fingerprint.c_str());
+    return 0;
+  }
+
   // ---- core and runtime ---------------------------------------------------------------------
   auto cfg = socp_server::to_server_config(opt, log);
   if (!cfg) return fail(cfg.error().detail);
@@ -91,8 +100,9 @@ int main(int argc, char** argv) {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
   };
-  socp::ServerCore core(std::move(cfg.value()), server_id, key->public_key(), *store.value(),
-                        clock);
+  log(socp::LogLevel::Info,
+      "server key fingerprint " + fingerprint + " (public key: socp-server --print-identity)");
+  socp::ServerCore core(std::move(cfg.value()), server_id, pub, *store.value(), clock);
 
   socp::ServerRuntimeOptions ro;
   ro.listen_host = opt.host;

@@ -30,12 +30,16 @@ constexpr const char* kDescription =
 
 constexpr const char* kFooter =
     "Defaults: listens on ws://127.0.0.1:8765, data in ./socp-data, user frames up to 1 MiB,\n"
-    "server frames up to 8 MiB, files up to 64 MiB, one signing thread per core.\n"
+    "server frames up to 8 MiB, files up to 64 MiB, one signing thread per core. Any server\n"
+    "may join the mesh through a server listening on loopback only; on any other address a\n"
+    "joining server must be listed with --allow-server (or set --join-policy open).\n"
     "Sizes accept suffixes (e.g. 2MiB, 512KiB). Options may also come from a TOML/INI file\n"
     "given with --config (keys are the long option names, e.g. port = 9000,\n"
     "introducer = [\"10.0.0.1:8765\", \"10.0.0.2:8765\", \"10.0.0.3:8765\"]).\n"
     "On start it prints one line to stdout:\n"
     "  socp-server <server_id> listening on ws://HOST:PORT (data: DIR)\n"
+    "and logs its key fingerprint; --print-identity shows the id, public key and fingerprint\n"
+    "(what other operators pin with --introducer HOST:PORT:KEY or --allow-server KEY).\n"
     "SIGINT/SIGTERM close every connection politely and exit with status 0.\n"
     "Example: socp-server --port 9001 --data-dir /var/lib/socp --introducer 10.0.0.1:8765";
 
@@ -94,6 +98,32 @@ socp::Result<socp::Introducer> parse_introducer(const std::string& spec) {
     }
   }
   return in;
+}
+
+socp::Result<std::int64_t> parse_duration_ms(const std::string& text) {
+  if (text.empty() || text.size() > 18) {
+    return make_error(Errc::InvalidArgument, "bad duration '" + text + "'");
+  }
+  std::size_t i = 0;
+  std::int64_t n = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') n = n * 10 + (text[i++] - '0');
+  if (i == 0) return make_error(Errc::InvalidArgument, "bad duration '" + text + "'");
+  const std::string unit = text.substr(i);
+  std::int64_t mult = 0;
+  if (unit.empty() || unit == "ms") mult = 1;
+  if (unit == "s") mult = 1000;
+  if (unit == "m") mult = 60'000;
+  if (unit == "h") mult = 3'600'000;
+  if (unit == "d") mult = 86'400'000;
+  if (mult == 0) {
+    return make_error(Errc::InvalidArgument,
+                      "bad duration '" + text + "': use a number with ms, s, m, h or d");
+  }
+  return n * mult;
+}
+
+bool is_loopback_host(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
 socp::LogLevel parse_log_level(const std::string& name) {
@@ -163,6 +193,26 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
                "Sign with RSA-PSS salt length 32 instead of the maximum (peers verify both)");
   app.add_option("--db-map-size", o.db_map_size_mib, "LMDB map size in MiB (database size cap)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  app.add_option("--join-policy", o.join_policy,
+                 "Who may join the mesh through this server: open, allowlist (--allow-server) "
+                 "or closed. Default: open when listening on loopback only, else allowlist")
+      ->check(CLI::IsMember({"open", "allowlist", "closed"}));
+  app.add_option("--allow-server", o.allow_servers,
+                 "A server (public key as base64url DER or PEM, or its id) allowed to join "
+                 "through this server or to link to it without an introduction (repeatable)")
+      ->take_all();
+  app.add_option("--trust-introducer", o.trust_introducers,
+                 "A server (key or id) whose introductions of new servers this server accepts, "
+                 "besides the introducers it joined through (repeatable)")
+      ->take_all();
+  app.add_option("--max-peers", o.max_peers, "Most peer servers kept; more are refused")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}));
+  app.add_option("--forget-after", o.forget_after,
+                 "Forget a server (its pin, address and offline users) after it has been "
+                 "unreachable this long, e.g. 12h or 7d");
+  app.add_flag("--print-identity", o.print_identity,
+               "Print this server's id, public key and fingerprint (creating the identity in "
+               "--data-dir if there is none yet) and exit");
 
   try {
     app.parse(argc, argv);
@@ -175,6 +225,18 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
     if (!in) {
       std::fprintf(stderr, "socp-server: %s\n", in.error().detail.c_str());
       return 1;
+    }
+  }
+  if (auto d = parse_duration_ms(o.forget_after); !d) {
+    std::fprintf(stderr, "socp-server: --forget-after: %s\n", d.error().detail.c_str());
+    return 1;
+  }
+  for (const auto* list : {&o.allow_servers, &o.trust_introducers}) {
+    for (const std::string& entry : *list) {
+      if (entry.empty()) {
+        std::fprintf(stderr, "socp-server: empty server key or id in a list\n");
+        return 1;
+      }
     }
   }
   return std::nullopt;
@@ -194,6 +256,17 @@ socp::Result<socp::ServerConfig> to_server_config(const Options& o, socp::LogFn 
   cfg.limits.max_file_size = o.max_file_size;
   cfg.compat_unsigned_hello = o.compat_unsigned_hello;
   cfg.salt = o.salt32 ? socp::PssSalt::Digest32 : socp::PssSalt::Max;
+  const std::string policy =
+      !o.join_policy.empty() ? o.join_policy : (is_loopback_host(o.host) ? "open" : "allowlist");
+  cfg.join_policy = policy == "open"        ? socp::JoinPolicy::Open
+                    : policy == "allowlist" ? socp::JoinPolicy::Allowlist
+                                            : socp::JoinPolicy::Closed;
+  cfg.allowed_servers = o.allow_servers;
+  cfg.trusted_introducers = o.trust_introducers;
+  cfg.max_peers = o.max_peers;
+  auto forget = parse_duration_ms(o.forget_after);
+  if (!forget) return forget.error();
+  cfg.forget_after_ms = *forget;
   cfg.log = std::move(log);
   return cfg;
 }

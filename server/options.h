@@ -28,7 +28,19 @@ struct Options {
   bool multi_prime = false;
   bool salt32 = false;
   std::size_t db_map_size_mib = 1024;
+  // admission (docs/protocol-notes.md "Admission")
+  std::string join_policy;  ///< "" = open on a loopback listener, else allowlist
+  std::vector<std::string> allow_servers;
+  std::vector<std::string> trust_introducers;
+  std::size_t max_peers = 64;
+  std::string forget_after = "7d";
+  bool print_identity = false;
 };
+
+/// "90s", "15m", "12h", "7d" (or plain milliseconds) -> milliseconds; InvalidArgument otherwise.
+socp::Result<std::int64_t> parse_duration_ms(const std::string& text);
+/// True for 127.0.0.0/8, ::1 and "localhost".
+bool is_loopback_host(const std::string& host);
 
 /// Parses the command line (and --config file). Returns an exit code when the program should
 /// stop now: 0 after --help/--version, 1 after a usage error (already printed).

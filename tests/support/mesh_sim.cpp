@@ -129,6 +129,14 @@ void MeshSim::restart(const std::string& name) {
   run();
 }
 
+void MeshSim::reconfigure(const std::string& name,
+                          const std::function<void(ServerConfig&)>& tweak) {
+  Node& n = node(name);
+  tweak(n.cfg);
+  if (n.core) n.core->reload(n.cfg);
+  run();
+}
+
 MeshSim::User& MeshSim::add_user(const std::string& name, const std::string& key_name,
                                  const std::string& home, std::string user_id) {
   User& u = users_[name];

@@ -71,6 +71,8 @@ class MeshSim {
   void crash(const std::string& name);
   /// Starts a crashed server again from its store.
   void restart(const std::string& name);
+  /// Changes a running server's configuration (ServerCore::reload, as on SIGHUP).
+  void reconfigure(const std::string& name, const std::function<void(ServerConfig&)>& tweak);
 
   /// Registers a user account directly in a node's store+directory (as USER_REGISTER would).
   User& add_user(const std::string& name, const std::string& key_name, const std::string& home,

@@ -163,6 +163,9 @@ class DirectoryService {
   /// Drops the records of offline users located at `server_id` (a forgotten server), from
   /// memory and store. Returns how many.
   std::size_t forget_server(const std::string& server_id);
+  /// Drops one user's record (an account deleted by the operator), from memory and store.
+  /// A user online here is first taken offline (Offline event). False if unknown.
+  bool remove(const std::string& user_id);
 
   // ---- queries ---------------------------------------------------------------------------
   const UserInfo* find(const std::string& user_id) const;

@@ -136,6 +136,7 @@ struct UserRegister {
   std::string user_id, pubkey, privkey_store, pake_password;
   json::Value meta = json::Object{};
   std::optional<std::int64_t> ts;  ///< socp: envelope `ts` inside the signed payload
+  std::string invite;              ///< socp: an invitation token, when the server requires one
   static Result<UserRegister> from_json(const json::Value& v);
   json::Value to_json() const;
 };

@@ -129,7 +129,18 @@ struct ServerConfig {
   std::size_t max_sign_queue = 8192;
   /// Largest canonical `meta` stored per user (bytes); larger metas are refused.
   std::size_t max_meta_bytes = 2048;
+  /// How often the core looks for operator commands and settings in the store (ms).
+  std::int64_t admin_poll_ms = 1000;
 };
+
+/// Store settings the core reads (written by `socp-server admin`, see docs/deploy.md):
+///   "registration"      "open" (default), "closed", or "invite" (USER_REGISTER must carry an
+///                       `invite` token that exists as setting "invite/<token>"; used once)
+///   "command/<id>"      an operator command for a running server: "delete-user <user_id>" or
+///                       "forget-server <server_id>"; done within admin_poll_ms, then removed
+inline constexpr const char* kSettingRegistration = "registration";
+inline constexpr const char* kSettingInvitePrefix = "invite/";
+inline constexpr const char* kSettingCommandPrefix = "command/";
 
 class ServerCore {
  public:
@@ -174,6 +185,29 @@ class ServerCore {
   /// Forgets a server now (operator command): its pin, its address and the offline users last
   /// seen there; a live link to it is closed. False if it was not known.
   bool forget_server(const std::string& server_id);
+  /// Deletes a local account now (operator command): its session is closed, its record and
+  /// account removed. False if there is no such account here.
+  bool delete_account(const std::string& user_id);
+
+  /// Applies what can change without a restart (SIGHUP): log, limits, admission lists and
+  /// policy, peer and user caps, timers of unauthenticated connections, signature budgets
+  /// (for connections opened from now on), compat mode. Listening address, identity and
+  /// introducers are kept.
+  void reload(const ServerConfig& cfg);
+
+  struct Stats {
+    std::size_t users_known = 0;     ///< directory records
+    std::size_t users_online = 0;    ///< online anywhere in the mesh
+    std::size_t sessions = 0;        ///< users logged in here
+    std::size_t servers_known = 0;   ///< pinned peers
+    std::size_t links_up = 0;        ///< authenticated server links
+    std::size_t connections = 0;     ///< open connections of every kind
+    std::size_t sign_queue = 0;      ///< signatures requested and not done yet
+    std::size_t password_queue = 0;  ///< Argon2id jobs waiting or running
+    bool store_ok = true;            ///< the last store commit succeeded
+    std::int64_t started_at = 0;     ///< clock at start() (ms)
+  };
+  Stats stats() const;
 
   struct Impl;
 

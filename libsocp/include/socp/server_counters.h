@@ -104,6 +104,8 @@ enum class Counter : std::uint16_t {
   Logouts,
   UsersForgotten,
   ConnectionsClosed,
+  AccountsDeleted,
+  RegistrationsRefused,
   kCount  ///< number of counters (not a counter)
 };
 

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -94,13 +95,15 @@ class WriteBatch {
       PutServer,
       DeleteServer,
       PutGroup,
-      PutGroupMember
+      PutGroupMember,
+      PutSetting,
+      DeleteSetting
     };
     Kind kind;
     std::string key;  ///< id of the record (Delete*: the only field used)
     std::variant<std::monostate, UserRecord, DirectoryRecord, ServerRecord, GroupRecord,
-                 GroupMemberRecord>
-        rec;
+                 GroupMemberRecord, std::string>
+        rec;  ///< PutSetting: the value (std::string)
   };
   void put_user(UserRecord r);
   void delete_user(std::string user_id);
@@ -110,6 +113,8 @@ class WriteBatch {
   void delete_server(std::string server_id);
   void put_group(GroupRecord r);
   void put_group_member(GroupMemberRecord r);
+  void put_setting(std::string key, std::string value);
+  void delete_setting(std::string key);
 
   const std::vector<Op>& ops() const noexcept { return ops_; }
   bool empty() const noexcept { return ops_.empty(); }
@@ -153,6 +158,18 @@ class Store {
   virtual Status put_identity(const ServerIdentity& id) = 0;
   /// NotFound on a fresh database.
   virtual Result<ServerIdentity> get_identity() = 0;
+
+  /// Small named settings and queued operator commands (kept next to the identity): the
+  /// operator tools write them, a running server reads them (docs/deploy.md, "Admin").
+  /// Keys are 1..200 bytes of UTF-8, values at most 64 KiB.
+  virtual Status put_setting(const std::string& key, const std::string& value) = 0;
+  /// NotFound if unset.
+  virtual Result<std::string> get_setting(const std::string& key) = 0;
+  /// NotFound if unset.
+  virtual Status delete_setting(const std::string& key) = 0;
+  /// Every setting whose key starts with `prefix`, in key order.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> list_settings(
+      const std::string& prefix) = 0;
 };
 
 struct LmdbOptions {
@@ -187,6 +204,11 @@ class LmdbStore final : public Store {
   Result<std::vector<GroupMemberRecord>> list_group_members(const std::string& group_id) override;
   Status put_identity(const ServerIdentity& id) override;
   Result<ServerIdentity> get_identity() override;
+  Status put_setting(const std::string& key, const std::string& value) override;
+  Result<std::string> get_setting(const std::string& key) override;
+  Status delete_setting(const std::string& key) override;
+  Result<std::vector<std::pair<std::string, std::string>>> list_settings(
+      const std::string& prefix) override;
 
   struct Impl;
 
@@ -219,6 +241,11 @@ class MemoryStore final : public Store {
   Result<std::vector<GroupMemberRecord>> list_group_members(const std::string& group_id) override;
   Status put_identity(const ServerIdentity& id) override;
   Result<ServerIdentity> get_identity() override;
+  Status put_setting(const std::string& key, const std::string& value) override;
+  Result<std::string> get_setting(const std::string& key) override;
+  Status delete_setting(const std::string& key) override;
+  Result<std::vector<std::pair<std::string, std::string>>> list_settings(
+      const std::string& prefix) override;
 
   /// Test hook: make every following write fail with StoreFull (simulates MDB_MAP_FULL).
   void set_full(bool full) noexcept;

@@ -60,6 +60,7 @@ Result<UserRegister> UserRegister::from_json(const json::Value& v) {
   SOCP_CODEC_ASSIGN(r.pake_password, req_string(v, "pake_password"));
   SOCP_CODEC_ASSIGN(r.meta, opt_object(v, "meta"));
   SOCP_CODEC_ASSIGN(r.ts, opt_int(v, "ts"));
+  SOCP_CODEC_ASSIGN(r.invite, opt_string(v, "invite"));
   return r;
 }
 
@@ -70,6 +71,7 @@ json::Value UserRegister::to_json() const {
                  {"pake_password", pake_password},
                  {"meta", meta.is_object() ? meta : json::Value(json::Object{})}};
   if (ts) o.emplace("ts", *ts);
+  if (!invite.empty()) o.emplace("invite", invite);
   return o;
 }
 

@@ -504,6 +504,20 @@ std::size_t DirectoryService::forget_server(const std::string& server_id) {
   return n;
 }
 
+bool DirectoryService::remove(const std::string& user_id) {
+  auto it = impl_->users.find(user_id);
+  if (it == impl_->users.end()) return false;
+  if (it->second.online && it->second.server_id == self_) {
+    logout_local(user_id);
+    it = impl_->users.find(user_id);
+    if (it == impl_->users.end()) return true;
+  }
+  impl_->remove(it);
+  impl_->dirty.erase(user_id);
+  if (store_ != nullptr) (void)store_->delete_directory(user_id);
+  return true;
+}
+
 // ---- queries --------------------------------------------------------------------------------
 
 const UserInfo* DirectoryService::find(const std::string& user_id) const {

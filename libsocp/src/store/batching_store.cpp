@@ -56,6 +56,7 @@ Status BatchingStore::commit() {
   servers_.clear();
   groups_.clear();
   members_.clear();
+  settings_.clear();
   return ok_status();
 }
 
@@ -87,6 +88,12 @@ Status BatchingStore::apply(const WriteBatch& batch) {
         break;
       case Kind::PutGroupMember:
         st = put_group_member(std::get<GroupMemberRecord>(op.rec));
+        break;
+      case Kind::PutSetting:
+        st = put_setting(op.key, std::get<std::string>(op.rec));
+        break;
+      case Kind::DeleteSetting:
+        st = delete_setting(op.key);
         break;
     }
     if (!st.ok() && st.code() != Errc::NotFound) return st;
@@ -171,6 +178,36 @@ Result<std::vector<GroupMemberRecord>> BatchingStore::list_group_members(
   }
   return merged(b_.list_group_members(group_id), members_, member_prefix(group_id),
                 [](const GroupMemberRecord& r) { return member_key(r.group_id, r.member_id); });
+}
+
+Status BatchingStore::put_setting(const std::string& key, const std::string& value) {
+  SOCP_TRY(validate_setting(key, value));
+  settings_[key] = value;
+  batch_.put_setting(key, value);
+  return ok_status();
+}
+Result<std::string> BatchingStore::get_setting(const std::string& key) {
+  return read_through(settings_, key, "setting", [&] { return b_.get_setting(key); });
+}
+Status BatchingStore::delete_setting(const std::string& key) {
+  settings_[key] = std::nullopt;
+  batch_.delete_setting(key);
+  return ok_status();
+}
+Result<std::vector<std::pair<std::string, std::string>>> BatchingStore::list_settings(
+    const std::string& prefix) {
+  auto base = b_.list_settings(prefix);
+  if (!base.ok() || settings_.empty()) return base;
+  std::map<std::string, std::string> all(base->begin(), base->end());
+  for (auto it = settings_.lower_bound(prefix);
+       it != settings_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+    if (it->second) {
+      all[it->first] = *it->second;
+    } else {
+      all.erase(it->first);
+    }
+  }
+  return std::vector<std::pair<std::string, std::string>>(all.begin(), all.end());
 }
 
 }  // namespace socp::store

@@ -48,6 +48,11 @@ class BatchingStore final : public Store {
   Result<std::vector<GroupMemberRecord>> list_group_members(const std::string& group_id) override;
   Status put_identity(const ServerIdentity& id) override { return b_.put_identity(id); }
   Result<ServerIdentity> get_identity() override { return b_.get_identity(); }
+  Status put_setting(const std::string& key, const std::string& value) override;
+  Result<std::string> get_setting(const std::string& key) override;
+  Status delete_setting(const std::string& key) override;
+  Result<std::vector<std::pair<std::string, std::string>>> list_settings(
+      const std::string& prefix) override;
 
  private:
   template <typename T>
@@ -60,6 +65,7 @@ class BatchingStore final : public Store {
   Overlay<ServerRecord> servers_;
   Overlay<GroupRecord> groups_;
   Overlay<GroupMemberRecord> members_;  // key: member_key(group, member)
+  Overlay<std::string> settings_;
 };
 
 }  // namespace socp::store

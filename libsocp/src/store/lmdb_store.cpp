@@ -118,6 +118,13 @@ struct LmdbStore::Impl {
         SOCP_TRY(store::validate(r));
         return put_in(members, store::member_key(r.group_id, r.member_id), store::encode(r));
       }
+      case Kind::PutSetting: {
+        const auto& v = std::get<std::string>(op.rec);
+        SOCP_TRY(store::validate_setting(op.key, v));
+        return put_in(meta, store::setting_key(op.key), v);
+      }
+      case Kind::DeleteSetting:
+        return del_in(meta, store::setting_key(op.key));
     }
     return make_error(Errc::Internal, "unknown batch operation");
   }
@@ -168,6 +175,29 @@ struct LmdbStore::Impl {
     while (rc == MDB_SUCCESS) {
       if (from_val(k).substr(0, prefix.size()) != prefix) break;
       auto rec = decode(from_val(v));
+      if (!rec.ok()) return rec.error();
+      out.push_back(std::move(rec).value());
+      rc = mdb_cursor_get(cur.get(), &k, &v, MDB_NEXT);
+    }
+    if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) return lmdb_error(rc, "mdb_cursor_get", path);
+    return out;
+  }
+
+  // Like list(), with the key: decode(key, value).
+  template <typename T, typename Decode>
+  Result<std::vector<T>> list_kv(MDB_dbi dbi, std::string_view prefix, Decode decode) {
+    auto txn = Txn::begin(env.get(), true, path);
+    if (!txn.ok()) return txn.error();
+    MDB_cursor* raw = nullptr;
+    int rc = mdb_cursor_open(txn->get(), dbi, &raw);
+    if (rc != MDB_SUCCESS) return lmdb_error(rc, "mdb_cursor_open", path);
+    Cursor cur(raw);
+    std::vector<T> out;
+    MDB_val k = to_val(prefix), v{0, nullptr};
+    rc = mdb_cursor_get(cur.get(), &k, &v, prefix.empty() ? MDB_FIRST : MDB_SET_RANGE);
+    while (rc == MDB_SUCCESS) {
+      if (from_val(k).substr(0, prefix.size()) != prefix) break;
+      auto rec = decode(from_val(k), from_val(v));
       if (!rec.ok()) return rec.error();
       out.push_back(std::move(rec).value());
       rc = mdb_cursor_get(cur.get(), &k, &v, MDB_NEXT);
@@ -323,6 +353,27 @@ Status LmdbStore::put_identity(const ServerIdentity& id) {
 }
 Result<ServerIdentity> LmdbStore::get_identity() {
   return impl_->get(impl_->meta, kIdentityKey, store::decode_identity);
+}
+
+Status LmdbStore::put_setting(const std::string& key, const std::string& value) {
+  SOCP_TRY(store::validate_setting(key, value));
+  return impl_->put(impl_->meta, store::setting_key(key), value);
+}
+Result<std::string> LmdbStore::get_setting(const std::string& key) {
+  return impl_->get(impl_->meta, store::setting_key(key),
+                    [](std::string_view v) -> Result<std::string> { return std::string(v); });
+}
+Status LmdbStore::delete_setting(const std::string& key) {
+  return impl_->del(impl_->meta, store::setting_key(key));
+}
+Result<std::vector<std::pair<std::string, std::string>>> LmdbStore::list_settings(
+    const std::string& prefix) {
+  using Pair = std::pair<std::string, std::string>;
+  const std::string full = store::setting_key(prefix);
+  const std::size_t skip = store::setting_key("").size();
+  return impl_->list_kv<Pair>(impl_->meta, full, [skip](std::string_view k, std::string_view v) {
+    return Result<Pair>(Pair{std::string(k.substr(skip)), std::string(v)});
+  });
 }
 
 }  // namespace socp

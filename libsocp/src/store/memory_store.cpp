@@ -50,6 +50,7 @@ struct MemoryStore::State {
   std::map<std::string, GroupRecord> groups;
   std::map<std::string, GroupMemberRecord> members;  // key: store::member_key()
   std::optional<ServerIdentity> identity;
+  std::map<std::string, std::string> settings;
 
   ~State() {
     if (identity)
@@ -92,10 +93,12 @@ Status MemoryStore::apply(const WriteBatch& batch) {
   // can fail.
   for (const WriteBatch::Op& op : batch.ops()) {
     Status st = std::visit(
-        [](const auto& r) -> Status {
+        [&op](const auto& r) -> Status {
           using R = std::decay_t<decltype(r)>;
           if constexpr (std::is_same_v<R, std::monostate>) {
             return ok_status();
+          } else if constexpr (std::is_same_v<R, std::string>) {
+            return store::validate_setting(op.key, r);
           } else {
             return store::validate(r);
           }
@@ -131,6 +134,12 @@ Status MemoryStore::apply(const WriteBatch& batch) {
         st_->members[store::member_key(r.group_id, r.member_id)] = r;
         break;
       }
+      case Kind::PutSetting:
+        st_->settings[op.key] = std::get<std::string>(op.rec);
+        break;
+      case Kind::DeleteSetting:
+        st_->settings.erase(op.key);
+        break;
     }
   }
   return ok_status();
@@ -228,6 +237,32 @@ Status MemoryStore::put_identity(const ServerIdentity& id) {
   st_->identity = id;
   return ok_status();
 }
+Status MemoryStore::put_setting(const std::string& key, const std::string& value) {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  SOCP_TRY(store::validate_setting(key, value));
+  if (st_->full) return store_full();
+  st_->settings[key] = value;
+  return ok_status();
+}
+Result<std::string> MemoryStore::get_setting(const std::string& key) {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  return find(st_->settings, key, "setting");
+}
+Status MemoryStore::delete_setting(const std::string& key) {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  return erase_from(st_->settings, key, st_->full, "setting");
+}
+Result<std::vector<std::pair<std::string, std::string>>> MemoryStore::list_settings(
+    const std::string& prefix) {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  std::vector<std::pair<std::string, std::string>> out;
+  for (auto it = st_->settings.lower_bound(prefix);
+       it != st_->settings.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+    out.emplace_back(it->first, it->second);
+  }
+  return out;
+}
+
 Result<ServerIdentity> MemoryStore::get_identity() {
   std::lock_guard<std::mutex> lock(st_->mu);
   if (!st_->identity) return not_found("identity");

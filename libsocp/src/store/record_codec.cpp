@@ -112,6 +112,23 @@ std::int64_t as_i64(std::uint64_t v) {
 
 }  // namespace
 
+Status validate_setting(std::string_view key, std::string_view value) {
+  if (key.empty() || key.size() > 200) {
+    return make_error(Errc::InvalidArgument, "setting key must have 1..200 bytes");
+  }
+  if (value.size() > (64u << 10)) {
+    return make_error(Errc::InvalidArgument, "setting value longer than 64 KiB");
+  }
+  if (!codec::valid_utf8(key) || !codec::valid_utf8(value)) {
+    return make_error(Errc::InvalidArgument, "setting is not valid UTF-8");
+  }
+  return ok_status();
+}
+
+std::string setting_key(std::string_view key) {
+  return "setting/" + std::string(key);
+}
+
 bool valid_key(std::string_view id) noexcept {
   return !id.empty() && id.size() <= kMaxKeyBytes;
 }

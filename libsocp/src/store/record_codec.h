@@ -34,6 +34,11 @@ Status validate(const GroupRecord& rec);
 Status validate(const GroupMemberRecord& rec);
 Status validate(const ServerIdentity& id);
 
+/// Settings: key 1..200 bytes of UTF-8, value at most 64 KiB of UTF-8.
+Status validate_setting(std::string_view key, std::string_view value);
+/// The meta-table key of a setting ("setting/" + key).
+std::string setting_key(std::string_view key);
+
 /// True if `id` could be a stored key (used by lookups: an impossible key is simply NotFound).
 bool valid_key(std::string_view id) noexcept;
 

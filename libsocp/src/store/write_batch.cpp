@@ -37,4 +37,11 @@ void WriteBatch::put_group_member(GroupMemberRecord r) {
   ops_.push_back({Kind::PutGroupMember, std::move(key), std::move(r)});
 }
 
+void WriteBatch::put_setting(std::string key, std::string value) {
+  ops_.push_back({Kind::PutSetting, std::move(key), std::move(value)});
+}
+void WriteBatch::delete_setting(std::string key) {
+  ops_.push_back({Kind::DeleteSetting, std::move(key), std::monostate{}});
+}
+
 }  // namespace socp

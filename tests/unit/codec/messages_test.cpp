@@ -95,23 +95,23 @@ DirectoryEntry dir_entry(const std::string& id, bool online) {
 }  // namespace
 
 TEST_CASE("round trip: server-to-server payloads", "[codec][messages]") {
-  ServerEntry se{kS, "127.0.0.1", 8765, "SPUB"};
+  ServerEntry se{kS, "127.0.0.1", 8765, "SPUB", {}};
   check_round_trip(se);
 
   check_round_trip(dir_entry(kA, true));
   check_round_trip(dir_entry(kB, false));
 
-  ServerHello hello{"10.0.0.2", 65535, "SPUB", {"socp/1"}};
+  ServerHello hello{"10.0.0.2", 65535, "SPUB", {"socp/1"}, "bm9uY2U", ""};
   check_round_trip(hello);
-  check_round_trip(ServerHello{"h", 1, "K", {}});
+  check_round_trip(ServerHello{"h", 1, "K", {}, "", ""});
 
   ServerWelcome w;
   w.assigned_id = kS;
-  w.servers = {se, ServerEntry{kA, "::1", 1, "K2"}};
+  w.servers = {se, ServerEntry{kA, "::1", 1, "K2", {"socp/1"}}};
   w.users = {dir_entry(kA, true), dir_entry(kB, false)};
   w.caps = {"socp/1", "x/2"};
   check_round_trip(w);
-  check_round_trip(ServerWelcome{kS, {}, {}, {}});
+  check_round_trip(ServerWelcome{kS, {}, {}, {}, "", "", "", ""});
 
   UserAdvertise ad;
   ad.user_id = kA;
@@ -144,10 +144,12 @@ TEST_CASE("round trip: server-to-server payloads", "[codec][messages]") {
 
 TEST_CASE("round trip: user-to-server payloads", "[codec][messages]") {
   check_round_trip(UserHello{"socp-cli/0.1", "UPUB", "EPUB",
-                             json::Object{{"display_name", Value("Al")}}, 1700000000000});
-  check_round_trip(UserHello{"", "UPUB", "", json::Object{}, std::nullopt});
+                             json::Object{{"display_name", Value("Al")}}, 1700000000000, "", ""});
+  check_round_trip(UserHello{"", "UPUB", "", json::Object{}, std::nullopt, kS, "bm9uY2U"});
   check_round_trip(UserRegister{kA, "UPUB", "SEALED", "VERIFIER",
-                                json::Object{{"display_name", Value("Al")}}, 1700000000000});
+                                json::Object{{"display_name", Value("Al")}}, 1700000000000, ""});
+  check_round_trip(
+      UserRegister{kA, "UPUB", "SEALED", "VERIFIER", json::Object{}, std::nullopt, "invite-token"});
   check_round_trip(KeyRecover{kA, "PROOF"});
   check_round_trip(KeyRecoverResponse{kA, "SEALED"});
   check_round_trip(PubkeyRequest{kA});

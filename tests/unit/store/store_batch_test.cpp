@@ -48,6 +48,31 @@ STORE_TEST("batch: one invalid record fails the whole batch, nothing written") {
   CHECK(s.get_user("alice").code() == Errc::NotFound);
 }
 
+STORE_TEST("settings: put, get, list by prefix, delete, in batches too") {
+  TestType fx;
+  Store& s = fx.store();
+  CHECK(s.get_setting("registration").code() == Errc::NotFound);
+  REQUIRE(s.put_setting("registration", "invite").ok());
+  REQUIRE(s.put_setting("invite/abc", "1").ok());
+  REQUIRE(s.put_setting("invite/abd", "1").ok());
+  REQUIRE(s.put_setting("command/1", "forget-server x").ok());
+  CHECK(*s.get_setting("registration") == "invite");
+  auto inv = s.list_settings("invite/");
+  REQUIRE(inv.ok());
+  REQUIRE(inv->size() == 2);
+  CHECK((*inv)[0].first == "invite/abc");
+  WriteBatch b;
+  b.delete_setting("invite/abc");
+  b.put_setting("registration", "closed");
+  REQUIRE(s.apply(b).ok());
+  CHECK(s.list_settings("invite/")->size() == 1);
+  CHECK(*s.get_setting("registration") == "closed");
+  CHECK(s.delete_setting("nope").code() == Errc::NotFound);
+  CHECK(s.put_setting("", "x").code() == Errc::InvalidArgument);
+  // Settings never show up as the identity or the schema.
+  CHECK(s.get_identity().code() == Errc::NotFound);
+}
+
 STORE_TEST("delete_user / delete_directory: NotFound when absent") {
   TestType fx;
   Store& s = fx.store();
@@ -109,6 +134,15 @@ class CountingStore final : public Store {
   }
   Status put_identity(const ServerIdentity& id) override { return mem.put_identity(id); }
   Result<ServerIdentity> get_identity() override { return mem.get_identity(); }
+  Status put_setting(const std::string& k, const std::string& v) override {
+    return mem.put_setting(k, v);
+  }
+  Result<std::string> get_setting(const std::string& k) override { return mem.get_setting(k); }
+  Status delete_setting(const std::string& k) override { return mem.delete_setting(k); }
+  Result<std::vector<std::pair<std::string, std::string>>> list_settings(
+      const std::string& p) override {
+    return mem.list_settings(p);
+  }
 };
 }  // namespace
 

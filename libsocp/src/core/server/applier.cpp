@@ -29,9 +29,14 @@ void Applier::end_turn() {
   if (s_.store.pending() == 0) return;
   if (Status st = s_.store.commit(); !st.ok()) {
     s_.count(Counter::StoreCommitErrors);
-    s_.log(LogLevel::Error, "store commit failed (kept for the next turn): " + st.error().detail);
+    if (s_.store_ok) {
+      s_.log(LogLevel::Error, "store commit failed (kept for the next turn): " + st.error().detail);
+    }
+    s_.store_ok = false;
     return;
   }
+  if (!s_.store_ok) s_.log(LogLevel::Info, "store commits work again");
+  s_.store_ok = true;
   s_.count(Counter::StoreCommits);
 }
 

@@ -177,6 +177,9 @@ struct ServerCore::Impl {
   ConnId join_conn = 0;
   bool stopping = false;
   std::int64_t last_forget_scan = 0;
+  std::int64_t last_admin_poll = 0;
+  std::int64_t started_at = 0;
+  bool store_ok = true;
   std::mt19937_64 rng;
 
   // ---- helpers used by handlers ----
@@ -265,6 +268,10 @@ struct ServerCore::Impl {
   const UserInfo* remote_sender(const std::string& sender, const std::string& sender_pub,
                                 const std::string& origin);
   void drop_user_session(core::Conn& c);
+  /// Deletes a local account (operator command). False if there is none.
+  bool delete_account(const std::string& user_id);
+  /// Carries out operator commands found in the store (every cfg.admin_poll_ms).
+  void poll_admin();
 };
 
 namespace core {

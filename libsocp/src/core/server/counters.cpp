@@ -99,7 +99,17 @@ constexpr std::array<std::string_view, kCounterCount> kNames = {
     "logouts",
     "users_forgotten",
     "connections_closed",
+    "accounts_deleted",
+    "registrations_refused",
 };
+
+constexpr bool all_named() {
+  for (std::string_view n : kNames) {
+    if (n.empty()) return false;
+  }
+  return true;
+}
+static_assert(all_named(), "every Counter needs its name, in enum order");
 }  // namespace
 
 std::string_view counter_name(Counter c) noexcept {

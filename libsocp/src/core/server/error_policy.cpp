@@ -32,7 +32,7 @@ std::string_view fixed_detail(Errc code) {
     case Errc::Busy:
       return "server busy, retry later";
     case Errc::NotAdmitted:
-      return "this server does not admit that server";
+      return "not admitted here (server admission, or registration closed / by invitation)";
     case Errc::RateLimited:
       return "too many attempts, retry later";
     default:

@@ -245,6 +245,17 @@ void handle_user_register(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     s.count(Counter::KeyReuseRefused);
     return refuse(s, c, Errc::BadKey, "this key belongs to another user", ref, env.from);
   }
+  // Registration policy (set with `socp-server admin registration ...`).
+  std::string policy = "open";
+  if (auto p = s.store.get_setting(kSettingRegistration)) policy = *p;
+  if (policy == "closed" ||
+      (policy == "invite" && (reg->invite.empty() || reg->invite.size() > 128 ||
+                              !s.store.get_setting(kSettingInvitePrefix + reg->invite).ok()))) {
+    s.count(Counter::RegistrationsRefused);
+    return refuse(s, c, Errc::NotAdmitted,
+                  policy == "closed" ? "registration is closed" : "a valid invitation is needed",
+                  ref, env.from);
+  }
   if (queue_full(s)) {
     s.count(Counter::Busy);
     return refuse(s, c, Errc::Busy, "too many registrations in progress, retry later", ref,
@@ -267,7 +278,16 @@ void handle_user_register(ServerCore::Impl& s, Conn& c, const Envelope& env) {
           if (cc) refuse(s, *cc, code, detail, ref, r.user_id);
         };
         if (!res.status.ok()) return fail(Errc::Internal, "cannot hash the password verifier");
-        // Re-check: the id may have been taken while the hash was computed.
+        // Re-check: the id may have been taken (or the invitation used) meanwhile.
+        if (!r.invite.empty()) {
+          const std::string inv = kSettingInvitePrefix + r.invite;
+          std::string policy = "open";
+          if (auto p = s.store.get_setting(kSettingRegistration)) policy = *p;
+          if (policy == "invite" && !s.store.get_setting(inv).ok()) {
+            return fail(Errc::NotAdmitted, "a valid invitation is needed");
+          }
+          (void)s.store.delete_setting(inv);  // used once
+        }
         Status st = s.dir.register_local(r.user_id, pubkey, r.meta);
         if (!st.ok()) return fail(st.code(), "user id or key already taken");
         UserRecord rec;

@@ -509,6 +509,7 @@ ServerCore::~ServerCore() = default;
 Status ServerCore::start() {
   Impl& s = *impl_;
   Status result;
+  s.started_at = s.now();
   turn(s, 0, [&] {
     if (Status st = s.dir.load(); !st.ok()) {
       result = st;
@@ -675,6 +676,7 @@ void ServerCore::on_tick() {
       }
     }
     core::tick_health(s);
+    s.poll_admin();
     core::public_sync(s);  // O(1) unless the directory grew (registrations, snapshots)
     if (!s.joined && s.join_conn == 0 && now >= s.next_join_attempt) core::start_join(s);
   });
@@ -749,6 +751,62 @@ bool ServerCore::forget_server(const std::string& server_id) {
   if (s.peers.count(server_id) == 0) return false;
   turn(s, 0, [&] { s.forget_peer(server_id, "operator request"); });
   return true;
+}
+
+bool ServerCore::delete_account(const std::string& user_id) {
+  Impl& s = *impl_;
+  bool done = false;
+  turn(s, 0, [&] { done = s.delete_account(user_id); });
+  return done;
+}
+
+void ServerCore::reload(const ServerConfig& c) {
+  Impl& s = *impl_;
+  ServerConfig& k = s.cfg;
+  k.log = c.log;
+  k.limits = c.limits;
+  k.compat_unsigned_hello = c.compat_unsigned_hello;
+  k.max_password_jobs_in_flight = c.max_password_jobs_in_flight;
+  k.max_password_jobs_queued = c.max_password_jobs_queued;
+  k.join_policy = c.join_policy;
+  k.allowed_servers = c.allowed_servers;
+  k.trusted_introducers = c.trusted_introducers;
+  k.max_peers = c.max_peers;
+  k.forget_after_ms = c.forget_after_ms;
+  k.max_users_per_server = c.max_users_per_server;
+  k.max_frame_unauthenticated = c.max_frame_unauthenticated;
+  k.unauth_idle_ms = c.unauth_idle_ms;
+  k.unauth_max_ms = c.unauth_max_ms;
+  k.link_handshake_ms = c.link_handshake_ms;
+  k.hello_window_ms = c.hello_window_ms;
+  k.user_sign_rate = c.user_sign_rate;
+  k.user_sign_burst = c.user_sign_burst;
+  k.bulk_sign_rate = c.bulk_sign_rate;
+  k.bulk_sign_burst = c.bulk_sign_burst;
+  k.server_sign_rate = c.server_sign_rate;
+  k.server_sign_burst = c.server_sign_burst;
+  k.budget_drops_before_close = c.budget_drops_before_close;
+  k.max_sign_queue = c.max_sign_queue;
+  k.max_meta_bytes = c.max_meta_bytes;
+  k.admin_poll_ms = c.admin_poll_ms;
+  s.dir.set_limits(DirectoryLimits{k.max_users_per_server});
+  s.log(LogLevel::Info, "configuration reloaded");
+}
+
+ServerCore::Stats ServerCore::stats() const {
+  const Impl& s = *impl_;
+  Stats st;
+  st.users_known = s.dir.size();
+  for (const UserInfo& u : s.dir.list()) st.users_online += u.online ? 1 : 0;
+  st.sessions = s.sessions.size();
+  st.servers_known = s.peers.size();
+  st.links_up = s.live_links().size();
+  st.connections = s.conns.size();
+  st.sign_queue = s.signer.in_flight();
+  st.password_queue = s.password_queue.size() + s.password_in_flight;
+  st.store_ok = s.store_ok;
+  st.started_at = s.started_at;
+  return st;
 }
 
 std::vector<std::string> ServerCore::linked_servers() const {
