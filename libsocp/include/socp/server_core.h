@@ -92,6 +92,10 @@ struct ServerConfig {
   /// converges within one heartbeat period (docs/protocol-notes.md).
   std::int64_t reconnect_max_ms = kHeartbeatIntervalMs;
   LogFn log;  ///< may be empty
+  /// The lowest level worth formatting: at Debug the core also logs every frame it handles.
+  LogLevel log_level = LogLevel::Info;
+  /// Remote address of a connection ("ip:port") for log lines; may be empty (no addresses).
+  std::function<std::string(ConnId)> peer_address;
   /// Seed for reconnect jitter (deterministic tests).
   std::uint64_t jitter_seed = 0x50c9;
 

@@ -104,7 +104,7 @@ void Applier::error(ConnId conn, Errc code, const std::string& detail, ErrorOpts
   const bool proven = c->role == Role::User || c->role == Role::Server;
   if (!proven) {
     // Fixed payload, no signed context: signed once per process, nothing echoed.
-    s_.log(LogLevel::Debug, "error to unauthenticated connection " + std::to_string(conn) + ": " +
+    s_.log(LogLevel::Debug, "error to unauthenticated " + s_.who(conn) + ": " +
                                 std::string(wire_code(code)) + " " + detail);
     const std::string to = is_uuid(o.to) ? o.to : std::string("*");
     auto sp = sign(fixed_error_payload(code, o.msg_ref), false, /*cacheable=*/true);

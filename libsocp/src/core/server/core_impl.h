@@ -196,6 +196,8 @@ struct ServerCore::Impl {
     if (cfg.log) cfg.log(lvl, text);
   }
   core::Conn* conn(ConnId id);
+  /// "connection 12 from 203.0.113.5:51234" (the address when the runtime knows it).
+  std::string who(ConnId id) const;
   /// A fresh random nonce (base64url of 32 bytes).
   std::string new_nonce();
 

@@ -42,8 +42,7 @@ std::vector<std::string> socp_caps() {
 void reject(ServerCore::Impl& s, Conn& c, Errc code, const std::string& detail,
             const std::string& ref) {
   s.count(Counter::RejectedServerHellos);
-  s.log(LogLevel::Warn,
-        "refused " + ref + " on connection " + std::to_string(c.id) + ": " + detail);
+  s.log(LogLevel::Warn, "refused " + ref + " on " + s.who(c.id) + ": " + detail);
   ErrorOpts o;
   o.msg_ref = ref;
   o.fatal = true;

@@ -32,8 +32,7 @@ void handshake_timeouts(ServerCore::Impl& s, std::int64_t now) {
                          (c.role == Role::Joining && c.link.started != 0);
     if (pending && now - c.link.started > s.cfg.link_handshake_ms) {
       s.count(Counter::LinkProofsFailed);
-      s.log(LogLevel::Warn,
-            "server handshake on connection " + std::to_string(id) + " did not complete in time");
+      s.log(LogLevel::Warn, "server handshake on " + s.who(id) + " did not complete in time");
       s.out.close(id, 1008, "handshake timeout");
     }
   }

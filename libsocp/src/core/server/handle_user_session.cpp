@@ -29,8 +29,7 @@ constexpr const char* kHelloRef = "USER_HELLO";
 void refuse_login(ServerCore::Impl& s, Conn& c, Errc code, const std::string& detail,
                   const std::string& to) {
   s.count(Counter::LoginsRefused);
-  s.log(LogLevel::Info,
-        "refused login of " + to + " on connection " + std::to_string(c.id) + ": " + detail);
+  s.log(LogLevel::Info, "refused login of " + to + " on " + s.who(c.id) + ": " + detail);
   ErrorOpts o;
   o.msg_ref = kHelloRef;
   o.to = to;
@@ -210,7 +209,7 @@ void handle_user_hello(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   // The new user learns every online user's key (peer clients learn keys this way).
   s.send_presence(c.id, uid);
   s.count(Counter::Logins);
-  s.log(LogLevel::Info, "user " + uid + " logged in on connection " + std::to_string(c.id));
+  s.log(LogLevel::Info, "user " + uid + " logged in on " + s.who(c.id));
   // Public channel: the current PUBLIC_CHANNEL_UPDATED and the key shares stored for the user.
   core::public_on_login(s, c);
   // Emits Online: advertised to every server (with the login proof) and to the local users.

@@ -53,6 +53,15 @@ Conn* ServerCore::Impl::conn(ConnId id) {
   return it == conns.end() ? nullptr : &it->second;
 }
 
+std::string ServerCore::Impl::who(ConnId id) const {
+  std::string out = "connection " + std::to_string(id & ~kOutgoingBit);
+  if (cfg.peer_address) {
+    const std::string addr = cfg.peer_address(id);
+    if (!addr.empty()) out += (id & kOutgoingBit ? " to " : " from ") + addr;
+  }
+  return out;
+}
+
 std::string ServerCore::Impl::new_nonce() {
   unsigned char buf[32];
   randombytes_buf(buf, sizeof buf);
@@ -199,8 +208,7 @@ void ServerCore::Impl::drop_user_session(Conn& c) {
   if (it != sessions.end() && it->second == c.id) {
     sessions.erase(it);
     count(Counter::Logouts);
-    log(LogLevel::Info,
-        "user " + c.user_id + " logged out (connection " + std::to_string(c.id) + ")");
+    log(LogLevel::Info, "user " + c.user_id + " logged out (" + who(c.id) + ")");
     dir.logout_local(c.user_id);
   }
   c.role = Role::Unknown;
@@ -461,9 +469,10 @@ bool within_budget(ServerCore::Impl& s, Conn& c, bool bulk) {
     return true;
   }
   s.count(Counter::FramesDroppedBudget);
+  s.log(LogLevel::Debug, "over its signature budget: dropped a frame on " + s.who(c.id));
   if (++c.budget.dropped >= s.cfg.budget_drops_before_close) {
     s.count(Counter::BudgetCloses);
-    s.log(LogLevel::Warn, "closing connection " + std::to_string(c.id) +
+    s.log(LogLevel::Warn, "closing " + s.who(c.id) +
                               (c.user_id.empty() ? "" : " (user " + c.user_id + ")") +
                               ": over its signature budget");
     s.out.close(c.id, 1008, "signature budget exhausted");
@@ -476,6 +485,7 @@ bool within_budget(ServerCore::Impl& s, Conn& c, bool bulk) {
 bool sign_queue_ok(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   if (s.signer.in_flight() < s.cfg.max_sign_queue) return true;
   s.count(Counter::SignQueueFull);
+  s.log(LogLevel::Warn, "signing queue full: dropped " + env.type_name + " on " + s.who(c.id));
   if (c.role == Role::Server) return false;
   auto sp = s.out.sign(core::fixed_error_payload(Errc::Busy, env.type_name), false, true);
   s.out.send_signed_payload(c.id, MessageType::Error, c.user_id.empty() ? "*" : c.user_id,
@@ -561,6 +571,7 @@ void ServerCore::on_open(ConnId id) {
                                 {{s.cfg.bulk_sign_rate, s.cfg.bulk_sign_burst}, s.now()}};
     s.conns[id] = std::move(c);
     s.count(Counter::ConnectionsAccepted);
+    s.log(LogLevel::Debug, "accepted " + s.who(id));
   });
 }
 
@@ -589,6 +600,11 @@ void ServerCore::on_frame(ConnId id, std::string_view frame) {
     auto parsed = parse_envelope(frame, pl);
     if (!parsed) return bad_frame(s, c, parsed.error());
     Envelope& env = *parsed;
+    if (s.cfg.log_level == LogLevel::Debug) {
+      s.log(LogLevel::Debug, "frame " + env.type_name.substr(0, 64) + " from " + env.from + " to " +
+                                 env.to.substr(0, 64) + " on " + s.who(id) + " (" +
+                                 std::to_string(frame.size()) + " bytes)");
+    }
     if (!env.type) {
       s.count(Counter::UnknownTypes);
       if (server_side || c.role == Role::LinkPending) {
@@ -658,6 +674,9 @@ void ServerCore::on_close(ConnId id) {
         break;
     }
     s.count(Counter::ConnectionsClosed);
+    s.log(LogLevel::Debug, "closed " + s.who(id) +
+                               (c.user_id.empty() ? "" : " (user " + c.user_id + ")") +
+                               (c.server_id.empty() ? "" : " (server " + c.server_id + ")"));
     s.conns.erase(id);
   });
 }
