@@ -103,11 +103,16 @@ TEST_CASE("identical frames replayed by a client or looping between servers are 
   REQUIRE(sim.node("A").core->counters().count("duplicates") == 1);
 }
 
-TEST_CASE("unknown recipient and offline recipient get USER_NOT_FOUND", "[mesh]") {
+TEST_CASE("an unknown recipient gets USER_NOT_FOUND; an offline one gets it at login", "[mesh]") {
   MeshSim sim;
   three_servers(sim);
   sim.logout("carol");
   sim.send_dm("alice", "carol", "are you there?");
+  REQUIRE(sim.user("alice").errors.empty());  // kept for carol by her server
+  sim.login("carol", "C");
+  REQUIRE(sim.received_texts("carol") == std::vector<std::string>{"are you there?"});
+  sim.guest("nobody", "erin");
+  sim.send_dm("alice", "nobody", "hello?");
   auto& errs = sim.user("alice").errors;
   REQUIRE(errs.size() == 1);
   auto e = socp::msg::ErrorMsg::from_json(errs[0].payload);

@@ -204,6 +204,7 @@ std::string MeshSim::hello_frame(const std::string& uname, std::optional<std::in
   // Like a real client: a fresh timestamp per hello (identical hello bytes are a replay).
   h.ts = ts ? *ts : std::max(now_, u.last_hello_ts + 1);
   if (!ts) u.last_hello_ts = *h.ts;
+  if (u.socp_client) h.caps = {"socp/1"};
   Envelope env = make_envelope(MessageType::UserHello, u.user_id, "", *h.ts, h.to_json());
   env.sig = *sign_payload(key, env.payload);
   return serialize(env);
@@ -241,7 +242,7 @@ void MeshSim::send_raw(const std::string& uname, const std::string& text) {
 }
 
 void MeshSim::send_dm(const std::string& from, const std::string& to, const std::string& text,
-                      std::optional<std::int64_t> ts) {
+                      std::optional<std::int64_t> ts, const std::string& msg_id) {
   User& a = user(from);
   User& b = user(to);
   const PrivateKey& ak = any_fixture_key(a.key_name);
@@ -252,6 +253,7 @@ void MeshSim::send_dm(const std::string& from, const std::string& to, const std:
   m.ciphertext = b64url_encode(ct);
   m.sender_pub = ak.public_key().b64url();
   m.content_sig = *sign_content(ak, ct, a.user_id, b.user_id, t);
+  m.msg_id = msg_id;
   Envelope env = make_envelope(MessageType::MsgDirect, a.user_id, b.user_id, t, m.to_json());
   env.sig = *sign_payload(ak, env.payload);
   send_raw(from, serialize(env));
@@ -260,30 +262,76 @@ void MeshSim::send_dm(const std::string& from, const std::string& to, const std:
 std::vector<std::string> MeshSim::received_texts(const std::string& uname) {
   User& u = user(uname);
   std::vector<std::string> out;
+  std::set<std::string> seen_ids;
   std::optional<PublicKey> server_pub;
   const PrivateKey& key = any_fixture_key(u.key_name);
+  auto open = [&](const msg::UserDeliver& d, std::int64_t ts) {
+    if (!d.msg_id.empty() && !seen_ids.insert(d.msg_id).second) return;  // a client keeps one
+    auto spub = PublicKey::parse(d.sender_pub);
+    if (!spub) return;
+    if (!verify_content(*spub, d.ciphertext, d.sender, u.user_id, ts, d.content_sig)) return;
+    auto ct = b64_decode(d.ciphertext);
+    if (!ct) return;
+    auto pt = key.decrypt(*ct);
+    if (pt) out.emplace_back(pt->view());
+  };
   for (const Envelope& env : u.inbox) {
     if (env.type == MessageType::Ack) {
       auto ack = msg::Ack::from_json(env.payload);
       if (ack && !ack->server_pub.empty()) server_pub = *PublicKey::parse(ack->server_pub);
       continue;
     }
-    if (env.type != MessageType::UserDeliver || !server_pub) continue;
+    if (!server_pub) continue;
+    if (env.type != MessageType::UserDeliver && env.type != MessageType::UserDeliverBatch) continue;
     if (verify_payload(*server_pub, env.payload, env.sig) == SigForm::None) continue;
-    auto d = msg::UserDeliver::from_json(env.payload);
-    if (!d) continue;
-    auto spub = PublicKey::parse(d->sender_pub);
-    if (!spub) continue;
-    if (!verify_content(*spub, d->ciphertext, d->sender, u.user_id, env.ts, d->content_sig)) {
+    if (env.type == MessageType::UserDeliver) {
+      if (auto d = msg::UserDeliver::from_json(env.payload)) open(*d, env.ts);
       continue;
     }
-    auto ct = b64_decode(d->ciphertext);
-    if (!ct) continue;
-    auto pt = key.decrypt(*ct);
-    if (!pt) continue;
-    out.emplace_back(pt->view());
+    auto b = msg::UserDeliverBatch::from_json(env.payload);
+    if (!b) continue;
+    for (const auto& m : b->messages) {
+      open(msg::UserDeliver{m.ciphertext, m.sender, m.sender_pub, m.content_sig, m.msg_id, m.parts},
+           m.ts);
+    }
   }
   return out;
+}
+
+std::map<std::string, std::string> MeshSim::receipts(const std::string& uname) {
+  std::map<std::string, std::string> out;
+  for (const Envelope& env : user(uname).inbox) {
+    if (env.type != MessageType::Receipts) continue;
+    auto r = msg::Receipts::from_json(env.payload);
+    if (!r) continue;
+    for (const auto& id : r->queued) {
+      if (!out.count(id)) out[id] = "queued";
+    }
+    for (const auto& id : r->delivered) out[id] = "delivered";
+    for (const auto& f : r->failed) out[f.msg_id] = "failed:" + f.code;
+  }
+  return out;
+}
+
+std::size_t MeshSim::ack_deliveries(const std::string& uname) {
+  User& u = user(uname);
+  msg::DeliveryAck ack;
+  for (const Envelope& env : u.inbox) {
+    if (env.type == MessageType::UserDeliver) {
+      auto d = msg::UserDeliver::from_json(env.payload);
+      if (d && !d->msg_id.empty() && u.acked.insert(d->msg_id).second) ack.ids.push_back(d->msg_id);
+    } else if (env.type == MessageType::UserDeliverBatch) {
+      auto b = msg::UserDeliverBatch::from_json(env.payload);
+      if (!b) continue;
+      for (const auto& m : b->messages) {
+        if (!m.msg_id.empty() && u.acked.insert(m.msg_id).second) ack.ids.push_back(m.msg_id);
+      }
+    }
+  }
+  if (ack.ids.empty() || u.node.empty()) return 0;
+  send_raw(uname,
+           serialize(make_envelope(MessageType::DeliveryAck, u.user_id, "*", now_, ack.to_json())));
+  return ack.ids.size();
 }
 
 bool MeshSim::inject(const std::string& from, const std::string& to, const std::string& text) {

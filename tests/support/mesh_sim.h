@@ -53,7 +53,17 @@ class MeshSim {
     std::vector<Envelope> inbox;  ///< every frame the server sent, in order
     std::vector<Envelope> errors;
     std::int64_t last_hello_ts = 0;
+    /// A socp client: its hello announces caps ["socp/1"] (it takes receipts and batches and
+    /// acknowledges deliveries with ack_deliveries()).
+    bool socp_client = false;
+    std::set<std::string> acked;  ///< msg ids already acknowledged
   };
+
+  /// What RECEIPTS told a sender, by msg id: "queued", "delivered" or "failed:<code>".
+  std::map<std::string, std::string> receipts(const std::string& user);
+  /// Sends one DELIVERY_ACK for every message the user received and did not acknowledge yet.
+  /// Returns how many.
+  std::size_t ack_deliveries(const std::string& user);
 
   explicit MeshSim(std::int64_t start_ms = 1'700'000'000'000);
   ~MeshSim();
@@ -95,10 +105,11 @@ class MeshSim {
   void logout(const std::string& user);
   /// Sends a MSG_DIRECT (encrypted + content-signed for real) from one user to another.
   void send_dm(const std::string& from, const std::string& to, const std::string& text,
-               std::optional<std::int64_t> ts = std::nullopt);
+               std::optional<std::int64_t> ts = std::nullopt, const std::string& msg_id = {});
   /// Sends any raw frame text on the user's connection.
   void send_raw(const std::string& user, const std::string& text);
-  /// Decrypted texts of USER_DELIVER frames the user received (verifying sig + content_sig).
+  /// Decrypted texts of USER_DELIVER frames and USER_DELIVER_BATCH entries the user received
+  /// (verifying sig + content_sig), each msg id once (as a client keeps them).
   std::vector<std::string> received_texts(const std::string& user);
 
   /// Sends `text` on the link from node `from` to node `to`, as if `from` had sent it.

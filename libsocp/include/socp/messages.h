@@ -113,6 +113,8 @@ struct ServerDeliver {
   std::string user_id, sender, ciphertext, sender_pub, content_sig;
   std::optional<std::int64_t> orig_ts;
   std::string inner_type;  ///< empty = a direct message
+  std::string msg_id;      ///< socp: see MsgDirect
+  json::Value parts;       ///< socp: see MsgDirect
   json::Object extra;      ///< other fields, passed through to the inner frame
   static Result<ServerDeliver> from_json(const json::Value& v);
   json::Value to_json() const;
@@ -127,6 +129,9 @@ struct UserHello {
   std::optional<std::int64_t> ts;
   /// socp: with a USER_CHALLENGE, the server id and nonce the signed hello is bound to.
   std::string server_id, nonce;
+  /// socp: what the client understands ("socp/1": receipts, USER_DELIVER_BATCH, and it
+  /// acknowledges deliveries with DELIVERY_ACK).
+  std::vector<std::string> caps;
   static Result<UserHello> from_json(const json::Value& v);
   json::Value to_json() const;
 };
@@ -190,6 +195,11 @@ struct ListResponse {
 /// MSG_DIRECT {ciphertext, sender_pub, content_sig}.
 struct MsgDirect {
   std::string ciphertext, sender_pub, content_sig;
+  /// socp: the sender's id for this message (receipts and duplicate suppression key on it;
+  /// empty from clients that send none), and for a piece of a longer text its place in it
+  /// ({id, index, count}; null for a whole message).
+  std::string msg_id;
+  json::Value parts;
   static Result<MsgDirect> from_json(const json::Value& v);
   json::Value to_json() const;
 };
@@ -197,6 +207,8 @@ struct MsgDirect {
 /// USER_DELIVER {ciphertext, sender, sender_pub, content_sig}.
 struct UserDeliver {
   std::string ciphertext, sender, sender_pub, content_sig;
+  std::string msg_id;  ///< socp: see MsgDirect
+  json::Value parts;   ///< socp: see MsgDirect
   static Result<UserDeliver> from_json(const json::Value& v);
   json::Value to_json() const;
 };
@@ -240,6 +252,66 @@ struct ErrorMsg {
 Status require_only_fields(const json::Value& payload,
                            std::initializer_list<std::string_view> allowed,
                            const char* what = "payload");
+
+// ---- delivery: store and forward, receipts (docs/protocol-notes.md "Nothing lost") ----------
+
+/// A stored message as it is handed to its recipient in USER_DELIVER_BATCH.
+struct DeliveredMessage {
+  std::string msg_id, sender, sender_pub, ciphertext, content_sig;
+  std::int64_t ts = 0;  ///< the original message's ts (content_sig covers it)
+  json::Value parts;    ///< null or {id, index, count}
+  static Result<DeliveredMessage> from_json(const json::Value& v);
+  json::Value to_json() const;
+};
+
+/// USER_DELIVER_BATCH {messages:[...]} (server -> socp client): stored messages at login, in
+/// order, at most 64 per frame (one server signature for all of them).
+struct UserDeliverBatch {
+  std::vector<DeliveredMessage> messages;
+  static Result<UserDeliverBatch> from_json(const json::Value& v);
+  json::Value to_json() const;
+};
+
+/// DELIVERY_ACK {ids:[msg_id...]} (socp client -> server, unsigned): these messages reached
+/// the client; the server may forget them and tells their senders "delivered".
+struct DeliveryAck {
+  std::vector<std::string> ids;
+  static Result<DeliveryAck> from_json(const json::Value& v);
+  json::Value to_json() const;
+};
+
+/// One failed message in a receipt.
+struct FailedReceipt {
+  std::string msg_id, sender, code, reason;  ///< sender: only between servers
+  static Result<FailedReceipt> from_json(const json::Value& v);
+  json::Value to_json() const;
+};
+
+/// RECEIPTS {queued:[ids], delivered:[ids], failed:[{msg_id, code, reason}]} (server -> the
+/// sender's client), batched.
+struct Receipts {
+  std::vector<std::string> queued, delivered;
+  std::vector<FailedReceipt> failed;
+  static Result<Receipts> from_json(const json::Value& v);
+  json::Value to_json() const;
+};
+
+/// A message named between servers: {sender, msg_id}.
+struct MessageRef {
+  std::string sender, msg_id;
+  static Result<MessageRef> from_json(const json::Value& v);
+  json::Value to_json() const;
+};
+
+/// DELIVERY_RECEIPTS {acked:[refs], delivered:[refs], failed:[{sender, msg_id, code, reason}]}
+/// (server -> server, socp/1): `acked` = the recipient's server holds it durably (the sender's
+/// server may drop it from its outbox); `delivered` = the recipient's client has it.
+struct DeliveryReceipts {
+  std::vector<MessageRef> acked, delivered;
+  std::vector<FailedReceipt> failed;
+  static Result<DeliveryReceipts> from_json(const json::Value& v);
+  json::Value to_json() const;
+};
 
 /// meta.display_name if a non-empty string, else the id.
 std::string display_name_of(const json::Value& meta, const std::string& id);

@@ -36,6 +36,10 @@ enum class MessageType : std::uint8_t {
   ListResponse,
   MsgDirect,
   UserDeliver,
+  UserDeliverBatch,  ///< socp extension: stored messages at login
+  DeliveryAck,       ///< socp extension: client -> server
+  Receipts,          ///< socp extension: server -> sender's client
+  DeliveryReceipts,  ///< socp extension: server -> server
   MsgPublicChannel,
   PublicChannelAdd,
   PublicChannelUpdated,

@@ -135,6 +135,18 @@ struct ServerConfig {
   std::size_t max_meta_bytes = 2048;
   /// How often the core looks for operator commands and settings in the store (ms).
   std::int64_t admin_poll_ms = 1000;
+
+  // ---- nothing lost (docs/protocol-notes.md "Nothing lost") -------------------------------
+  /// A user's mailbox (messages kept for them until their client acknowledges them).
+  std::size_t mailbox_max_messages = 1000;
+  std::size_t mailbox_max_bytes = 16u << 20;
+  /// The outbox towards one server (messages waiting for that server's hop acknowledgement).
+  std::size_t outbox_max_messages = 100'000;
+  std::size_t outbox_max_bytes = 256u << 20;
+  /// Kept messages expire after this (the sender is told: failed, TIMEOUT).
+  std::int64_t message_ttl_ms = 7LL * 24 * 3600 * 1000;
+  /// Receipts wait at most this long to be sent in a batch.
+  std::int64_t receipt_delay_ms = 100;
 };
 
 /// Store settings the core reads (written by `socp-server admin`, see docs/deploy.md):
@@ -200,16 +212,17 @@ class ServerCore {
   void reload(const ServerConfig& cfg);
 
   struct Stats {
-    std::size_t users_known = 0;     ///< directory records
-    std::size_t users_online = 0;    ///< online anywhere in the mesh
-    std::size_t sessions = 0;        ///< users logged in here
-    std::size_t servers_known = 0;   ///< pinned peers
-    std::size_t links_up = 0;        ///< authenticated server links
-    std::size_t connections = 0;     ///< open connections of every kind
-    std::size_t sign_queue = 0;      ///< signatures requested and not done yet
-    std::size_t password_queue = 0;  ///< Argon2id jobs waiting or running
-    bool store_ok = true;            ///< the last store commit succeeded
-    std::int64_t started_at = 0;     ///< clock at start() (ms)
+    std::size_t users_known = 0;      ///< directory records
+    std::size_t users_online = 0;     ///< online anywhere in the mesh
+    std::size_t sessions = 0;         ///< users logged in here
+    std::size_t servers_known = 0;    ///< pinned peers
+    std::size_t links_up = 0;         ///< authenticated server links
+    std::size_t connections = 0;      ///< open connections of every kind
+    std::size_t sign_queue = 0;       ///< signatures requested and not done yet
+    std::size_t password_queue = 0;   ///< Argon2id jobs waiting or running
+    std::size_t queued_messages = 0;  ///< messages kept in mailboxes and outboxes
+    bool store_ok = true;             ///< the last store commit succeeded
+    std::int64_t started_at = 0;      ///< clock at start() (ms)
   };
   Stats stats() const;
 

@@ -106,6 +106,11 @@ enum class Counter : std::uint16_t {
   ConnectionsClosed,
   AccountsDeleted,
   RegistrationsRefused,
+  MessagesQueued,
+  MessagesDelivered,
+  MessagesExpired,
+  MailboxFull,
+  HopsAcked,
   kCount  ///< number of counters (not a counter)
 };
 

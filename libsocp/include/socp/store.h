@@ -76,6 +76,17 @@ struct GroupMemberRecord {
   std::int64_t added_at = 0;
 };
 
+/// A message kept for later, in a named queue: a recipient's mailbox ("mbox/<user_id>") or
+/// an outbox towards a server ("out/<server_id>"). `seq` orders a queue (increasing); `body`
+/// is opaque to the store (the core keeps canonical JSON there: ciphertext only, servers
+/// never hold plaintext).
+struct QueuedMessage {
+  std::string queue;
+  std::uint64_t seq = 0;
+  std::string body;
+  std::int64_t at = 0;  ///< when it was queued (ms)
+};
+
 /// This server's identity: its UUID and PKCS#8 PEM private key (file mode 0600 on disk).
 struct ServerIdentity {
   std::string server_id;
@@ -97,13 +108,15 @@ class WriteBatch {
       PutGroup,
       PutGroupMember,
       PutSetting,
-      DeleteSetting
+      DeleteSetting,
+      PutQueued,
+      DeleteQueued
     };
     Kind kind;
     std::string key;  ///< id of the record (Delete*: the only field used)
     std::variant<std::monostate, UserRecord, DirectoryRecord, ServerRecord, GroupRecord,
-                 GroupMemberRecord, std::string>
-        rec;  ///< PutSetting: the value (std::string)
+                 GroupMemberRecord, std::string, QueuedMessage>
+        rec;  ///< PutSetting: the value (std::string); DeleteQueued: a QueuedMessage (queue, seq)
   };
   void put_user(UserRecord r);
   void delete_user(std::string user_id);
@@ -115,6 +128,8 @@ class WriteBatch {
   void put_group_member(GroupMemberRecord r);
   void put_setting(std::string key, std::string value);
   void delete_setting(std::string key);
+  void put_queued(QueuedMessage m);
+  void delete_queued(std::string queue, std::uint64_t seq);
 
   const std::vector<Op>& ops() const noexcept { return ops_; }
   bool empty() const noexcept { return ops_.empty(); }
@@ -170,6 +185,15 @@ class Store {
   /// Every setting whose key starts with `prefix`, in key order.
   virtual Result<std::vector<std::pair<std::string, std::string>>> list_settings(
       const std::string& prefix) = 0;
+
+  /// Queued messages (mailboxes, outboxes). Queue names 1..400 bytes without NUL, bodies at
+  /// most 4 MiB.
+  virtual Status put_queued(const QueuedMessage& m) = 0;
+  /// NotFound if absent.
+  virtual Status delete_queued(const std::string& queue, std::uint64_t seq) = 0;
+  /// Every message of every queue whose name starts with `queue_prefix`, ordered by queue name
+  /// then seq.
+  virtual Result<std::vector<QueuedMessage>> list_queued(const std::string& queue_prefix) = 0;
 };
 
 struct LmdbOptions {
@@ -209,6 +233,9 @@ class LmdbStore final : public Store {
   Status delete_setting(const std::string& key) override;
   Result<std::vector<std::pair<std::string, std::string>>> list_settings(
       const std::string& prefix) override;
+  Status put_queued(const QueuedMessage& m) override;
+  Status delete_queued(const std::string& queue, std::uint64_t seq) override;
+  Result<std::vector<QueuedMessage>> list_queued(const std::string& queue_prefix) override;
 
   struct Impl;
 
@@ -246,6 +273,9 @@ class MemoryStore final : public Store {
   Status delete_setting(const std::string& key) override;
   Result<std::vector<std::pair<std::string, std::string>>> list_settings(
       const std::string& prefix) override;
+  Status put_queued(const QueuedMessage& m) override;
+  Status delete_queued(const std::string& queue, std::uint64_t seq) override;
+  Result<std::vector<QueuedMessage>> list_queued(const std::string& queue_prefix) override;
 
   /// Test hook: make every following write fail with StoreFull (simulates MDB_MAP_FULL).
   void set_full(bool full) noexcept;

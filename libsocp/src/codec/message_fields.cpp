@@ -116,4 +116,20 @@ json::Value encode_strings(const std::vector<std::string>& items) {
   return a;
 }
 
+Result<json::Value> opt_parts(const json::Value& o) {
+  const json::Value* p = o.find("parts");
+  if (p == nullptr || p->is_null()) return json::Value();
+  if (!p->is_object()) return bad("field 'parts' must be an object");
+  std::string id;
+  std::int64_t index = 0, count = 0;
+  SOCP_CODEC_ASSIGN(id, req_string(*p, "id"));
+  SOCP_CODEC_ASSIGN(index, req_int(*p, "index"));
+  SOCP_CODEC_ASSIGN(count, req_int(*p, "count"));
+  if (id.empty() || id.size() > 64 || count < 1 || count > 4096 || index < 0 || index >= count ||
+      p->as_object().size() != 3) {
+    return bad("field 'parts' must be {id, index, count} with 0 <= index < count <= 4096");
+  }
+  return *p;
+}
+
 }  // namespace socp::msg::detail

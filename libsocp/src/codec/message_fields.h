@@ -73,4 +73,8 @@ json::Value encode_array(const std::vector<T>& items) {
 
 json::Value encode_strings(const std::vector<std::string>& items);
 
+/// socp's `parts` of a message piece: absent/null, or {id (1..64 chars), index >= 0,
+/// count 1..4096, index < count} and nothing else. Returns the object (or null).
+Result<json::Value> opt_parts(const json::Value& o);
+
 }  // namespace socp::msg::detail

@@ -199,8 +199,9 @@ json::Value DirectorySnapshot::to_json() const {
 // --- ServerDeliver ---------------------------------------------------------------------------
 
 namespace {
-constexpr std::array<std::string_view, 7> kDeliverFields{
-    "user_id", "sender", "ciphertext", "sender_pub", "content_sig", "orig_ts", "inner_type"};
+constexpr std::array<std::string_view, 9> kDeliverFields{"user_id",    "sender",      "ciphertext",
+                                                         "sender_pub", "content_sig", "orig_ts",
+                                                         "inner_type", "msg_id",      "parts"};
 bool is_deliver_field(std::string_view k) {
   for (auto f : kDeliverFields) {
     if (f == k) return true;
@@ -219,6 +220,8 @@ Result<ServerDeliver> ServerDeliver::from_json(const json::Value& v) {
   SOCP_CODEC_ASSIGN(d.content_sig, opt_string(v, "content_sig"));
   SOCP_CODEC_ASSIGN(d.orig_ts, opt_int(v, "orig_ts"));
   SOCP_CODEC_ASSIGN(d.inner_type, opt_string(v, "inner_type"));
+  SOCP_CODEC_ASSIGN(d.msg_id, opt_string(v, "msg_id"));
+  SOCP_CODEC_ASSIGN(d.parts, opt_parts(v));
   for (const auto& [k, val] : v.as_object()) {
     if (!is_deliver_field(k)) d.extra.emplace(k, val);
   }
@@ -242,6 +245,8 @@ json::Value ServerDeliver::to_json() const {
   } else {
     o.erase("inner_type");
   }
+  if (!msg_id.empty()) o["msg_id"] = msg_id;
+  if (!parts.is_null()) o["parts"] = parts;
   return o;
 }
 

@@ -21,6 +21,7 @@ Result<UserHello> UserHello::from_json(const json::Value& v) {
   SOCP_CODEC_ASSIGN(h.ts, opt_int(v, "ts"));
   SOCP_CODEC_ASSIGN(h.server_id, opt_string(v, "server_id"));
   SOCP_CODEC_ASSIGN(h.nonce, opt_string(v, "nonce"));
+  SOCP_CODEC_ASSIGN(h.caps, opt_string_array(v, "caps"));
   return h;
 }
 
@@ -32,6 +33,7 @@ json::Value UserHello::to_json() const {
   if (ts) o.emplace("ts", *ts);
   if (!server_id.empty()) o.emplace("server_id", server_id);
   if (!nonce.empty()) o.emplace("nonce", nonce);
+  if (!caps.empty()) o.emplace("caps", encode_strings(caps));
   return o;
 }
 
@@ -183,12 +185,17 @@ Result<MsgDirect> MsgDirect::from_json(const json::Value& v) {
   SOCP_CODEC_ASSIGN(m.ciphertext, req_string(v, "ciphertext"));
   SOCP_CODEC_ASSIGN(m.sender_pub, req_string(v, "sender_pub"));
   SOCP_CODEC_ASSIGN(m.content_sig, req_string(v, "content_sig"));
+  SOCP_CODEC_ASSIGN(m.msg_id, opt_string(v, "msg_id"));
+  SOCP_CODEC_ASSIGN(m.parts, opt_parts(v));
   return m;
 }
 
 json::Value MsgDirect::to_json() const {
-  return json::Object{
+  json::Object o{
       {"ciphertext", ciphertext}, {"sender_pub", sender_pub}, {"content_sig", content_sig}};
+  if (!msg_id.empty()) o.emplace("msg_id", msg_id);
+  if (!parts.is_null()) o.emplace("parts", parts);
+  return o;
 }
 
 Result<UserDeliver> UserDeliver::from_json(const json::Value& v) {
@@ -198,14 +205,19 @@ Result<UserDeliver> UserDeliver::from_json(const json::Value& v) {
   SOCP_CODEC_ASSIGN(d.sender, req_string(v, "sender"));
   SOCP_CODEC_ASSIGN(d.sender_pub, req_string(v, "sender_pub"));
   SOCP_CODEC_ASSIGN(d.content_sig, req_string(v, "content_sig"));
+  SOCP_CODEC_ASSIGN(d.msg_id, opt_string(v, "msg_id"));
+  SOCP_CODEC_ASSIGN(d.parts, opt_parts(v));
   return d;
 }
 
 json::Value UserDeliver::to_json() const {
-  return json::Object{{"ciphertext", ciphertext},
-                      {"sender", sender},
-                      {"sender_pub", sender_pub},
-                      {"content_sig", content_sig}};
+  json::Object o{{"ciphertext", ciphertext},
+                 {"sender", sender},
+                 {"sender_pub", sender_pub},
+                 {"content_sig", content_sig}};
+  if (!msg_id.empty()) o.emplace("msg_id", msg_id);
+  if (!parts.is_null()) o.emplace("parts", parts);
+  return o;
 }
 
 // --- display ---------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ namespace {
 using Entry = std::pair<MessageType, std::string_view>;
 
 // Canonical names, in enum order (to_string indexes this table by the enum value).
-constexpr std::array<Entry, 31> kNames{{
+constexpr std::array<Entry, 35> kNames{{
     {MessageType::ServerHelloJoin, "SERVER_HELLO_JOIN"},
     {MessageType::ServerWelcome, "SERVER_WELCOME"},
     {MessageType::ServerAnnounce, "SERVER_ANNOUNCE"},
@@ -33,6 +33,10 @@ constexpr std::array<Entry, 31> kNames{{
     {MessageType::ListResponse, "LIST_RESPONSE"},
     {MessageType::MsgDirect, "MSG_DIRECT"},
     {MessageType::UserDeliver, "USER_DELIVER"},
+    {MessageType::UserDeliverBatch, "USER_DELIVER_BATCH"},
+    {MessageType::DeliveryAck, "DELIVERY_ACK"},
+    {MessageType::Receipts, "RECEIPTS"},
+    {MessageType::DeliveryReceipts, "DELIVERY_RECEIPTS"},
     {MessageType::MsgPublicChannel, "MSG_PUBLIC_CHANNEL"},
     {MessageType::PublicChannelAdd, "PUBLIC_CHANNEL_ADD"},
     {MessageType::PublicChannelUpdated, "PUBLIC_CHANNEL_UPDATED"},
@@ -95,6 +99,7 @@ bool is_server_type(MessageType t) noexcept {
     case MessageType::Heartbeat:
     case MessageType::DirectorySnapshot:
     case MessageType::ServerIntroduce:
+    case MessageType::DeliveryReceipts:
       return true;
     default:
       return false;

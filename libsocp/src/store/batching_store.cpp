@@ -57,6 +57,7 @@ Status BatchingStore::commit() {
   groups_.clear();
   members_.clear();
   settings_.clear();
+  queued_.clear();
   return ok_status();
 }
 
@@ -95,6 +96,14 @@ Status BatchingStore::apply(const WriteBatch& batch) {
       case Kind::DeleteSetting:
         st = delete_setting(op.key);
         break;
+      case Kind::PutQueued:
+        st = put_queued(std::get<QueuedMessage>(op.rec));
+        break;
+      case Kind::DeleteQueued: {
+        const auto& m = std::get<QueuedMessage>(op.rec);
+        st = delete_queued(m.queue, m.seq);
+        break;
+      }
     }
     if (!st.ok() && st.code() != Errc::NotFound) return st;
   }
@@ -208,6 +217,22 @@ Result<std::vector<std::pair<std::string, std::string>>> BatchingStore::list_set
     }
   }
   return std::vector<std::pair<std::string, std::string>>(all.begin(), all.end());
+}
+
+Status BatchingStore::put_queued(const QueuedMessage& m) {
+  SOCP_TRY(validate(m));
+  queued_[queued_key(m.queue, m.seq)] = m;
+  batch_.put_queued(m);
+  return ok_status();
+}
+Status BatchingStore::delete_queued(const std::string& queue, std::uint64_t seq) {
+  queued_[queued_key(queue, seq)] = std::nullopt;
+  batch_.delete_queued(queue, seq);
+  return ok_status();
+}
+Result<std::vector<QueuedMessage>> BatchingStore::list_queued(const std::string& queue_prefix) {
+  return merged(b_.list_queued(queue_prefix), queued_, queue_prefix,
+                [](const QueuedMessage& m) { return queued_key(m.queue, m.seq); });
 }
 
 }  // namespace socp::store

@@ -53,6 +53,9 @@ class BatchingStore final : public Store {
   Status delete_setting(const std::string& key) override;
   Result<std::vector<std::pair<std::string, std::string>>> list_settings(
       const std::string& prefix) override;
+  Status put_queued(const QueuedMessage& m) override;
+  Status delete_queued(const std::string& queue, std::uint64_t seq) override;
+  Result<std::vector<QueuedMessage>> list_queued(const std::string& queue_prefix) override;
 
  private:
   template <typename T>
@@ -66,6 +69,7 @@ class BatchingStore final : public Store {
   Overlay<GroupRecord> groups_;
   Overlay<GroupMemberRecord> members_;  // key: member_key(group, member)
   Overlay<std::string> settings_;
+  Overlay<QueuedMessage> queued_;  // key: queued_key(queue, seq)
 };
 
 }  // namespace socp::store

@@ -54,7 +54,7 @@ struct LmdbStore::Impl {
   std::string path;
   bool read_only = false;
   Env env;
-  MDB_dbi users = 0, directory = 0, servers = 0, groups = 0, members = 0, meta = 0;
+  MDB_dbi users = 0, directory = 0, servers = 0, groups = 0, members = 0, meta = 0, queue = 0;
 
   Status writable() const {
     if (read_only) return make_error(Errc::Io, "store at " + path + " is opened read-only");
@@ -125,6 +125,15 @@ struct LmdbStore::Impl {
       }
       case Kind::DeleteSetting:
         return del_in(meta, store::setting_key(op.key));
+      case Kind::PutQueued: {
+        const auto& m = std::get<QueuedMessage>(op.rec);
+        SOCP_TRY(store::validate(m));
+        return put_in(queue, store::queued_key(m.queue, m.seq), store::encode(m));
+      }
+      case Kind::DeleteQueued: {
+        const auto& m = std::get<QueuedMessage>(op.rec);
+        return del_in(queue, store::queued_key(m.queue, m.seq));
+      }
     }
     return make_error(Errc::Internal, "unknown batch operation");
   }
@@ -215,7 +224,8 @@ struct LmdbStore::Impl {
       const char* name;
       MDB_dbi* dbi;
     } tables[] = {{"users", &users},   {"directory", &directory},   {"servers", &servers},
-                  {"groups", &groups}, {"group_members", &members}, {"meta", &meta}};
+                  {"groups", &groups}, {"group_members", &members}, {"meta", &meta},
+                  {"queue", &queue}};
     for (auto& t : tables) {
       int rc = mdb_dbi_open(txn->get(), t.name, flags, t.dbi);
       if (rc == MDB_NOTFOUND)
@@ -353,6 +363,17 @@ Status LmdbStore::put_identity(const ServerIdentity& id) {
 }
 Result<ServerIdentity> LmdbStore::get_identity() {
   return impl_->get(impl_->meta, kIdentityKey, store::decode_identity);
+}
+
+Status LmdbStore::put_queued(const QueuedMessage& m) {
+  SOCP_TRY(store::validate(m));
+  return impl_->put(impl_->queue, store::queued_key(m.queue, m.seq), store::encode(m));
+}
+Status LmdbStore::delete_queued(const std::string& queue, std::uint64_t seq) {
+  return impl_->del(impl_->queue, store::queued_key(queue, seq));
+}
+Result<std::vector<QueuedMessage>> LmdbStore::list_queued(const std::string& queue_prefix) {
+  return impl_->list_kv<QueuedMessage>(impl_->queue, queue_prefix, store::decode_queued);
 }
 
 Status LmdbStore::put_setting(const std::string& key, const std::string& value) {

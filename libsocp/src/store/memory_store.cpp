@@ -51,6 +51,7 @@ struct MemoryStore::State {
   std::map<std::string, GroupMemberRecord> members;  // key: store::member_key()
   std::optional<ServerIdentity> identity;
   std::map<std::string, std::string> settings;
+  std::map<std::string, QueuedMessage> queued;  // key: store::queued_key()
 
   ~State() {
     if (identity)
@@ -99,6 +100,8 @@ Status MemoryStore::apply(const WriteBatch& batch) {
             return ok_status();
           } else if constexpr (std::is_same_v<R, std::string>) {
             return store::validate_setting(op.key, r);
+          } else if constexpr (std::is_same_v<R, QueuedMessage>) {
+            return op.kind == WriteBatch::Op::Kind::PutQueued ? store::validate(r) : ok_status();
           } else {
             return store::validate(r);
           }
@@ -140,6 +143,16 @@ Status MemoryStore::apply(const WriteBatch& batch) {
       case Kind::DeleteSetting:
         st_->settings.erase(op.key);
         break;
+      case Kind::PutQueued: {
+        const auto& m = std::get<QueuedMessage>(op.rec);
+        st_->queued[store::queued_key(m.queue, m.seq)] = m;
+        break;
+      }
+      case Kind::DeleteQueued: {
+        const auto& m = std::get<QueuedMessage>(op.rec);
+        st_->queued.erase(store::queued_key(m.queue, m.seq));
+        break;
+      }
     }
   }
   return ok_status();
@@ -237,6 +250,28 @@ Status MemoryStore::put_identity(const ServerIdentity& id) {
   st_->identity = id;
   return ok_status();
 }
+Status MemoryStore::put_queued(const QueuedMessage& m) {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  SOCP_TRY(store::validate(m));
+  if (st_->full) return store_full();
+  st_->queued[store::queued_key(m.queue, m.seq)] = m;
+  return ok_status();
+}
+Status MemoryStore::delete_queued(const std::string& queue, std::uint64_t seq) {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  return erase_from(st_->queued, store::queued_key(queue, seq), st_->full, "queued message");
+}
+Result<std::vector<QueuedMessage>> MemoryStore::list_queued(const std::string& queue_prefix) {
+  std::lock_guard<std::mutex> lock(st_->mu);
+  std::vector<QueuedMessage> out;
+  for (auto it = st_->queued.lower_bound(queue_prefix);
+       it != st_->queued.end() && it->first.compare(0, queue_prefix.size(), queue_prefix) == 0;
+       ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
 Status MemoryStore::put_setting(const std::string& key, const std::string& value) {
   std::lock_guard<std::mutex> lock(st_->mu);
   SOCP_TRY(store::validate_setting(key, value));

@@ -129,6 +129,42 @@ std::string setting_key(std::string_view key) {
   return "setting/" + std::string(key);
 }
 
+Status validate(const QueuedMessage& m) {
+  if (m.queue.empty() || m.queue.size() > 400 || m.queue.find('\0') != std::string::npos) {
+    return make_error(Errc::InvalidArgument, "queue name must have 1..400 bytes, no NUL");
+  }
+  if (m.body.size() > (4u << 20))
+    return make_error(Errc::InvalidArgument, "queued body over 4 MiB");
+  return check_utf8({{"queue", &m.queue}, {"body", &m.body}});
+}
+
+std::string queued_key(std::string_view queue, std::uint64_t seq) {
+  std::string k(queue);
+  k.push_back('\0');
+  for (int i = 7; i >= 0; --i) k.push_back(static_cast<char>((seq >> (8 * i)) & 0xff));
+  return k;
+}
+
+std::string encode(const QueuedMessage& m) {
+  return json::canonical(json::Object{{"body", m.body}, {"at", m.at}});
+}
+
+Result<QueuedMessage> decode_queued(std::string_view key, std::string_view bytes) {
+  const auto nul = key.find('\0');
+  if (nul == std::string_view::npos || key.size() != nul + 9) {
+    return make_error(Errc::Corrupt, "undecodable key in table 'queue'");
+  }
+  Reader rd("queue", bytes);
+  QueuedMessage m;
+  m.queue = std::string(key.substr(0, nul));
+  for (std::size_t i = nul + 1; i < key.size(); ++i) {
+    m.seq = (m.seq << 8) | static_cast<unsigned char>(key[i]);
+  }
+  rd.str("body", m.body);
+  rd.i64("at", m.at);
+  return rd.finish(std::move(m));
+}
+
 bool valid_key(std::string_view id) noexcept {
   return !id.empty() && id.size() <= kMaxKeyBytes;
 }

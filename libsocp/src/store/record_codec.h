@@ -39,6 +39,17 @@ Status validate_setting(std::string_view key, std::string_view value);
 /// The meta-table key of a setting ("setting/" + key).
 std::string setting_key(std::string_view key);
 
+/// Queued messages: queue name 1..400 bytes, no NUL, UTF-8; body at most 4 MiB.
+Status validate(const QueuedMessage& m);
+/// queue + '\0' + big-endian seq (so keys sort by queue, then seq).
+std::string queued_key(std::string_view queue, std::uint64_t seq);
+/// The prefix of every key of queues whose names start with `queue_prefix`.
+inline std::string queued_prefix(std::string_view queue_prefix) {
+  return std::string(queue_prefix);
+}
+std::string encode(const QueuedMessage& m);
+Result<QueuedMessage> decode_queued(std::string_view key, std::string_view bytes);
+
 /// True if `id` could be a stored key (used by lookups: an impossible key is simply NotFound).
 bool valid_key(std::string_view id) noexcept;
 

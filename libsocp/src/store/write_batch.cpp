@@ -44,4 +44,15 @@ void WriteBatch::delete_setting(std::string key) {
   ops_.push_back({Kind::DeleteSetting, std::move(key), std::monostate{}});
 }
 
+void WriteBatch::put_queued(QueuedMessage m) {
+  std::string key = m.queue;
+  ops_.push_back({Kind::PutQueued, std::move(key), std::move(m)});
+}
+void WriteBatch::delete_queued(std::string queue, std::uint64_t seq) {
+  QueuedMessage m;
+  m.queue = queue;
+  m.seq = seq;
+  ops_.push_back({Kind::DeleteQueued, std::move(queue), std::move(m)});
+}
+
 }  // namespace socp

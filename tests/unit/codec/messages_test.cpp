@@ -18,25 +18,35 @@ namespace socp::msg {
     auto f = [](const T& x) { return std::tie(__VA_ARGS__); }; \
     return f(a) == f(b);                                       \
   }
-SOCP_TEST_EQ(ServerEntry, x.server_id, x.host, x.port, x.pubkey)
-SOCP_TEST_EQ(DirectoryEntry, x.user_id, x.server_id, x.pubkey, x.meta, x.online, x.since)
-SOCP_TEST_EQ(ServerHello, x.host, x.port, x.pubkey, x.caps)
-SOCP_TEST_EQ(ServerWelcome, x.assigned_id, x.servers, x.users, x.caps)
-SOCP_TEST_EQ(UserAdvertise, x.user_id, x.server_id, x.pubkey, x.meta, x.since)
+SOCP_TEST_EQ(ServerEntry, x.server_id, x.host, x.port, x.pubkey, x.caps)
+SOCP_TEST_EQ(DirectoryEntry, x.user_id, x.server_id, x.pubkey, x.meta, x.online, x.since, x.proof)
+SOCP_TEST_EQ(ServerHello, x.host, x.port, x.pubkey, x.caps, x.nonce, x.peer_nonce)
+SOCP_TEST_EQ(ServerWelcome, x.assigned_id, x.servers, x.users, x.caps, x.server_id, x.server_pub,
+             x.nonce, x.peer_nonce)
+SOCP_TEST_EQ(UserAdvertise, x.user_id, x.server_id, x.pubkey, x.meta, x.since, x.proof)
 SOCP_TEST_EQ(UserRemove, x.user_id, x.server_id)
 SOCP_TEST_EQ(DirectorySnapshot, x.server_id, x.users)
 SOCP_TEST_EQ(ServerDeliver, x.user_id, x.sender, x.ciphertext, x.sender_pub, x.content_sig,
-             x.orig_ts, x.inner_type, x.extra)
-SOCP_TEST_EQ(UserHello, x.client, x.pubkey, x.enc_pubkey, x.meta)
-SOCP_TEST_EQ(UserRegister, x.user_id, x.pubkey, x.privkey_store, x.pake_password, x.meta)
+             x.orig_ts, x.inner_type, x.msg_id, x.parts, x.extra)
+SOCP_TEST_EQ(UserHello, x.client, x.pubkey, x.enc_pubkey, x.meta, x.ts, x.server_id, x.nonce,
+             x.caps)
+SOCP_TEST_EQ(UserRegister, x.user_id, x.pubkey, x.privkey_store, x.pake_password, x.meta, x.invite)
 SOCP_TEST_EQ(KeyRecover, x.user_id, x.proof)
 SOCP_TEST_EQ(KeyRecoverResponse, x.user_id, x.privkey_store)
 SOCP_TEST_EQ(PubkeyRequest, x.user_id)
 SOCP_TEST_EQ(PubkeyResponse, x.user_id, x.pubkey, x.server_id, x.dir_sig)
 SOCP_TEST_EQ(ListEntry, x.user_id, x.display_name, x.server_id, x.pubkey, x.online)
 SOCP_TEST_EQ(ListResponse, x.users, x.online_users)
-SOCP_TEST_EQ(MsgDirect, x.ciphertext, x.sender_pub, x.content_sig)
-SOCP_TEST_EQ(UserDeliver, x.ciphertext, x.sender, x.sender_pub, x.content_sig)
+SOCP_TEST_EQ(MsgDirect, x.ciphertext, x.sender_pub, x.content_sig, x.msg_id, x.parts)
+SOCP_TEST_EQ(UserDeliver, x.ciphertext, x.sender, x.sender_pub, x.content_sig, x.msg_id, x.parts)
+SOCP_TEST_EQ(DeliveredMessage, x.msg_id, x.sender, x.sender_pub, x.ciphertext, x.content_sig, x.ts,
+             x.parts)
+SOCP_TEST_EQ(UserDeliverBatch, x.messages)
+SOCP_TEST_EQ(DeliveryAck, x.ids)
+SOCP_TEST_EQ(FailedReceipt, x.msg_id, x.sender, x.code, x.reason)
+SOCP_TEST_EQ(Receipts, x.queued, x.delivered, x.failed)
+SOCP_TEST_EQ(MessageRef, x.sender, x.msg_id)
+SOCP_TEST_EQ(DeliveryReceipts, x.acked, x.delivered, x.failed)
 SOCP_TEST_EQ(FileStart, x.file_id, x.name, x.sha256, x.mode, x.size)
 SOCP_TEST_EQ(FileChunk, x.file_id, x.ciphertext, x.index)
 SOCP_TEST_EQ(FileEnd, x.file_id)
@@ -143,9 +153,16 @@ TEST_CASE("round trip: server-to-server payloads", "[codec][messages]") {
 }
 
 TEST_CASE("round trip: user-to-server payloads", "[codec][messages]") {
-  check_round_trip(UserHello{"socp-cli/0.1", "UPUB", "EPUB",
-                             json::Object{{"display_name", Value("Al")}}, 1700000000000, "", ""});
-  check_round_trip(UserHello{"", "UPUB", "", json::Object{}, std::nullopt, kS, "bm9uY2U"});
+  check_round_trip(UserHello{"socp-cli/0.1",
+                             "UPUB",
+                             "EPUB",
+                             json::Object{{"display_name", Value("Al")}},
+                             1700000000000,
+                             "",
+                             "",
+                             {}});
+  check_round_trip(
+      UserHello{"", "UPUB", "", json::Object{}, std::nullopt, kS, "bm9uY2U", {"socp/1"}});
   check_round_trip(UserRegister{kA, "UPUB", "SEALED", "VERIFIER",
                                 json::Object{{"display_name", Value("Al")}}, 1700000000000, ""});
   check_round_trip(
@@ -161,8 +178,34 @@ TEST_CASE("round trip: user-to-server payloads", "[codec][messages]") {
   // to_json sorts users by id: kB < kA here, so compare after sorting the input the same way.
   std::swap(lr.users[0], lr.users[1]);
   check_round_trip(lr);
-  check_round_trip(MsgDirect{"CT", "SP", "CS"});
-  check_round_trip(UserDeliver{"CT", kA, "SP", "CS"});
+  check_round_trip(MsgDirect{"CT", "SP", "CS", "", json::Value()});
+  const json::Value parts = json::Object{{"id", "m1"}, {"index", 1}, {"count", 3}};
+  check_round_trip(MsgDirect{"CT", "SP", "CS", "m1/1", parts});
+  check_round_trip(UserDeliver{"CT", kA, "SP", "CS", "", json::Value()});
+  check_round_trip(UserDeliver{"CT", kA, "SP", "CS", "m1/1", parts});
+}
+
+TEST_CASE("round trip and limits: store-and-forward and receipt payloads", "[codec][messages]") {
+  const json::Value parts = json::Object{{"id", "m1"}, {"index", 0}, {"count", 2}};
+  UserDeliverBatch b;
+  b.messages = {DeliveredMessage{"m1", kA, "SP", "CT", "CS", 5, parts},
+                DeliveredMessage{"m2", kB, "SP", "CT", "CS", 6, json::Value()}};
+  check_round_trip(b);
+  check_round_trip(DeliveryAck{{"m1", "m2"}});
+  check_round_trip(Receipts{{"q1"}, {"d1", "d2"}, {FailedReceipt{"f1", "", "TIMEOUT", "late"}}});
+  check_round_trip(DeliveryReceipts{{MessageRef{kA, "a1"}},
+                                    {MessageRef{kB, "d1"}},
+                                    {FailedReceipt{"f1", kA, "TOO_LARGE", "full"}}});
+  // Bad parts and ids are refused.
+  for (
+      const char* bad :
+      {R"({"ciphertext":"C","sender_pub":"S","content_sig":"X","parts":{"id":"m","index":2,"count":2}})",
+       R"({"ciphertext":"C","sender_pub":"S","content_sig":"X","parts":{"id":"","index":0,"count":1}})",
+       R"({"ciphertext":"C","sender_pub":"S","content_sig":"X","parts":{"id":"m","index":0,"count":1,"x":1}})"}) {
+    INFO(bad);
+    CHECK_FALSE(MsgDirect::from_json(*json::parse(bad)).ok());
+  }
+  CHECK_FALSE(DeliveryAck::from_json(*json::parse(R"({"ids":[""]})")).ok());
 }
 
 TEST_CASE("round trip: file and control payloads", "[codec][messages]") {

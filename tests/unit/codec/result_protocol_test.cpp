@@ -86,6 +86,10 @@ TEST_CASE("every MessageType has its canonical name and parses back", "[codec]")
       {MessageType::ServerIntroduce, "SERVER_INTRODUCE"},
       {MessageType::UserChallengeRequest, "USER_CHALLENGE_REQUEST"},
       {MessageType::UserChallenge, "USER_CHALLENGE"},
+      {MessageType::UserDeliverBatch, "USER_DELIVER_BATCH"},
+      {MessageType::DeliveryAck, "DELIVERY_ACK"},
+      {MessageType::Receipts, "RECEIPTS"},
+      {MessageType::DeliveryReceipts, "DELIVERY_RECEIPTS"},
   };
   REQUIRE(table.size() == static_cast<std::size_t>(MessageType::Error) + 1);
   for (const auto& [t, name] : table) {

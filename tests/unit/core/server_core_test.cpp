@@ -256,7 +256,8 @@ TEST_CASE_METHOD(OneServer, "list, pubkey lookup and local direct messages", "[c
     socp::Bytes ct = *socp::test::any_fixture_key("bob").public_key().encrypt(std::string("x"));
     msg::MsgDirect m{
         socp::b64url_encode(ct), socp::test::any_fixture_key("erin").public_key().b64url(),
-        *socp::sign_content(ak, ct, sim.user("alice").user_id, sim.user("bob").user_id, sim.now())};
+        *socp::sign_content(ak, ct, sim.user("alice").user_id, sim.user("bob").user_id, sim.now()),
+        "", socp::json::Value()};
     sim.send_raw("alice",
                  MeshSim::signed_frame(MessageType::MsgDirect, sim.user("alice").user_id,
                                        sim.user("bob").user_id, sim.now(), m.to_json(), "alice"));

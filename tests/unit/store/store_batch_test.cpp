@@ -73,6 +73,31 @@ STORE_TEST("settings: put, get, list by prefix, delete, in batches too") {
   CHECK(s.get_identity().code() == Errc::NotFound);
 }
 
+STORE_TEST("queued messages: ordered by queue then seq, listed by prefix, in batches") {
+  TestType fx;
+  Store& s = fx.store();
+  REQUIRE(s.put_queued({"mbox/bob", 2, R"({"m":2})", 20}).ok());
+  REQUIRE(s.put_queued({"mbox/bob", 1, R"({"m":1})", 10}).ok());
+  REQUIRE(s.put_queued({"mbox/bo", 9, "x", 1}).ok());
+  REQUIRE(s.put_queued({"out/s1", 300, "y", 3}).ok());
+  auto bob = s.list_queued("mbox/bob");
+  REQUIRE(bob.ok());
+  REQUIRE(bob->size() == 2);
+  CHECK((*bob)[0].seq == 1);
+  CHECK((*bob)[0].body == R"({"m":1})");
+  CHECK((*bob)[1].at == 20);
+  CHECK(s.list_queued("mbox/")->size() == 3);
+  CHECK(s.list_queued("")->size() == 4);
+  WriteBatch b;
+  b.delete_queued("mbox/bob", 1);
+  b.put_queued({"out/s1", 301, "z", 4});
+  REQUIRE(s.apply(b).ok());
+  CHECK(s.list_queued("mbox/bob")->size() == 1);
+  CHECK(s.list_queued("out/")->back().seq == 301);
+  CHECK(s.delete_queued("mbox/bob", 1).code() == Errc::NotFound);
+  CHECK(s.put_queued({"", 1, "x", 1}).code() == Errc::InvalidArgument);
+}
+
 STORE_TEST("delete_user / delete_directory: NotFound when absent") {
   TestType fx;
   Store& s = fx.store();
@@ -142,6 +167,13 @@ class CountingStore final : public Store {
   Result<std::vector<std::pair<std::string, std::string>>> list_settings(
       const std::string& p) override {
     return mem.list_settings(p);
+  }
+  Status put_queued(const QueuedMessage& m) override { return mem.put_queued(m); }
+  Status delete_queued(const std::string& q, std::uint64_t seq) override {
+    return mem.delete_queued(q, seq);
+  }
+  Result<std::vector<QueuedMessage>> list_queued(const std::string& p) override {
+    return mem.list_queued(p);
   }
 };
 }  // namespace

@@ -18,6 +18,7 @@ void Applier::begin_turn(ConnId cause) {
 }
 
 void Applier::end_turn() {
+  if (depth_ == 1 && !s_.receipts.empty()) s_.flush_receipts(false);
   if (--depth_ > 0) return;
   if (Conn* c = s_.conn(cause_)) {
     const std::int64_t now = s_.now();

@@ -25,6 +25,8 @@
 #include "core/server/applier.h"
 #include "core/server/file_relay.h"
 #include "core/server/login_guard.h"
+#include "core/server/mail_queues.h"
+#include "core/server/receipts.h"
 #include "core/server/sign_book.h"
 #include "core/server/sign_budget.h"
 #include "socp/crypto.h"
@@ -97,6 +99,9 @@ struct Conn {
   int errors_in_window = 0;  ///< ERRORs sent to this user in the current window
   std::int64_t error_window_start = 0;
   std::string challenge;  ///< USER_CHALLENGE nonce issued on this connection (single use)
+  /// Role::User: the client announced socp/1 (it takes receipts and batches and acknowledges
+  /// deliveries); others get plain USER_DELIVERs, counted delivered once handed over.
+  bool acks = false;
   LinkHandshake link;
   /// A server hello from a server not introduced yet: held until its introduction arrives
   /// (SERVER_INTRODUCE from a trusted introducer) or the connection times out.
@@ -152,6 +157,12 @@ struct ServerCore::Impl {
   core::Admission admission;
   core::LoginGuard logins;
   core::FileFailures file_failures;  ///< handle_file.cpp
+  core::MailQueues queues;           ///< mailboxes and outboxes (handle_deliver.cpp)
+  core::ReceiptBatches receipts;
+  /// (recipient|sender|msg_id) of messages delivered and forgotten lately: a resend whose hop
+  /// acknowledgement got lost is acknowledged again, not delivered twice.
+  SeenCache delivered_recently{100'000, 24LL * 3600 * 1000};
+  std::int64_t last_expiry_scan = 0;
   /// Public channel state, created on first use (handle_public.cpp; shared_ptr because the
   /// type is incomplete here).
   std::shared_ptr<core::PublicState> public_channel;
@@ -274,6 +285,8 @@ struct ServerCore::Impl {
   bool delete_account(const std::string& user_id);
   /// Carries out operator commands found in the store (every cfg.admin_poll_ms).
   void poll_admin();
+  /// Sends the receipt batches that are due (all of them when `force`).
+  void flush_receipts(bool force);
 };
 
 namespace core {
@@ -330,6 +343,14 @@ void handle_list_request(ServerCore::Impl& s, Conn& c, const Envelope& env);
 // handle_deliver.cpp
 void handle_msg_direct(ServerCore::Impl& s, Conn& c, const Envelope& env);
 void handle_server_deliver(ServerCore::Impl& s, Conn& c, const Envelope& env);
+void handle_delivery_ack(ServerCore::Impl& s, Conn& c, const Envelope& env);
+void handle_delivery_receipts(ServerCore::Impl& s, Conn& c, const Envelope& env);
+/// The user's mailbox, in order, to a client that just logged in.
+void deliver_mailbox(ServerCore::Impl& s, Conn& c);
+/// Everything in the outbox towards a socp/1 server whose link just came up.
+void resend_outbox(ServerCore::Impl& s, const std::string& server_id);
+/// Expiry of kept messages, and every receipt batch out.
+void tick_mail(ServerCore::Impl& s);
 // handle_file.cpp
 void handle_user_file(ServerCore::Impl& s, Conn& c, const Envelope& env);
 /// SERVER_DELIVER whose inner_type is FILE_*: handles it and returns true; false otherwise.

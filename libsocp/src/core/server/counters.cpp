@@ -101,6 +101,11 @@ constexpr std::array<std::string_view, kCounterCount> kNames = {
     "connections_closed",
     "accounts_deleted",
     "registrations_refused",
+    "messages_queued",
+    "messages_delivered",
+    "messages_expired",
+    "mailbox_full",
+    "hops_acked",
 };
 
 constexpr bool all_named() {

@@ -9,6 +9,7 @@
 //     learned from other servers' login proofs), and the same signed hello is refused twice.
 //   * An unsigned hello (--compat-unsigned-hello) logs in only accounts that were created by
 //     an unsigned hello (trust on first use), never one registered with a signed key.
+#include <algorithm>
 #include <cstdlib>
 
 #include "core/server/core_impl.h"
@@ -194,6 +195,7 @@ void handle_user_hello(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   }
   c.role = Role::User;
   c.user_id = uid;
+  c.acks = std::find(hello->caps.begin(), hello->caps.end(), kSocpCapability) != hello->caps.end();
   s.sessions[uid] = c.id;
   s.out.frame_limit(c.id, s.cfg.limits.max_user_frame);
   const std::int64_t now = s.now();
@@ -212,6 +214,8 @@ void handle_user_hello(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   s.log(LogLevel::Info, "user " + uid + " logged in on " + s.who(c.id));
   // Public channel: the current PUBLIC_CHANNEL_UPDATED and the key shares stored for the user.
   core::public_on_login(s, c);
+  // What was kept for the user while away, in order.
+  core::deliver_mailbox(s, c);
   // Emits Online: advertised to every server (with the login proof) and to the local users.
   s.dir.login_local(uid, hello->meta, stamp);
 }

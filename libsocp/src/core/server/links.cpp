@@ -78,6 +78,7 @@ void ServerCore::Impl::link_up(Conn& c, const std::string& server_id) {
     out.close(p.link, 1000, "duplicate link");
     p.link = c.id;
     send_sync(c.id, p.socp_caps);
+    core::resend_outbox(*this, server_id);
     return;
   }
   p.link = c.id;
@@ -87,6 +88,7 @@ void ServerCore::Impl::link_up(Conn& c, const std::string& server_id) {
   count(Counter::LinksUp);
   log(LogLevel::Info, "link up: " + server_id + (c.outgoing ? " (dialed)" : " (accepted)"));
   send_sync(c.id, p.socp_caps);
+  core::resend_outbox(*this, server_id);
 }
 
 void ServerCore::Impl::link_down(const std::string& server_id) {

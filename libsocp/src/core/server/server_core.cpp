@@ -29,6 +29,7 @@ ServerCore::Impl::Impl(ServerConfig c, std::string id, PublicKey pub, Store& st,
       signer([this](Job j) { return submit_sign(std::move(j)); }, cfg.salt),
       out(*this),
       admission(cfg, keys),
+      queues(store),
       rng(cfg.jitter_seed) {
   dir.set_limits(DirectoryLimits{cfg.max_users_per_server});
 }
@@ -322,6 +323,8 @@ void dispatch_user(ServerCore::Impl& s, Conn& c, const Envelope& env) {
       return core::handle_public_post(s, c, env);
     case MessageType::PublicChannelKeyShare:
       return core::handle_public_key_share(s, c, env);
+    case MessageType::DeliveryAck:
+      return core::handle_delivery_ack(s, c, env);
     case MessageType::UserHello:
       return core::user_error(s, c, Errc::NameInUse, "already logged in on this connection",
                               "USER_HELLO");
@@ -403,6 +406,8 @@ void dispatch_server(ServerCore::Impl& s, Conn& c, const Envelope& env) {
       return core::handle_directory_snapshot(s, c, env);
     case MessageType::ServerDeliver:
       return core::handle_server_deliver(s, c, env);
+    case MessageType::DeliveryReceipts:
+      return core::handle_delivery_receipts(s, c, env);
     case MessageType::FileStart:
     case MessageType::FileChunk:
     case MessageType::FileEnd:
@@ -522,6 +527,10 @@ Status ServerCore::start() {
   s.started_at = s.now();
   turn(s, 0, [&] {
     if (Status st = s.dir.load(); !st.ok()) {
+      result = st;
+      return;
+    }
+    if (Status st = s.queues.load(); !st.ok()) {
       result = st;
       return;
     }
@@ -695,6 +704,7 @@ void ServerCore::on_tick() {
       }
     }
     core::tick_health(s);
+    core::tick_mail(s);
     s.poll_admin();
     core::public_sync(s);  // O(1) unless the directory grew (registrations, snapshots)
     if (!s.joined && s.join_conn == 0 && now >= s.next_join_attempt) core::start_join(s);
@@ -824,6 +834,7 @@ ServerCore::Stats ServerCore::stats() const {
   st.sign_queue = s.signer.in_flight();
   st.password_queue = s.password_queue.size() + s.password_in_flight;
   st.store_ok = s.store_ok;
+  st.queued_messages = s.queues.total();
   st.started_at = s.started_at;
   return st;
 }
