@@ -99,6 +99,11 @@ int main(int argc, char** argv) {
   ro.listen_port = opt.port;
   ro.sign_threads = opt.sign_threads;
   ro.max_frame = std::max(opt.max_user_frame, opt.max_server_frame);
+  // Before login the core refuses frames over max_user_frame anyway, so buffering more is
+  // pointless. Until the core sends Action::SetFrameLimit after a login or server handshake,
+  // this is also the limit of authenticated accepted connections; then it can drop to the
+  // library's 64 KiB default.
+  ro.max_frame_unauthenticated = opt.max_user_frame;
   ro.log = log;
   auto runtime = socp::ServerRuntime::create(core, std::move(*key), ro);
   key.reset();
