@@ -125,8 +125,8 @@ RawWs::~RawWs() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-bool RawWs::connect_only(std::uint16_t port) {
-  fd_ = connect_loopback(port);
+bool RawWs::connect_only(std::uint16_t port, const char* source_ip) {
+  fd_ = connect_loopback(port, 3, source_ip);
   return fd_ >= 0;
 }
 
@@ -149,8 +149,17 @@ std::string RawWs::read_until_eof(std::size_t max) {
   return out;
 }
 
+std::string RawWs::open_from(const char* source_ip, std::uint16_t port) {
+  if (!connect_only(port, source_ip)) return {};
+  return handshake(port, {});
+}
+
 std::string RawWs::open(std::uint16_t port, const std::string& extra_headers) {
   if (!connect_only(port)) return {};
+  return handshake(port, extra_headers);
+}
+
+std::string RawWs::handshake(std::uint16_t port, const std::string& extra_headers) {
   std::string req = "GET / HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
                     "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                     "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" +
@@ -281,9 +290,18 @@ bool read_wire_frame(int fd, WireFrame& out) {
   return true;
 }
 
-int connect_loopback(std::uint16_t port, int timeout_s) {
+int connect_loopback(std::uint16_t port, int timeout_s, const char* source_ip) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return -1;
+  if (source_ip) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    ::inet_pton(AF_INET, source_ip, &local.sin_addr);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+      ::close(fd);
+      return -1;
+    }
+  }
   timeval tv{};
   tv.tv_sec = timeout_s;
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -98,10 +99,48 @@ struct WireFrame {
 /// Reads one frame from a blocking socket (unmasking if needed); false on timeout/EOF or a
 /// frame over 64 MiB.
 bool read_wire_frame(int fd, WireFrame& out);
-/// Connects to 127.0.0.1:port with a receive timeout (-1 on failure).
-int connect_loopback(std::uint16_t port, int timeout_s = 3);
+/// Connects to 127.0.0.1:port with a receive timeout (-1 on failure), optionally from a given
+/// local address.
+int connect_loopback(std::uint16_t port, int timeout_s = 3, const char* source_ip = nullptr);
 /// Writes all bytes (false on error).
 bool write_all(int fd, const std::string& bytes);
+
+/// Runs fn on the host's loop thread and returns its result (nullopt if the loop did not run
+/// it within `limit`).
+template <typename Fn>
+auto on_loop(WsHost& host, Fn fn, std::chrono::milliseconds limit = std::chrono::milliseconds(3000))
+    -> std::optional<decltype(fn())> {
+  using T = decltype(fn());
+  auto state = std::make_shared<std::pair<std::mutex, std::condition_variable>>();
+  auto result = std::make_shared<std::optional<T>>();
+  host.post([state, result, fn] {
+    T v = fn();
+    std::lock_guard<std::mutex> lk(state->first);
+    *result = std::move(v);
+    state->second.notify_all();
+  });
+  std::unique_lock<std::mutex> lk(state->first);
+  state->second.wait_for(lk, limit, [&] { return result->has_value(); });
+  return *result;
+}
+
+/// Log lines collected from a WsHost (thread-safe).
+struct LogCapture {
+  std::mutex mu;
+  std::vector<std::string> lines;
+  LogFn fn() {
+    return [this](LogLevel, std::string_view m) {
+      std::lock_guard<std::mutex> lk(mu);
+      lines.emplace_back(m);
+    };
+  }
+  bool contains(const std::string& needle) {
+    std::lock_guard<std::mutex> lk(mu);
+    for (const auto& l : lines)
+      if (l.find(needle) != std::string::npos) return true;
+    return false;
+  }
+};
 
 /// A tiny blocking WebSocket client speaking raw bytes (3 s receive timeout).
 class RawWs {
@@ -110,8 +149,11 @@ class RawWs {
   /// TCP connect + handshake with extra request headers ("Name: value\r\n" lines).
   /// Returns the HTTP response head ("" on socket failure).
   std::string open(std::uint16_t port, const std::string& extra_headers = {});
-  /// TCP connect only (for hand-written requests); false on failure.
-  bool connect_only(std::uint16_t port);
+  /// TCP connect only (for hand-written requests); false on failure. `source_ip` binds the
+  /// local end first (e.g. "127.0.0.2", another loopback address).
+  bool connect_only(std::uint16_t port, const char* source_ip = nullptr);
+  /// Like open() but from a given local address.
+  std::string open_from(const char* source_ip, std::uint16_t port);
   /// Sends one masked frame.
   bool send_frame(int opcode, const std::string& payload, bool fin = true);
   /// Sends bytes as they are (in pieces of `piece` bytes if non-zero).
@@ -126,6 +168,7 @@ class RawWs {
   int fd() const { return fd_; }
 
  private:
+  std::string handshake(std::uint16_t port, const std::string& extra_headers);
   bool read_exact(char* p, std::size_t n);
   int fd_ = -1;
 };
