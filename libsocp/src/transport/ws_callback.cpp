@@ -25,9 +25,7 @@ int dispatch(Impl& s, lws* wsi, lws_callback_reasons reason, void* user, void* i
                                       : nullptr);
     }
 
-    case LWS_CALLBACK_RAW_ADOPT:
-      // Accepted sockets (before TLS, if any), and outgoing TLS connections once TLS is up.
-      if (Impl::id_of(wsi) & kOutgoingBit) return s.on_dial_connected(wsi);
+    case LWS_CALLBACK_RAW_ADOPT:  // accepted sockets (before the listener's TLS, if any)
       return s.on_adopted(wsi);
     case LWS_CALLBACK_RAW_CONNECTED:  // outgoing plain TCP connection established
       return s.on_dial_connected(wsi);
@@ -37,23 +35,12 @@ int dispatch(Impl& s, lws* wsi, lws_callback_reasons reason, void* user, void* i
     case LWS_CALLBACK_RAW_WRITEABLE:
       return s.on_writeable(wsi);
 
-    case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION: {
-      // Outgoing wss:// only. `user` is the X509_STORE_CTX; 0 keeps lws' verdict.
-      WsConn* c = s.find(Impl::id_of(wsi));
-      if (!c || c->pin_sha256.empty() || !user) return 0;
-      std::string why;
-      const int rc = verify_pinned(user, c->pin_sha256, &why);
-      if (rc != 0 && c->connect_error.empty()) c->connect_error = why;
-      return rc;
-    }
-
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
       ConnId id = Impl::id_of(wsi);
       if (WsConn* c = s.find(id)) {
         const char* msg = static_cast<const char*>(in);
         std::string why = msg ? std::string(msg, ::strnlen(msg, 256)) : "unknown error";
         while (!why.empty() && (why.back() == '\n' || why.back() == '\r')) why.pop_back();
-        if (!c->connect_error.empty()) why = c->connect_error;
         if (!c->killed) s.log(LogLevel::Info, "ws: connect to " + c->peer + " failed: " + why);
         s.forget(id, wsi);
       }

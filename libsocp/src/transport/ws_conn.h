@@ -8,10 +8,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "socp/server_core.h"  // ConnId
 #include "transport/ws_session.h"
+#include "transport/ws_tls_client.h"
 
 struct lws;
 
@@ -42,8 +44,10 @@ class WsConn {
   // Outgoing connections: how to dial and check the server.
   std::string host_header;  ///< "host:port" for the Host header
   std::string path = "/";
-  std::string pin_sha256;     ///< lower-case hex without colons; empty = CA verification
-  std::string connect_error;  ///< why a dial failed (TLS pin mismatch), for the log
+  std::string dial_host;           ///< as dialled (TLS: SNI and the name to check)
+  bool want_tls = false;           ///< wss://
+  std::string pin_sha256;          ///< lower-case hex without colons; empty = CA checks
+  std::unique_ptr<TlsClient> tls;  ///< outgoing wss:// once TCP is up
 
   // Timers (steady clock, ms).
   std::int64_t started_ms = 0;     ///< accepted / dialled

@@ -180,17 +180,14 @@ Result<std::unique_ptr<WsHost>> WsHost::create(WsHostOptions opt, Handler& handl
   // From here on the WsHost owns the context (teardown on every error path).
   std::unique_ptr<WsHost> host(new WsHost(std::move(impl)));
 
-  // Outgoing connections: no listener, the TLS client context (system CAs or tls_ca_file).
+  // Outgoing connections: plain TCP from lws (their TLS is TlsClient's).
   lws_context_creation_info dial;
   std::memset(&dial, 0, sizeof dial);
   dial.vhost_name = "socp-dial";
   dial.port = CONTEXT_PORT_NO_LISTEN;
   dial.protocols = s.protocols;
-  dial.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-  dial.client_ssl_ca_filepath = s.opt.tls_ca_file.empty() ? nullptr : s.opt.tls_ca_file.c_str();
-  dial.alpn = "http/1.1";
   s.dial_vh = lws_create_vhost(s.ctx, &dial);
-  if (!s.dial_vh) return make_error(Errc::Io, "cannot set up outgoing connections (TLS client)");
+  if (!s.dial_vh) return make_error(Errc::Io, "cannot set up outgoing connections");
 
   if (listening) {
     lws_context_creation_info li;
@@ -266,6 +263,8 @@ void WsHost::connect(ConnId id, const std::string& host, std::uint16_t port,
   c.peer = (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
   c.host_header = c.peer;  // RFC 7230 §5.4
   c.path = co.path.empty() || co.path.front() != '/' ? "/" : co.path;
+  c.dial_host = host;
+  c.want_tls = co.tls;
   c.pin_sha256 = pin;
 
   lws_client_connect_info ci;
@@ -275,12 +274,10 @@ void WsHost::connect(ConnId id, const std::string& host, std::uint16_t port,
   ci.address = host.c_str();
   ci.port = port;
   ci.path = "/";
-  ci.host = host.c_str();  // TLS: SNI and the name (or IP) the certificate must carry
+  ci.host = host.c_str();
   ci.method = "RAW";
   ci.protocol = transport::kProtocolName;
   ci.local_protocol_name = transport::kProtocolName;
-  ci.alpn = "http/1.1";
-  ci.ssl_connection = co.tls ? LCCSCF_USE_SSL : 0;
   ci.opaque_user_data = reinterpret_cast<void*>(static_cast<std::uintptr_t>(id));
   lws* wsi = nullptr;
   ci.pwsi = &wsi;

@@ -1,12 +1,12 @@
 // transport/ws_host_impl.h — WsHost internals shared by ws_host.cpp (public API, context
 // set-up, events), ws_io.cpp (socket events → sessions → Handler), ws_callback.cpp (the lws
-// callback), ws_accept.cpp (connection caps, addresses) and ws_tls.cpp (certificate pinning).
+// callback), ws_accept.cpp (connection caps, addresses) and ws_tls.cpp (certificate pins).
 // Private to the transport layer.
 //
-// libwebsockets runs in raw-socket mode: it accepts, connects, reads, writes, does TLS and
-// keeps timers; the WebSocket protocol is WsSession's. Two vhosts: "socp-listen" (the
-// listener, every accepted socket adopted as raw) and "socp-dial" (outgoing connections and
-// their TLS client context; lws builds no client TLS context on a raw-accepting vhost).
+// libwebsockets runs in raw-socket mode: it accepts, connects, reads, writes, does the
+// listener's TLS and keeps timers; the WebSocket protocol is WsSession's, and outgoing TLS is
+// TlsClient's (lws 4.1.6 cannot do TLS on raw client sockets). Two vhosts: "socp-listen" (the
+// listener, every accepted socket adopted as raw) and "socp-dial" (outgoing connections).
 //
 // Ownership: the Impl owns the lws_context and the registry of WsConn (ConnId -> state). A
 // wsi carries only its ConnId, stored as lws "opaque user data" (a POD pointer-sized value),
@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -33,6 +34,7 @@
 
 #include "socp/ws_host.h"
 #include "transport/ws_conn.h"
+#include "transport/ws_tls_client.h"
 
 namespace socp {
 namespace transport {
@@ -68,9 +70,6 @@ bool is_loopback_host(const std::string& host);
 /// Lower-case hex of a SHA-256 pin as given by a user ("AB:CD:..." or "abcd..."); empty if it
 /// is not 32 bytes of hex.
 std::string normalize_pin(const std::string& pin);
-/// Decides a client certificate check for a pinned connection (LWS_CALLBACK_OPENSSL_PERFORM_
-/// SERVER_CERT_VERIFICATION): 0 = accept, 1 = reject (reason in *why).
-int verify_pinned(void* x509_store_ctx, const std::string& pin, std::string* why);
 
 }  // namespace transport
 
@@ -85,6 +84,8 @@ struct WsHost::Impl {
   lws_vhost* dial_vh = nullptr;
   lws_protocols protocols[2]{};
   std::uint16_t bound_port = 0;
+  /// OpenSSL client context for outgoing wss://, made on the first TLS dial.
+  std::shared_ptr<SSL_CTX> client_tls;
 
   // ---- connections (loop thread) ----------------------------------------------------------
   std::unordered_map<ConnId, transport::WsConn> conns;
@@ -126,6 +127,8 @@ struct WsHost::Impl {
   int on_writeable(lws* wsi);
   /// After input or output: ask for WRITEABLE, start lingering, or return -1 to close now.
   int settle(transport::WsConn& c, lws* wsi);
+  /// Bytes waiting for the socket (WebSocket output, or TLS records).
+  bool has_output(transport::WsConn& c);
   /// Delivers session events (Open/Message to the Handler, Http to opt.http).
   void deliver(transport::WsConn& c, std::vector<transport::SessionEvent>& evs);
   void account_rx(transport::WsConn& c);

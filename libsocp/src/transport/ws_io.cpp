@@ -48,6 +48,22 @@ int WsHost::Impl::on_dial_connected(lws* wsi) {
   c->set_wsi(wsi);
   if (c->close_when_connected || stop_flag.load() || tearing_down) return -1;
   c->last_rx_ms = now_ms();
+  if (c->want_tls) {
+    if (!client_tls) {
+      std::string why;
+      client_tls = transport::make_client_tls_context(opt.tls_ca_file, &why);
+      if (!client_tls) {
+        log(LogLevel::Error, "ws: connect to " + c->peer + " failed: " + why);
+        return -1;
+      }
+    }
+    c->tls = std::make_unique<transport::TlsClient>(client_tls, c->dial_host, c->pin_sha256);
+    if (!c->tls->start()) {
+      log(LogLevel::Info, "ws: connect to " + c->peer + " failed: TLS: " + c->tls->error());
+      return -1;
+    }
+  }
+  // The upgrade request waits in the session until TLS (if any) is ready.
   c->session.start_client(c->host_header, c->path);
   lws_callback_on_writable(wsi);
   return 0;
@@ -124,6 +140,15 @@ int WsHost::Impl::on_rx(lws* wsi, const char* data, std::size_t len) {
   c->last_rx_ms = now_ms();
   c->ping_sent_ms = 0;
   if (c->lingering) return 0;  // half-closed: waiting for the peer's EOF, input is discarded
+  std::string plain;
+  if (c->tls) {
+    if (!c->tls->on_input(data, len, plain)) {
+      log(LogLevel::Info, "ws: " + describe(*c) + ": TLS: " + c->tls->error());
+      return -1;
+    }
+    data = plain.data();
+    len = plain.size();
+  }
   std::vector<SessionEvent> evs;
   c->session.on_bytes(data, len, evs);
   account_rx(*c);
@@ -142,30 +167,59 @@ int WsHost::Impl::on_writeable(lws* wsi) {
     lws_callback_on_writable(wsi);
     return 0;
   }
-  std::string_view out = c->session.pending();
+  transport::TlsClient* tls = c->tls.get();
+  if (tls && tls->out().empty() && tls->ready()) {
+    // Encrypt the next chunk of WebSocket output (or say goodbye once it is all out).
+    std::string_view plain = c->session.pending();
+    if (!plain.empty()) {
+      const std::size_t n = std::min(plain.size(), transport::kWriteChunk);
+      if (!tls->encrypt(plain.substr(0, n))) {
+        log(LogLevel::Info, "ws: " + describe(*c) + ": TLS: " + tls->error());
+        return -1;
+      }
+      const bool was_sent = c->session.close_sent();
+      c->session.consumed(n);
+      if (!was_sent && c->session.close_sent()) c->close_sent_ms = now_ms();
+    } else if (c->session.finished()) {
+      tls->shutdown();
+    }
+  }
+  std::string_view out = tls ? tls->out() : c->session.pending();
   if (!out.empty()) {
     const std::size_t n = std::min(out.size(), transport::kWriteChunk);
     // lws_write never touches bytes before `p` in raw mode; whatever the socket does not take
     // now it keeps and sends before our next WRITEABLE. <0: the connection is dead.
     auto* p = reinterpret_cast<unsigned char*>(const_cast<char*>(out.data()));
     if (lws_write(wsi, p, n, LWS_WRITE_RAW) < 0) return -1;
-    const bool was_sent = c->session.close_sent();
-    c->session.consumed(n);
-    if (!was_sent && c->session.close_sent()) c->close_sent_ms = now_ms();
+    if (tls) {
+      tls->consumed(n);
+    } else {
+      const bool was_sent = c->session.close_sent();
+      c->session.consumed(n);
+      if (!was_sent && c->session.close_sent()) c->close_sent_ms = now_ms();
+    }
   }
   return settle(*c, wsi);
 }
 
+bool WsHost::Impl::has_output(WsConn& c) {
+  transport::TlsClient* tls = c.tls.get();
+  if (!tls) return !c.session.pending().empty();
+  if (!tls->out().empty()) return true;
+  if (!tls->ready()) return false;  // handshake: waiting for the server
+  return !c.session.pending().empty() || (c.session.finished() && !tls->shut_down());
+}
+
 int WsHost::Impl::settle(WsConn& c, lws* wsi) {
   if (c.session.state() != WsSession::State::Open) note_session_end(c);
-  if (!c.session.pending().empty() || lws_partial_buffered(wsi)) {
+  if (has_output(c) || lws_partial_buffered(wsi)) {
     lws_callback_on_writable(wsi);
     return 0;
   }
   if (!c.session.finished() || c.lingering) return 0;
   // Everything is written. If the peer has not said goodbye, closing now could reset the
   // connection under our last bytes (unread input makes the kernel send RST): half-close and
-  // let the peer close first, within kLingerMs. TLS connections just close.
+  // let the peer close first, within kLingerMs. The listener's TLS (lws') just closes.
   const bool peer_done = c.session.peer_closed();
   const bool wrote_something = c.session.opened() || c.session.role() == WsSession::Role::Server;
   if (!peer_done && wrote_something && !lws_is_ssl(wsi)) {

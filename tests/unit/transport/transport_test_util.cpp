@@ -6,10 +6,19 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <openssl/ec.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 
 namespace socp::test {
 
@@ -429,6 +438,83 @@ void FakeWsServer::serve(std::string script, std::string response) {
 bool FakeWsServer::wait_done(std::chrono::milliseconds limit) {
   std::unique_lock<std::mutex> lk(mu_);
   return cv_.wait_for(lk, limit, [this] { return done_; });
+}
+
+// ---- TempDir, TestCert ---------------------------------------------------------------------
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/socp-transport-test-XXXXXX";
+  const char* made = ::mkdtemp(tmpl);
+  REQUIRE(made != nullptr);
+  path_ = made;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+namespace {
+
+void add_ext(X509* cert, int nid, const char* value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, cert, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+  REQUIRE(ext != nullptr);
+  X509_add_ext(cert, ext, -1);
+  X509_EXTENSION_free(ext);
+}
+
+}  // namespace
+
+TestCert make_test_cert(const TempDir& dir, const std::string& prefix) {
+  TestCert out;
+  out.cert_file = dir.file(prefix + "cert.pem");
+  out.key_file = dir.file(prefix + "key.pem");
+  EVP_PKEY* pkey = EVP_EC_gen("P-256");
+  REQUIRE(pkey != nullptr);
+  X509* cert = X509_new();
+  REQUIRE(cert != nullptr);
+  X509_set_version(cert, 2);
+  unsigned char serial[8];
+  for (std::size_t i = 0; i < sizeof serial; ++i)
+    serial[i] = static_cast<unsigned char>(std::rand() & 0x7f);
+  BIGNUM* bn = BN_bin2bn(serial, sizeof serial, nullptr);
+  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert));
+  BN_free(bn);
+  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3600L * 24);
+  X509_set_pubkey(cert, pkey);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  add_ext(cert, NID_basic_constraints, "critical,CA:TRUE");
+  add_ext(cert, NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
+  REQUIRE(X509_sign(cert, pkey, EVP_sha256()) > 0);
+
+  FILE* f = std::fopen(out.cert_file.c_str(), "w");
+  REQUIRE(f != nullptr);
+  PEM_write_X509(f, cert);
+  std::fclose(f);
+  f = std::fopen(out.key_file.c_str(), "w");
+  REQUIRE(f != nullptr);
+  PEM_write_PrivateKey(f, pkey, nullptr, nullptr, 0, nullptr, nullptr);
+  std::fclose(f);
+
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  REQUIRE(X509_digest(cert, EVP_sha256(), md, &md_len) == 1);
+  static const char* const kHex = "0123456789ABCDEF";
+  for (unsigned i = 0; i < md_len; ++i) {
+    if (i) out.sha256.push_back(':');
+    out.sha256.push_back(kHex[md[i] >> 4]);
+    out.sha256.push_back(kHex[md[i] & 15]);
+  }
+  X509_free(cert);
+  EVP_PKEY_free(pkey);
+  return out;
 }
 
 }  // namespace socp::test

@@ -124,6 +124,28 @@ auto on_loop(WsHost& host, Fn fn, std::chrono::milliseconds limit = std::chrono:
   return *result;
 }
 
+/// A temporary directory under /tmp, removed (with its files) by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+/// A self-signed certificate made at test time (EC P-256, CN=localhost, SAN DNS:localhost and
+/// IP:127.0.0.1, usable as its own CA). Never committed anywhere.
+struct TestCert {
+  std::string cert_file;  ///< PEM
+  std::string key_file;   ///< PEM
+  std::string sha256;     ///< fingerprint of the DER certificate, "AB:CD:..." (openssl style)
+};
+/// Writes cert.pem/key.pem (with `prefix`) into dir. Fails the test on error.
+TestCert make_test_cert(const TempDir& dir, const std::string& prefix = "");
+
 /// Log lines collected from a WsHost (thread-safe).
 struct LogCapture {
   std::mutex mu;
