@@ -91,8 +91,6 @@ int main(int argc, char** argv) {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
   };
-  socp::ServerCore core(std::move(cfg.value()), server_id, key->public_key(), *store.value(),
-                        clock);
 
   socp::ServerRuntimeOptions ro;
   ro.listen_host = opt.host;
@@ -104,8 +102,23 @@ int main(int argc, char** argv) {
   // this is also the limit of authenticated accepted connections; then it can drop to the
   // library's 64 KiB default.
   ro.max_frame_unauthenticated = opt.max_user_frame;
+  ro.max_connections = opt.max_connections;
+  ro.max_connections_per_ip = opt.max_connections_per_ip;
+  ro.tls_cert_file = opt.tls_cert;
+  ro.tls_key_file = opt.tls_key;
+  ro.tls_ca_file = opt.tls_ca_file;
+  ro.outgoing_tls = opt.tls_links;
   ro.log = log;
-  auto runtime = socp::ServerRuntime::create(core, std::move(*key), ro);
+  // The listener is bound first, so that with --port 0 the core advertises the real port.
+  const socp::PublicKey server_pub = key->public_key();
+  std::optional<socp::ServerCore> core;  // outlives the runtime (declared before it)
+  auto make_core = [&](std::uint16_t bound_port) -> socp::ServerCore& {
+    socp::ServerConfig c = std::move(cfg.value());
+    if (c.port == 0) c.port = bound_port;
+    core.emplace(std::move(c), server_id, server_pub, *store.value(), clock);
+    return *core;
+  };
+  auto runtime = socp::ServerRuntime::create(make_core, std::move(*key), ro);
   key.reset();
   if (!runtime) return fail(runtime.error().detail);
 
@@ -117,8 +130,9 @@ int main(int argc, char** argv) {
 
   const bool v6 = opt.host.find(':') != std::string::npos;
   const std::string shown_host = v6 ? "[" + opt.host + "]" : opt.host;
-  std::printf("socp-server %s listening on ws://%s:%u (data: %s)\n", core.server_id().c_str(),
-              shown_host.c_str(), static_cast<unsigned>(opt.port), opt.data_dir.c_str());
+  std::printf("socp-server %s listening on %s://%s:%u (data: %s)\n", core->server_id().c_str(),
+              opt.tls_cert.empty() ? "ws" : "wss", shown_host.c_str(),
+              static_cast<unsigned>(runtime.value()->listen_port()), opt.data_dir.c_str());
   std::fflush(stdout);
 
   const int rc = runtime.value()->run();

@@ -34,8 +34,10 @@ constexpr const char* kFooter =
     "Sizes accept suffixes (e.g. 2MiB, 512KiB). Options may also come from a TOML/INI file\n"
     "given with --config (keys are the long option names, e.g. port = 9000,\n"
     "introducer = [\"10.0.0.1:8765\", \"10.0.0.2:8765\", \"10.0.0.3:8765\"]).\n"
-    "On start it prints one line to stdout:\n"
+    "On start it prints one line to stdout (wss:// with --tls-cert; the real port with\n"
+    "--port 0):\n"
     "  socp-server <server_id> listening on ws://HOST:PORT (data: DIR)\n"
+
     "SIGINT/SIGTERM close every connection politely and exit with status 0.\n"
     "Example: socp-server --port 9001 --data-dir /var/lib/socp --introducer 10.0.0.1:8765";
 
@@ -133,7 +135,8 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
   app.option_defaults()->always_capture_default();
 
   app.add_option("--host", o.host, "Address to listen on (0.0.0.0 = all IPv4 interfaces)");
-  app.add_option("--port", o.port, "Port to listen on")->check(CLI::Range(1, 65535));
+  app.add_option("--port", o.port, "Port to listen on (0 = any free port, printed at start)")
+      ->check(CLI::Range(0, 65535));
   app.add_option("--data-dir", o.data_dir, "Directory of the LMDB database and identity");
   app.add_option("--introducer", o.introducers,
                  "Introducer server host:port[:pubkey] (repeatable; tried in order; pubkey is "
@@ -163,6 +166,27 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
                "Sign with RSA-PSS salt length 32 instead of the maximum (peers verify both)");
   app.add_option("--db-map-size", o.db_map_size_mib, "LMDB map size in MiB (database size cap)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  app.add_option("--max-connections", o.max_connections,
+                 "Most connections accepted at once (users and servers); more are refused at "
+                 "accept time and logged")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  app.add_option("--max-connections-per-ip", o.max_connections_per_ip,
+                 "Most connections accepted at once from one remote IP address (behind a "
+                 "reverse proxy every client has the proxy's address: raise it)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  auto* cert = app.add_option("--tls-cert", o.tls_cert,
+                              "PEM certificate (chain) file: the listener speaks wss:// (TLS) "
+                              "only; needs --tls-key")
+                   ->check(CLI::ExistingFile);
+  auto* key = app.add_option("--tls-key", o.tls_key, "PEM private key file of --tls-cert")
+                  ->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
+  app.add_flag("--tls-links", o.tls_links,
+               "Dial introducers and other servers with wss:// (they must listen with TLS)");
+  app.add_option("--tls-ca-file", o.tls_ca_file,
+                 "PEM file of CAs trusted for --tls-links (default: the system CA store)")
+      ->check(CLI::ExistingFile);
 
   try {
     app.parse(argc, argv);
@@ -183,7 +207,7 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
 socp::Result<socp::ServerConfig> to_server_config(const Options& o, socp::LogFn log) {
   socp::ServerConfig cfg;
   cfg.host = o.advertise_host.empty() ? o.host : o.advertise_host;
-  cfg.port = o.port;
+  cfg.port = o.port;  // 0: main() puts the port actually bound here
   for (const auto& spec : o.introducers) {
     auto in = parse_introducer(spec);
     if (!in) return in.error();

@@ -28,6 +28,12 @@ struct Options {
   bool multi_prime = false;
   bool salt32 = false;
   std::size_t db_map_size_mib = 1024;
+  std::size_t max_connections = 1024;
+  std::size_t max_connections_per_ip = 64;
+  std::string tls_cert;  ///< PEM file; with tls_key the listener speaks wss:// only
+  std::string tls_key;
+  std::string tls_ca_file;  ///< CAs for wss:// links to other servers (default: system)
+  bool tls_links = false;   ///< dial other servers with wss://
 };
 
 /// Parses the command line (and --config file). Returns an exit code when the program should
