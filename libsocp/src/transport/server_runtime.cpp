@@ -40,6 +40,11 @@ struct ServerRuntime::Impl final : WsHost::Handler {
 
   // ---- WsHost::Handler ----------------------------------------------------------------------
   void on_open(ConnId conn) override {
+    // One line per WebSocket with its remote address, so that later lines about `conn` can
+    // be traced to a peer (the core itself never sees addresses).
+    log(LogLevel::Info, std::string(conn & kOutgoingBit ? "link " : "connection ") +
+                            std::to_string(conn & ~kOutgoingBit) + " open " +
+                            (conn & kOutgoingBit ? "to " : "from ") + host->peer_address(conn));
     core().on_open(conn);
     apply();
   }
