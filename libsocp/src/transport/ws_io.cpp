@@ -81,9 +81,11 @@ void WsHost::Impl::note_session_end(WsConn& c) {
   c.closing_ms = now_ms();
   const WsSession& s = c.session;
   if (!s.opened()) {
-    // Refused handshakes and plain HTTP requests: only interesting when something was wrong.
+    // Refused handshakes of strangers (scanners, browsers, wrong versions) are debug level:
+    // they are cheap to cause. Our own dials failing matter. Plain HTTP is not a failure.
     if (s.close_reason() != "plain HTTP request" && !s.close_reason().empty())
-      log(LogLevel::Info, "ws: " + describe(c) + ": handshake failed: " + s.close_reason());
+      log(c.outgoing() ? LogLevel::Info : LogLevel::Debug,
+          "ws: " + describe(c) + ": handshake failed: " + s.close_reason());
     return;
   }
   if (s.peer_closed()) {

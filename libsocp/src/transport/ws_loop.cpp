@@ -185,9 +185,10 @@ void WsHost::Impl::sweep_connections() {
     switch (s.state()) {
       case WsSession::State::Handshake:
         if (now - c.started_ms >= handshake_ms) {
-          log(LogLevel::Info, "ws: connection " + std::to_string(c.id()) + " (" + c.peer +
-                                  "): no WebSocket handshake within " +
-                                  std::to_string(opt.handshake_timeout_s) + " s");
+          log(c.outgoing() ? LogLevel::Info : LogLevel::Debug,
+              "ws: connection " + std::to_string(c.id()) + " (" + c.peer +
+                  "): no WebSocket handshake within " + std::to_string(opt.handshake_timeout_s) +
+                  " s");
           kill(c, "handshake timeout");
         }
         break;
