@@ -194,7 +194,9 @@ void WsHost::Impl::sweep_connections() {
         break;
       case WsSession::State::Open:
         if (ping_ms <= 0) break;
-        if (now - c.last_rx_ms >= hangup_ms) {
+        // Never hang up on a peer that was not pinged first (the sweep is coarse: the ping may
+        // be due at the same sweep as the hang-up).
+        if (c.ping_sent_ms != 0 && now - c.last_rx_ms >= hangup_ms) {
           log(LogLevel::Info, "ws: connection " + std::to_string(c.id()) + " (" + c.peer +
                                   "): silent for " + std::to_string(opt.ping_hangup_s) +
                                   " s, hanging up");
