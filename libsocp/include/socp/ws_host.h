@@ -2,10 +2,11 @@
 // connections, per-connection write queues, cross-thread wake-ups. The only code in socp that
 // knows libwebsockets (libsocp/src/transport/).
 //
-// libwebsockets provides the event loop, sockets, timers and TLS (raw-socket mode); the
-// WebSocket protocol itself (RFC 6455 framing and the HTTP/1.1 upgrade) is socp's own, in
-// transport/ws_session.h, so that every rule of the RFC is enforced (lws 4.1 accepts unmasked
-// client frames, non-minimal lengths and invalid UTF-8).
+// libwebsockets provides the event loop, sockets, timers and the listener's TLS (raw-socket
+// mode); the WebSocket protocol itself (RFC 6455 framing and the HTTP/1.1 upgrade) is socp's
+// own, in transport/ws_session.h, so that every rule of the RFC is enforced (lws 4.1 accepts
+// unmasked client frames, non-minimal lengths and invalid UTF-8), and so is outgoing TLS
+// (transport/ws_tls_client.h; lws 4.1.6 cannot do TLS on raw client sockets).
 //
 // Messages are complete text messages. Protocol errors close the connection with the RFC
 // 6455 code: 1002 (framing), 1007 (invalid UTF-8), 1003 (binary), 1009 (over the connection's
@@ -104,7 +105,8 @@ class WsHost {
   class Handler {
    public:
     virtual ~Handler() = default;
-    /// Accepted connection (id without kOutgoingBit) or an outgoing one now connected.
+    /// Accepted connection (id without kOutgoingBit) or an outgoing one, once its WebSocket
+    /// handshake completed. Refused handshakes and plain HTTP requests are never reported.
     virtual void on_open(ConnId conn) = 0;
     virtual void on_frame(ConnId conn, std::string frame) = 0;
     /// Closed for any reason, including a failed outgoing connect. Called once per id.
