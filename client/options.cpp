@@ -12,6 +12,7 @@ constexpr const char* kFooter = R"(Examples:
   socp-cli --name alice                      # log in with the saved identity
   printf '/list\n/tell bob hi\n' | socp-cli --name alice --password-file pw.txt --json
   socp-cli recover --name alice --user-id <uuid> --server 127.0.0.1:8765   # new device
+  socp-cli register --name alice --server wss://chat.example.org:8765    # TLS
 
 Commands in a session (one per line): /list, /tell <user> <text>, /all <text>,
 /file <user> <path>, /whoami, /verify <user>, /help, /quit. <user> is a display name or a
@@ -34,7 +35,15 @@ Exit codes:
 void add_common(CLI::App& app, Options& o) {
   app.add_option("-n,--name", o.name, "display name (also the identity folder name)");
   app.add_option("-s,--server", o.server,
-                 "server as host:port (default: the identity's server, else 127.0.0.1:8765)");
+                 "server as host:port, ws://host:port or wss://host:port (TLS) (default: the "
+                 "identity's server, else 127.0.0.1:8765)");
+  app.add_option("--ca-file", o.ca_file,
+                 "wss://: trust the CAs in this PEM file instead of the system store")
+      ->check(CLI::ExistingFile);
+  app.add_option("--pin-cert", o.pin_cert,
+                 "wss://: accept only the server certificate with this SHA-256 fingerprint "
+                 "(hex, colons allowed; as printed by openssl x509 -fingerprint -sha256); "
+                 "replaces the CA and name checks");
   app.add_option("--home", o.home, "identity home (default $SOCP_HOME, else $HOME/.socp)");
   app.add_option("--password-file", o.password_file,
                  "read the password from the first line of this file");
@@ -80,6 +89,19 @@ bool split_host_port(const std::string& text, std::string& host, std::uint16_t& 
   }
   host = h;
   return true;
+}
+
+bool split_server_url(const std::string& text, std::string& host, std::uint16_t& port, bool& tls) {
+  std::string rest = text;
+  tls = false;
+  if (rest.rfind("wss://", 0) == 0) {
+    tls = true;
+    rest.erase(0, 6);
+  } else if (rest.rfind("ws://", 0) == 0) {
+    rest.erase(0, 5);
+  }
+  if (rest.size() > 1 && rest.back() == '/') rest.pop_back();
+  return split_host_port(rest, host, port);
 }
 
 int parse_options(int argc, char** argv, Options& o) {
@@ -128,8 +150,19 @@ int parse_options(int argc, char** argv, Options& o) {
   if (!o.server.empty()) {
     std::string h;
     std::uint16_t p = 0;
-    if (!split_host_port(o.server, h, p)) {
-      std::fprintf(stderr, "error: --server must be host:port, got '%s'\n", o.server.c_str());
+    bool tls = false;
+    if (!split_server_url(o.server, h, p, tls)) {
+      std::fprintf(stderr, "error: --server must be [ws://|wss://]host:port, got '%s'\n",
+                   o.server.c_str());
+      return kExitUsage;
+    }
+  }
+  if (!o.pin_cert.empty()) {
+    std::string hex;
+    for (char c : o.pin_cert)
+      if (c != ':') hex.push_back(c);
+    if (hex.size() != 64 || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+      std::fprintf(stderr, "error: --pin-cert must be a SHA-256 fingerprint (64 hex digits)\n");
       return kExitUsage;
     }
   }

@@ -18,9 +18,9 @@ enum ExitCode : int {
 struct Options {
   enum class Mode { Register, Login, Recover };
   Mode mode = Mode::Login;
-  std::string name;           ///< display name (= identity folder)
-  std::string server;         ///< "host:port"; empty = identity's (login) or the default
-  std::string home;           ///< identity home; empty = $SOCP_HOME or $HOME/.socp
+  std::string name;    ///< display name (= identity folder)
+  std::string server;  ///< "[ws://|wss://]host:port"; empty = identity's (login) or the default
+  std::string home;    ///< identity home; empty = $SOCP_HOME or $HOME/.socp
   std::string password_file;  ///< first line is the password
   std::string import_key;     ///< register: PKCS#8 PEM instead of generating a key
   std::string user_id;        ///< recover: the user id (else the display name is sent)
@@ -30,6 +30,8 @@ struct Options {
   std::string download_dir;                 ///< --download-dir; empty = <home>/<name>/downloads
   std::uint64_t max_file_size = 64u << 20;  ///< --max-file-size (bytes), sent and received
   bool no_color = false;  ///< --no-color (NO_COLOR in the environment does the same)
+  std::string ca_file;    ///< --ca-file: CAs trusted for wss:// (default: the system store)
+  std::string pin_cert;   ///< --pin-cert: SHA-256 of the server certificate (wss://)
 };
 
 /// Parses argv. Returns -1 to go on, or an exit code (0 after --help, 1 on a usage error);
@@ -38,5 +40,9 @@ int parse_options(int argc, char** argv, Options& out);
 
 /// Splits "host:port" / "[v6]:port" / "host" (port defaults to 8765). False if malformed.
 bool split_host_port(const std::string& text, std::string& host, std::uint16_t& port);
+
+/// Like split_host_port, also accepting "ws://" (plain, the default) and "wss://" (TLS, sets
+/// `tls`) in front and one "/" at the end.
+bool split_server_url(const std::string& text, std::string& host, std::uint16_t& port, bool& tls);
 
 }  // namespace socp::cli

@@ -159,7 +159,8 @@ int run_session(const Options& opt) {
 
   std::string host_name;
   std::uint16_t port = 0;
-  if (!split_host_port(prep.server, host_name, port)) {
+  ConnectOptions co;
+  if (!split_server_url(prep.server, host_name, port, co.tls)) {
     printer.local_error("USAGE", "bad server address '" + prep.server + "'");
     return kExitUsage;
   }
@@ -170,6 +171,12 @@ int run_session(const Options& opt) {
   WsHostOptions wo;
   wo.listen_port = 0;       // client only
   wo.max_frame = 8u << 20;  // a LIST_RESPONSE of a large mesh can pass 1 MiB
+  wo.tls_ca_file = opt.ca_file;
+  if (!opt.pin_cert.empty() && !co.tls) {
+    printer.local_error("USAGE", "--pin-cert needs a wss:// server");
+    return kExitUsage;
+  }
+  co.pin_sha256 = opt.pin_cert;
   if (opt.verbose) {
     wo.log = [](LogLevel, std::string_view m) {
       std::fprintf(stderr, "[ws] %.*s\n", static_cast<int>(m.size()), m.data());
@@ -183,7 +190,7 @@ int run_session(const Options& opt) {
   WsHost& h = *host.value();
   driver.attach(h);
   h.set_tick(500, [&driver] { driver.tick(); });
-  h.connect(kConn, host_name, port);
+  h.connect(kConn, host_name, port, co);
 
   const auto on_line = [&h, &driver](std::string line) {
     h.post([&driver, l = std::move(line)] { driver.command(l); });

@@ -102,17 +102,40 @@ int main(int argc, char** argv) {
   };
   log(socp::LogLevel::Info,
       "server key fingerprint " + fingerprint + " (public key: socp-server --print-identity)");
-  socp::ServerCore core(std::move(cfg.value()), server_id, pub, *store.value(), clock);
 
   socp::ServerRuntimeOptions ro;
   ro.listen_host = opt.host;
   ro.listen_port = opt.port;
   ro.sign_threads = opt.sign_threads;
   ro.max_frame = std::max(opt.max_user_frame, opt.max_server_frame);
+  // Accepted connections start at the core's pre-authentication limit; the core raises it
+  // (Action::SetFrameLimit) after a login or a server handshake.
+  ro.max_frame_unauthenticated = cfg.value().max_frame_unauthenticated;
+  ro.max_connections = opt.max_connections;
+  ro.max_connections_per_ip = opt.max_connections_per_ip;
+  ro.tls_cert_file = opt.tls_cert;
+  ro.tls_key_file = opt.tls_key;
+  ro.tls_ca_file = opt.tls_ca_file;
+  ro.outgoing_tls = opt.tls_links;
   ro.log = log;
-  auto runtime = socp::ServerRuntime::create(core, std::move(*key), ro);
+  // The listener is bound first, so that with --port 0 the core advertises the real port.
+  const socp::PublicKey& server_pub = pub;
+  std::optional<socp::ServerCore> core;  // outlives the runtime (declared before it)
+  // Log lines of the core name remote addresses (known once the runtime exists).
+  auto runtime_ref = std::make_shared<socp::ServerRuntime*>(nullptr);
+  auto make_core = [&](std::uint16_t bound_port) -> socp::ServerCore& {
+    socp::ServerConfig c = std::move(cfg.value());
+    if (c.port == 0) c.port = bound_port;
+    c.peer_address = [runtime_ref](socp::ConnId id) {
+      return *runtime_ref ? (*runtime_ref)->peer_address(id) : std::string();
+    };
+    core.emplace(std::move(c), server_id, server_pub, *store.value(), clock);
+    return *core;
+  };
+  auto runtime = socp::ServerRuntime::create(make_core, std::move(*key), ro);
   key.reset();
   if (!runtime) return fail(runtime.error().detail);
+  *runtime_ref = runtime.value().get();
 
   signals.attach(runtime.value().get());
   if (signals.stop_requested()) {  // interrupted during start-up
@@ -122,8 +145,9 @@ int main(int argc, char** argv) {
 
   const bool v6 = opt.host.find(':') != std::string::npos;
   const std::string shown_host = v6 ? "[" + opt.host + "]" : opt.host;
-  std::printf("socp-server %s listening on ws://%s:%u (data: %s)\n", core.server_id().c_str(),
-              shown_host.c_str(), static_cast<unsigned>(opt.port), opt.data_dir.c_str());
+  std::printf("socp-server %s listening on %s://%s:%u (data: %s)\n", core->server_id().c_str(),
+              opt.tls_cert.empty() ? "ws" : "wss", shown_host.c_str(),
+              static_cast<unsigned>(runtime.value()->listen_port()), opt.data_dir.c_str());
   std::fflush(stdout);
 
   const int rc = runtime.value()->run();

@@ -36,7 +36,8 @@ constexpr const char* kFooter =
     "Sizes accept suffixes (e.g. 2MiB, 512KiB). Options may also come from a TOML/INI file\n"
     "given with --config (keys are the long option names, e.g. port = 9000,\n"
     "introducer = [\"10.0.0.1:8765\", \"10.0.0.2:8765\", \"10.0.0.3:8765\"]).\n"
-    "On start it prints one line to stdout:\n"
+    "On start it prints one line to stdout (wss:// with --tls-cert; the real port with\n"
+    "--port 0):\n"
     "  socp-server <server_id> listening on ws://HOST:PORT (data: DIR)\n"
     "and logs its key fingerprint; --print-identity shows the id, public key and fingerprint\n"
     "(what other operators pin with --introducer HOST:PORT:KEY or --allow-server KEY).\n"
@@ -163,7 +164,8 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
   app.option_defaults()->always_capture_default();
 
   app.add_option("--host", o.host, "Address to listen on (0.0.0.0 = all IPv4 interfaces)");
-  app.add_option("--port", o.port, "Port to listen on")->check(CLI::Range(1, 65535));
+  app.add_option("--port", o.port, "Port to listen on (0 = any free port, printed at start)")
+      ->check(CLI::Range(0, 65535));
   app.add_option("--data-dir", o.data_dir, "Directory of the LMDB database and identity");
   app.add_option("--introducer", o.introducers,
                  "Introducer server host:port[:pubkey] (repeatable; tried in order; pubkey is "
@@ -213,6 +215,27 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
   app.add_flag("--print-identity", o.print_identity,
                "Print this server's id, public key and fingerprint (creating the identity in "
                "--data-dir if there is none yet) and exit");
+  app.add_option("--max-connections", o.max_connections,
+                 "Most connections accepted at once (users and servers); more are refused at "
+                 "accept time and logged")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  app.add_option("--max-connections-per-ip", o.max_connections_per_ip,
+                 "Most connections accepted at once from one remote IP address (behind a "
+                 "reverse proxy every client has the proxy's address: raise it)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  auto* cert = app.add_option("--tls-cert", o.tls_cert,
+                              "PEM certificate (chain) file: the listener speaks wss:// (TLS) "
+                              "only; needs --tls-key")
+                   ->check(CLI::ExistingFile);
+  auto* key = app.add_option("--tls-key", o.tls_key, "PEM private key file of --tls-cert")
+                  ->check(CLI::ExistingFile);
+  cert->needs(key);
+  key->needs(cert);
+  app.add_flag("--tls-links", o.tls_links,
+               "Dial introducers and other servers with wss:// (they must listen with TLS)");
+  app.add_option("--tls-ca-file", o.tls_ca_file,
+                 "PEM file of CAs trusted for --tls-links (default: the system CA store)")
+      ->check(CLI::ExistingFile);
 
   try {
     app.parse(argc, argv);
@@ -245,7 +268,7 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
 socp::Result<socp::ServerConfig> to_server_config(const Options& o, socp::LogFn log) {
   socp::ServerConfig cfg;
   cfg.host = o.advertise_host.empty() ? o.host : o.advertise_host;
-  cfg.port = o.port;
+  cfg.port = o.port;  // 0: main() puts the port actually bound here
   for (const auto& spec : o.introducers) {
     auto in = parse_introducer(spec);
     if (!in) return in.error();
@@ -267,6 +290,7 @@ socp::Result<socp::ServerConfig> to_server_config(const Options& o, socp::LogFn 
   auto forget = parse_duration_ms(o.forget_after);
   if (!forget) return forget.error();
   cfg.forget_after_ms = *forget;
+  cfg.log_level = parse_log_level(o.log_level);
   cfg.log = std::move(log);
   return cfg;
 }

@@ -35,6 +35,12 @@ struct Options {
   std::size_t max_peers = 64;
   std::string forget_after = "7d";
   bool print_identity = false;
+  std::size_t max_connections = 1024;
+  std::size_t max_connections_per_ip = 64;
+  std::string tls_cert;  ///< PEM file; with tls_key the listener speaks wss:// only
+  std::string tls_key;
+  std::string tls_ca_file;  ///< CAs for wss:// links to other servers (default: system)
+  bool tls_links = false;   ///< dial other servers with wss://
 };
 
 /// "90s", "15m", "12h", "7d" (or plain milliseconds) -> milliseconds; InvalidArgument otherwise.

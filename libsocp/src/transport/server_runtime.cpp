@@ -20,10 +20,10 @@ constexpr std::int64_t kShutdownGraceMs = 300;
 }  // namespace
 
 struct ServerRuntime::Impl final : WsHost::Handler {
-  Impl(ServerCore& c, PrivateKey k, ServerRuntimeOptions o)
-      : core(c), key(std::move(k)), opt(std::move(o)) {}
+  Impl(PrivateKey k, ServerRuntimeOptions o) : key(std::move(k)), opt(std::move(o)) {}
 
-  ServerCore& core;
+  ServerCore* core_ptr = nullptr;  ///< set right after the host is bound (see create)
+  ServerCore& core() { return *core_ptr; }
   const PrivateKey key;
   ServerRuntimeOptions opt;
   std::atomic<bool> stop_requested{false};
@@ -40,26 +40,31 @@ struct ServerRuntime::Impl final : WsHost::Handler {
 
   // ---- WsHost::Handler ----------------------------------------------------------------------
   void on_open(ConnId conn) override {
-    core.on_open(conn);
+    // One line per WebSocket with its remote address, so that later lines about `conn` can
+    // be traced to a peer (the core itself never sees addresses).
+    log(LogLevel::Info, std::string(conn & kOutgoingBit ? "link " : "connection ") +
+                            std::to_string(conn & ~kOutgoingBit) + " open " +
+                            (conn & kOutgoingBit ? "to " : "from ") + host->peer_address(conn));
+    core().on_open(conn);
     apply();
   }
   void on_frame(ConnId conn, std::string frame) override {
-    core.on_frame(conn, frame);
+    core().on_frame(conn, frame);
     apply();
   }
   void on_close(ConnId conn) override {
-    core.on_close(conn);
+    core().on_close(conn);
     apply();
   }
 
   void on_tick() {
-    core.on_tick();
+    core().on_tick();
     apply();
   }
 
   /// Performs the core's pending actions, in order (loop thread).
   void apply() {
-    for (Action& a : core.take_actions()) {
+    for (Action& a : core().take_actions()) {
       switch (a.kind) {
         case Action::Kind::Send:
           host->send(a.conn, std::move(a.text));
@@ -67,15 +72,18 @@ struct ServerRuntime::Impl final : WsHost::Handler {
         case Action::Kind::Close:
           host->close(a.conn, a.close_code, a.text);
           break;
-        case Action::Kind::Connect:
-          host->connect(a.conn, a.host, a.port);
+        case Action::Kind::Connect: {
+          ConnectOptions co;
+          co.tls = opt.outgoing_tls;
+          host->connect(a.conn, a.host, a.port, co);
           break;
+        }
         case Action::Kind::RunJob:
           submit(std::move(a.job));
           break;
         case Action::Kind::SetFrameLimit:
-          break;  // per-connection limits: the transport work implements WsHost::set_max_frame
-
+          host->set_max_frame(a.conn, a.limit);
+          break;
       }
     }
   }
@@ -97,7 +105,7 @@ struct ServerRuntime::Impl final : WsHost::Handler {
           }
           // Back to the loop thread; dropped if the loop has already stopped.
           host->post([this, r = std::move(r)]() mutable {
-            core.on_job_done(std::move(r));
+            core().on_job_done(std::move(r));
             apply();
           });
         },
@@ -109,7 +117,7 @@ struct ServerRuntime::Impl final : WsHost::Handler {
     if (shut_down) return;
     shut_down = true;
     log(LogLevel::Info, "shutting down");
-    core.shutdown();
+    core().shutdown();
     apply();
     host->set_tick(kShutdownGraceMs, [this] { host->stop(); });
   }
@@ -127,15 +135,31 @@ ServerRuntime::~ServerRuntime() {
 
 Result<std::unique_ptr<ServerRuntime>> ServerRuntime::create(ServerCore& core, PrivateKey key,
                                                              ServerRuntimeOptions opt) {
-  auto impl = std::make_unique<Impl>(core, std::move(key), std::move(opt));
+  return create([&core](std::uint16_t) -> ServerCore& { return core; }, std::move(key),
+                std::move(opt));
+}
+
+Result<std::unique_ptr<ServerRuntime>> ServerRuntime::create(
+    const std::function<ServerCore&(std::uint16_t bound_port)>& core_for_port, PrivateKey key,
+    ServerRuntimeOptions opt) {
+  auto impl = std::make_unique<Impl>(std::move(key), std::move(opt));
   WsHostOptions ho;
   ho.listen_host = impl->opt.listen_host;
   ho.listen_port = impl->opt.listen_port;
+  ho.listen = true;  // a server always listens; port 0 = ephemeral
   ho.max_frame = impl->opt.max_frame;
+  ho.max_frame_unauthenticated = impl->opt.max_frame_unauthenticated;
+  ho.max_connections = impl->opt.max_connections;
+  ho.max_connections_per_ip = impl->opt.max_connections_per_ip;
+  ho.tls_cert_file = impl->opt.tls_cert_file;
+  ho.tls_key_file = impl->opt.tls_key_file;
+  ho.tls_ca_file = impl->opt.tls_ca_file;
+  ho.http = impl->opt.http;
   ho.log = impl->opt.log;
   auto host = WsHost::create(std::move(ho), *impl);
   if (!host) return host.error();
   impl->host = std::move(host.value());
+  impl->core_ptr = &core_for_port(impl->host->listen_port());
 
   std::size_t sign_threads = impl->opt.sign_threads;
   if (sign_threads == 0) sign_threads = std::thread::hardware_concurrency();
@@ -151,13 +175,21 @@ Result<std::unique_ptr<ServerRuntime>> ServerRuntime::create(ServerCore& core, P
 
 int ServerRuntime::run() {
   Impl& s = *impl_;
-  Status st = s.core.start();
+  Status st = s.core().start();
   if (!st) {
     s.log(LogLevel::Error, "cannot start the server: " + st.error().detail);
     return 1;
   }
   s.apply();
   return s.host->run();
+}
+
+std::uint16_t ServerRuntime::listen_port() const noexcept {
+  return impl_->host->listen_port();
+}
+
+std::string ServerRuntime::peer_address(ConnId conn) const {
+  return impl_->host->peer_address(conn);
 }
 
 void ServerRuntime::stop() {

@@ -1,71 +1,70 @@
-// transport/ws_conn.h — per-connection C++ state of a WsHost (private).
+// transport/ws_conn.h — per-connection state of a WsHost (private).
 //
 // Owned by the WsHost registry (ConnId -> WsConn); libwebsockets only ever sees the ConnId
 // (stored as the wsi's opaque user data), so nothing with a destructor lives in lws memory.
-// Loop thread only.
+// The protocol state is the sans-I/O WsSession; this adds what the host needs around it:
+// the wsi, addresses, timers and flags. Loop thread only.
 #pragma once
 
 #include <cstddef>
-#include <deque>
+#include <cstdint>
+#include <memory>
 #include <string>
 
 #include "socp/server_core.h"  // ConnId
+#include "transport/ws_session.h"
+#include "transport/ws_tls_client.h"
 
 struct lws;
 
 namespace socp::transport {
 
-/// One queued outgoing text frame. `buf` holds LWS_PRE bytes of headroom followed by the
-/// payload, so lws_write can frame it in place without another copy.
-struct OutFrame {
-  std::string buf;
-};
-
 class WsConn {
+  ConnId id_;  // first: initialised before `session`
+  lws* wsi_;
+
  public:
-  WsConn(ConnId id, lws* wsi) : id_(id), wsi_(wsi) {}
+  WsConn(ConnId id, lws* wsi, WsSession::Role role, std::size_t max_message, std::int64_t now_ms)
+      : id_(id), wsi_(wsi), session(role, max_message), started_ms(now_ms), last_rx_ms(now_ms) {}
 
   ConnId id() const noexcept { return id_; }
   lws* wsi() const noexcept { return wsi_; }
   void set_wsi(lws* wsi) noexcept { wsi_ = wsi; }
+  bool outgoing() const noexcept { return session.role() == WsSession::Role::Client; }
 
-  /// True once on_open was delivered (accepted and established, or client connected).
-  bool opened = false;
-  /// "host:port" of an outgoing connection (for logs).
+  WsSession session;
+
+  /// on_open was delivered: on_close is owed (outgoing connections always get on_close).
+  bool reported_open = false;
+  /// "ip:port" of an accepted peer, "host:port" as dialled for an outgoing one.
   std::string peer;
+  /// Accepted: the remote IP the per-IP count was taken for (empty: not counted).
+  std::string counted_ip;
 
-  // ---- outgoing queue ---------------------------------------------------------------------
-  /// Appends a frame (copies `text` once behind `headroom` bytes). Returns the queued bytes.
-  std::size_t push(const std::string& text, std::size_t headroom);
-  bool has_frames() const noexcept { return !queue_.empty(); }
-  OutFrame& front() { return queue_.front(); }
-  void pop();
-  void clear_queue() noexcept;
-  std::size_t queued_bytes() const noexcept { return queued_bytes_; }
+  // Outgoing connections: how to dial and check the server.
+  std::string host_header;  ///< "host:port" for the Host header
+  std::string path = "/";
+  std::string dial_host;           ///< as dialled (TLS: SNI and the name to check)
+  bool want_tls = false;           ///< wss://
+  std::string pin_sha256;          ///< lower-case hex without colons; empty = CA checks
+  std::unique_ptr<TlsClient> tls;  ///< outgoing wss:// once TCP is up
 
-  // ---- closing ----------------------------------------------------------------------------
-  bool closing() const noexcept { return closing_; }
-  int close_code() const noexcept { return close_code_; }
-  const std::string& close_reason() const noexcept { return close_reason_; }
-  /// Marks the connection for closing once the queue drains (first call wins).
-  void mark_closing(int code, std::string reason);
+  // Timers (steady clock, ms).
+  std::int64_t started_ms = 0;     ///< accepted / dialled
+  std::int64_t last_rx_ms = 0;     ///< last byte from the peer
+  std::int64_t ping_sent_ms = 0;   ///< 0 = no liveness ping outstanding
+  std::int64_t closing_ms = 0;     ///< the session left Open (0 = still open)
+  std::int64_t close_sent_ms = 0;  ///< our close frame was handed to the socket
+  std::int64_t linger_until_ms = 0;
 
-  // ---- reassembly -------------------------------------------------------------------------
-  /// Appends a fragment; false (and nothing appended) if the message would exceed `max`.
-  bool append_fragment(const char* data, std::size_t n, std::size_t max);
-  /// Hands out the reassembled message and resets the buffer.
-  std::string take_message();
-
- private:
-  ConnId id_;
-  lws* wsi_;
-  std::deque<OutFrame> queue_;
-  std::size_t queued_bytes_ = 0;
-  std::size_t headroom_ = 0;
-  bool closing_ = false;
-  int close_code_ = 1000;
-  std::string close_reason_;
-  std::string rx_;
+  /// Half-closed after the last byte: input is discarded until EOF or linger_until_ms.
+  bool lingering = false;
+  /// Being dropped (async kill requested); no more I/O.
+  bool killed = false;
+  /// close() asked for while the dial was still connecting.
+  bool close_when_connected = false;
+  /// Bytes this connection contributed to the host's rx_buffered total.
+  std::size_t rx_accounted = 0;
 };
 
 }  // namespace socp::transport

@@ -1,5 +1,6 @@
-// transport/ws_host.cpp — WsHost: context set-up, the public API and the event plumbing.
-// The lws callback itself lives in ws_callback.cpp.
+// transport/ws_host.cpp — WsHost: context and vhost set-up, and the public API. Event
+// plumbing and timers are in ws_loop.cpp, socket I/O in ws_io.cpp, the lws callback in
+// ws_callback.cpp.
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -23,7 +24,6 @@ namespace {
 static_assert(sizeof(void*) >= sizeof(ConnId), "ConnId must fit in lws opaque user data");
 
 constexpr std::size_t kRxBufferSize = 64 * 1024;
-constexpr int kCloseDrainTimeoutS = 30;  // a close() whose queue never drains is dropped
 
 // lws logs through a process-global emitter; socp keeps it silent unless SOCP_LWS_LOG names a
 // level bitmask (e.g. SOCP_LWS_LOG=15 for ERR|WARN|NOTICE|INFO) — for debugging lws itself.
@@ -102,10 +102,7 @@ std::string bind_failure_reason(const ListenAddr& la, std::uint16_t port) {
 
 // A close code we may put on the wire (RFC 6455 §7.4): others become 1000.
 int sanitize_close_code(int code) {
-  if (code < 1000 || code > 4999) return 1000;
-  if (code == 1004 || code == 1005 || code == 1006 || code == 1015) return 1000;
-  if (code >= 1016 && code < 3000) return 1000;
-  return code;
+  return transport::close_code_allowed_on_wire(code) ? code : 1000;
 }
 
 // A close reason fits in 123 bytes of a control frame and must stay valid UTF-8: cut at a
@@ -116,6 +113,14 @@ std::string clip_reason(const std::string& r) {
   std::size_t n = kMax;
   while (n > 0 && (static_cast<unsigned char>(r[n]) & 0xC0) == 0x80) --n;
   return r.substr(0, n);
+}
+
+Status check_readable(const std::string& path, const char* what) {
+  if (::access(path.c_str(), R_OK) != 0) {
+    return make_error(Errc::InvalidArgument, std::string("cannot read the TLS ") + what + " " +
+                                                 path + ": " + std::strerror(errno));
+  }
+  return {};
 }
 
 }  // namespace
@@ -133,8 +138,18 @@ Result<std::unique_ptr<WsHost>> WsHost::create(WsHostOptions opt, Handler& handl
   auto impl = std::make_unique<Impl>(std::move(opt), handler);
   Impl& s = *impl;
 
+  const bool listening = s.opt.listen || s.opt.listen_port != 0;
+  const bool tls_listener = !s.opt.tls_cert_file.empty() || !s.opt.tls_key_file.empty();
+  if (tls_listener) {
+    if (s.opt.tls_cert_file.empty() || s.opt.tls_key_file.empty())
+      return make_error(Errc::InvalidArgument, "TLS needs both a certificate and a key file");
+    if (auto st = check_readable(s.opt.tls_cert_file, "certificate"); !st) return st.error();
+    if (auto st = check_readable(s.opt.tls_key_file, "key"); !st) return st.error();
+  }
+  if (!s.opt.tls_ca_file.empty()) {
+    if (auto st = check_readable(s.opt.tls_ca_file, "CA file"); !st) return st.error();
+  }
   ListenAddr la;
-  const bool listening = s.opt.listen_port != 0;
   if (listening) {
     auto r = resolve_listen_host(s.opt.listen_host, s.opt.listen_port);
     if (!r) return r.error();
@@ -145,50 +160,79 @@ Result<std::unique_ptr<WsHost>> WsHost::create(WsHostOptions opt, Handler& handl
   s.protocols[0].callback = &transport::ws_callback;
   s.protocols[0].per_session_data_size = 0;  // the wsi carries only its ConnId (opaque data)
   s.protocols[0].rx_buffer_size = kRxBufferSize;
-  s.protocols[1] = s.protocols[0];
-  s.protocols[1].name = s.alias_name;
-  s.protocols[2] = lws_protocols{};  // terminator
-
-  // Liveness: lws pings after ping_interval_s of silence and hangs up after ping_hangup_s.
-  s.retry.retry_ms_table = s.retry_table;
-  s.retry.retry_ms_table_count = 1;
-  s.retry.conceal_count = 0;
-  s.retry.secs_since_valid_ping = static_cast<std::uint16_t>(s.opt.ping_interval_s);
-  s.retry.secs_since_valid_hangup = static_cast<std::uint16_t>(s.opt.ping_hangup_s);
-  s.retry.jitter_percent = 0;
+  s.protocols[1] = lws_protocols{};  // terminator
 
   lws_context_creation_info info;
   std::memset(&info, 0, sizeof info);
-  info.port = listening ? s.opt.listen_port : CONTEXT_PORT_NO_LISTEN;
-  info.iface = (listening && !la.iface.empty()) ? la.iface.c_str() : nullptr;
+  info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = s.protocols;
-  // No info.extensions: permessage-deflate offers are simply not accepted.
   info.user = &s;
   info.gid = -1;
   info.uid = -1;
-  info.vhost_name = "socp";
-  info.server_string = "socp";
-  info.retry_and_idle_policy = &s.retry;
-  info.connect_timeout_secs = 10;
-  info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
-  if (listening && la.ipv4) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
-
+  info.pt_serv_buf_size = kRxBufferSize;  // one read() takes up to this much
+  info.connect_timeout_secs = static_cast<unsigned>(s.opt.handshake_timeout_s);
+  info.timeout_secs = static_cast<unsigned>(s.opt.handshake_timeout_s);
   s.ctx = lws_create_context(&info);
-  if (!s.ctx) {
-    if (listening) {
-      return make_error(Errc::Io, "cannot listen on " + s.opt.listen_host + ":" +
-                                      std::to_string(s.opt.listen_port) + ": " +
-                                      bind_failure_reason(la, s.opt.listen_port));
-    }
-    return make_error(Errc::Io, "cannot create the libwebsockets context");
-  }
+  if (!s.ctx) return make_error(Errc::Io, "cannot create the libwebsockets context");
   s.tick.self = &s;
-  return std::unique_ptr<WsHost>(new WsHost(std::move(impl)));
+  s.sweep.self = &s;
+  // From here on the WsHost owns the context (teardown on every error path).
+  std::unique_ptr<WsHost> host(new WsHost(std::move(impl)));
+
+  // Outgoing connections: plain TCP from lws (their TLS is TlsClient's).
+  lws_context_creation_info dial;
+  std::memset(&dial, 0, sizeof dial);
+  dial.vhost_name = "socp-dial";
+  dial.port = CONTEXT_PORT_NO_LISTEN;
+  dial.protocols = s.protocols;
+  s.dial_vh = lws_create_vhost(s.ctx, &dial);
+  if (!s.dial_vh) return make_error(Errc::Io, "cannot set up outgoing connections");
+
+  if (listening) {
+    lws_context_creation_info li;
+    std::memset(&li, 0, sizeof li);
+    li.vhost_name = "socp-listen";
+    li.port = s.opt.listen_port;  // 0 = ephemeral: lws binds port 0 and reports the real one
+    li.iface = la.iface.empty() ? nullptr : la.iface.c_str();
+    li.protocols = s.protocols;
+    li.options = LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG |
+                 LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND;
+    if (la.ipv4) li.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+    li.listen_accept_role = "raw-skt";
+    li.listen_accept_protocol = transport::kProtocolName;
+    li.server_string = "socp";
+    li.alpn = "http/1.1";
+    if (tls_listener) {
+      li.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+      li.ssl_cert_filepath = s.opt.tls_cert_file.c_str();
+      li.ssl_private_key_filepath = s.opt.tls_key_file.c_str();
+    }
+    s.listen_vh = lws_create_vhost(s.ctx, &li);
+    if (!s.listen_vh) {
+      const std::string where =
+          "cannot listen on " + s.opt.listen_host + ":" + std::to_string(s.opt.listen_port) + ": ";
+      if (tls_listener)
+        return make_error(Errc::Io, where + "bad TLS certificate or key, or " +
+                                        bind_failure_reason(la, s.opt.listen_port));
+      return make_error(Errc::Io, where + bind_failure_reason(la, s.opt.listen_port));
+    }
+    const int bound = lws_get_vhost_listen_port(s.listen_vh);
+    s.bound_port = static_cast<std::uint16_t>(bound > 0 ? bound : 0);
+    if (!tls_listener && !transport::is_loopback_host(s.opt.listen_host)) {
+      s.log(LogLevel::Warn, "listening on " + s.opt.listen_host + ":" +
+                                std::to_string(s.bound_port) +
+                                " without TLS: traffic (including hellos) is readable on the "
+                                "network; use a TLS certificate (wss://) or a TLS proxy");
+    }
+  }
+  return host;
 }
 
 // ---- loop-thread API --------------------------------------------------------------------
 
-void WsHost::connect(ConnId id, const std::string& host, std::uint16_t port) {
+void WsHost::connect(ConnId id, const std::string& host, std::uint16_t port,
+                     const ConnectOptions& co) {
   Impl& s = *impl_;
   if (!s.ctx || s.tearing_down) return;
   if (!(id & kOutgoingBit) || id == 0) {
@@ -199,24 +243,42 @@ void WsHost::connect(ConnId id, const std::string& host, std::uint16_t port) {
     s.log(LogLevel::Error, "ws: connect with an id already in use (ignored)");
     return;
   }
-  WsConn& c = s.conns.emplace(id, WsConn(id, nullptr)).first->second;
-  c.peer = host + ":" + std::to_string(port);
+  std::string pin;
+  if (co.tls && !co.pin_sha256.empty()) {
+    pin = transport::normalize_pin(co.pin_sha256);
+    if (pin.empty()) {
+      s.log(LogLevel::Error, "ws: connect to " + host +
+                                 ": the certificate pin is not a "
+                                 "SHA-256 in hex (ignored dial)");
+      s.emit(Impl::Event{Impl::Event::Kind::Close, id, {}});
+      return;
+    }
+  }
+  const std::size_t limit = s.opt.max_frame;
+  WsConn& c = s.conns
+                  .emplace(id, WsConn(id, nullptr, transport::WsSession::Role::Client, limit,
+                                      Impl::now_ms()))
+                  .first->second;
+  const bool v6 = host.find(':') != std::string::npos;
+  c.peer = (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  c.host_header = c.peer;  // RFC 7230 §5.4
+  c.path = co.path.empty() || co.path.front() != '/' ? "/" : co.path;
+  c.dial_host = host;
+  c.want_tls = co.tls;
+  c.pin_sha256 = pin;
 
   lws_client_connect_info ci;
   std::memset(&ci, 0, sizeof ci);
   ci.context = s.ctx;
+  ci.vhost = s.dial_vh;
   ci.address = host.c_str();
   ci.port = port;
   ci.path = "/";
-  const bool v6 = host.find(':') != std::string::npos;
-  const std::string host_header =
-      (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);  // RFC 7230 §5.4
-  ci.host = host_header.c_str();
-  ci.origin = nullptr;    // not a browser
-  ci.protocol = nullptr;  // ask for no subprotocol: peers that know none still accept us
+  ci.host = host.c_str();
+  ci.method = "RAW";
+  ci.protocol = transport::kProtocolName;
   ci.local_protocol_name = transport::kProtocolName;
   ci.opaque_user_data = reinterpret_cast<void*>(static_cast<std::uintptr_t>(id));
-  ci.retry_and_idle_policy = &s.retry;
   lws* wsi = nullptr;
   ci.pwsi = &wsi;
 
@@ -236,31 +298,54 @@ void WsHost::connect(ConnId id, const std::string& host, std::uint16_t port) {
 void WsHost::send(ConnId id, std::string text) {
   Impl& s = *impl_;
   WsConn* c = s.find(id);
-  if (!c || c->closing()) return;
-  std::size_t queued = c->push(text, LWS_PRE);
-  if (queued > s.opt.max_queue_bytes) {
-    s.log(LogLevel::Warn, "ws: closing connection " + std::to_string(id) +
-                              ": peer is not reading (write queue over " +
+  if (!c || c->killed) return;
+  if (!c->session.send_text(text)) return;  // not open, or closing
+  if (c->session.queued_bytes() > s.opt.max_queue_bytes) {
+    s.log(LogLevel::Warn, "ws: closing connection " + std::to_string(id) + " (" + c->peer +
+                              "): peer is not reading (write queue over " +
                               std::to_string(s.opt.max_queue_bytes) + " bytes)");
-    s.kill(*c, LWS_CLOSE_STATUS_POLICY_VIOLATION, "slow reader");
+    s.kill(*c, "slow reader");
     return;
   }
-  if (c->opened && c->wsi()) lws_callback_on_writable(c->wsi());
+  if (c->wsi()) lws_callback_on_writable(c->wsi());
 }
 
 void WsHost::close(ConnId id, int code, const std::string& reason) {
   Impl& s = *impl_;
   WsConn* c = s.find(id);
-  if (!c || c->closing()) return;
-  c->mark_closing(sanitize_close_code(code), clip_reason(reason));
-  if (!c->wsi()) return;  // still resolving: closed once lws reports the connection
-  if (!c->opened) {
-    // Outgoing connection not established yet: abandon the attempt.
-    lws_set_timeout(c->wsi(), PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+  if (!c || c->killed) return;
+  if (!c->wsi()) {
+    // Still resolving/connecting: abandon the dial once lws reports it.
+    c->close_when_connected = true;
     return;
   }
-  lws_set_timeout(c->wsi(), PENDING_TIMEOUT_USER_OK, kCloseDrainTimeoutS);
+  if (!c->session.opened()) {
+    // Outgoing connection not established yet (TCP, TLS or the handshake): abandon it.
+    s.kill(*c, "closed while connecting");
+    return;
+  }
+  c->session.close(sanitize_close_code(code), clip_reason(reason));
+  if (c->closing_ms == 0) c->closing_ms = Impl::now_ms();
   lws_callback_on_writable(c->wsi());
+}
+
+void WsHost::set_max_frame(ConnId id, std::size_t limit) {
+  if (WsConn* c = impl_->find(id)) c->session.set_max_message(limit);
+}
+
+std::string WsHost::peer_address(ConnId id) const {
+  const WsConn* c = impl_->find(id);
+  return c ? c->peer : std::string();
+}
+
+std::uint16_t WsHost::listen_port() const noexcept {
+  return impl_->bound_port;
+}
+
+WsHostStats WsHost::stats() const {
+  WsHostStats st = impl_->st;
+  st.connections = impl_->conns.size();
+  return st;
 }
 
 void WsHost::set_tick(std::int64_t interval_ms, std::function<void()> fn) {
@@ -293,6 +378,7 @@ int WsHost::run() {
   s.running = true;
   int rc = 0;
   s.arm_tick();
+  s.arm_sweep();
   // Posts made before run() are waiting: pick them up without needing a wake-up.
   s.run_posted();
   while (!s.stop_flag.load()) {
@@ -304,127 +390,6 @@ int WsHost::run() {
   }
   s.teardown();
   return rc;
-}
-
-// ---- Impl -------------------------------------------------------------------------------
-
-void WsHost::Impl::forget(ConnId id, lws* wsi) {
-  if (wsi) set_id(wsi, 0);
-  auto it = conns.find(id);
-  if (it == conns.end()) return;
-  if (lws* known = it->second.wsi()) set_id(known, 0);
-  conns.erase(it);
-  emit(Event{Event::Kind::Close, id, {}});
-}
-
-void WsHost::Impl::kill(WsConn& c, int code, std::string_view reason) {
-  c.clear_queue();
-  c.mark_closing(code, std::string(reason));
-  lws* wsi = c.wsi();
-  if (!wsi) return;
-  if (c.opened) {
-    lws_close_reason(wsi, static_cast<lws_close_status>(code),
-                     reinterpret_cast<unsigned char*>(const_cast<char*>(reason.data())),
-                     reason.size());
-  }
-  lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-}
-
-void WsHost::Impl::emit(Event ev) {
-  if (tearing_down) return;
-  events.push_back(std::move(ev));
-  drain_events();
-}
-
-void WsHost::Impl::drain_events() {
-  if (dispatching) return;
-  dispatching = true;
-  while (!events.empty()) {
-    Event ev = std::move(events.front());
-    events.pop_front();
-    const char* what = "on_open";
-    try {
-      switch (ev.kind) {
-        case Event::Kind::Open:
-          handler.on_open(ev.id);
-          break;
-        case Event::Kind::Frame:
-          what = "on_frame";
-          handler.on_frame(ev.id, std::move(ev.data));
-          break;
-        case Event::Kind::Close:
-          what = "on_close";
-          handler.on_close(ev.id);
-          break;
-      }
-    } catch (const std::exception& e) {
-      log_nothrow(LogLevel::Error, std::string("ws: handler ") + what + " threw: " + e.what());
-      if (WsConn* c = find(ev.id))
-        kill(*c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "internal error");
-    } catch (...) {
-      log_nothrow(LogLevel::Error, std::string("ws: handler ") + what + " threw");
-      if (WsConn* c = find(ev.id))
-        kill(*c, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "internal error");
-    }
-  }
-  dispatching = false;
-}
-
-void WsHost::Impl::run_user(const std::function<void()>& fn, const char* what) {
-  if (tearing_down || !fn) return;
-  const bool was = dispatching;
-  dispatching = true;
-  try {
-    fn();
-  } catch (const std::exception& e) {
-    log_nothrow(LogLevel::Error, std::string("ws: ") + what + " threw: " + e.what());
-  } catch (...) {
-    log_nothrow(LogLevel::Error, std::string("ws: ") + what + " threw");
-  }
-  dispatching = was;
-  drain_events();
-}
-
-void WsHost::Impl::run_posted() {
-  std::vector<std::function<void()>> batch;
-  {
-    std::lock_guard<std::mutex> lk(post_mu);
-    batch.swap(posted);
-  }
-  for (auto& fn : batch) run_user(fn, "posted function");
-}
-
-void WsHost::Impl::arm_tick() {
-  if (!ctx) return;
-  if (tick_ms <= 0 || !tick_fn) {
-    lws_sul_cancel(&tick.sul);
-    return;
-  }
-  lws_sul_schedule(ctx, 0, &tick.sul, &Impl::on_tick_timer, tick_ms * LWS_US_PER_MS);
-}
-
-void WsHost::Impl::on_tick_timer(lws_sorted_usec_list_t* sul) {
-  auto* t = reinterpret_cast<transport::TickTimer*>(sul);
-  Impl& s = *t->self;
-  if (s.tearing_down) return;
-  s.arm_tick();  // re-arm first: the tick function may replace itself via set_tick
-  std::function<void()> fn = s.tick_fn;  // copy: set_tick inside fn must not destroy it
-  s.run_user(fn, "tick");
-}
-
-void WsHost::Impl::teardown() {
-  if (!ctx) return;
-  {
-    std::lock_guard<std::mutex> lk(post_mu);
-    accepting_posts = false;
-    posted.clear();
-  }
-  tearing_down = true;
-  events.clear();
-  lws_sul_cancel(&tick.sul);
-  lws_context_destroy(ctx);
-  ctx = nullptr;
-  conns.clear();
 }
 
 }  // namespace socp

@@ -61,6 +61,8 @@ struct Pair {
 
 TEST_CASE("WsHost: connect and echo a 1 MiB frame", "[transport]") {
   Pair p;
+  // Accepted connections start at the small pre-authentication limit; the handler raises it.
+  p.server_rec.on_open_hook = [&](ConnId c) { p.server->set_max_frame(c, 2u << 20); };
   p.dial();
   REQUIRE(p.wait_open());
   const std::string big(1u << 20, 'x');
