@@ -164,8 +164,11 @@ class WorkerPool {
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
   /// Queues fn. Low-priority tasks run only when no normal task is waiting (bulk work such
-  /// as file-chunk signatures never delays interactive frames).
-  void submit(std::function<void()> fn, bool low_priority = false);
+  /// as file-chunk signatures never delays interactive frames). Within a priority, owners
+  /// (e.g. the connection a signature is for) take turns, FIFO per owner.
+  void submit(std::function<void()> fn, bool low_priority = false, std::uint64_t owner = 0);
+  /// Tasks waiting (not running). Any thread.
+  std::size_t queued() const;
   std::size_t threads() const noexcept;
 
  private:

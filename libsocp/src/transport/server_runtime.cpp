@@ -91,6 +91,7 @@ struct ServerRuntime::Impl final : WsHost::Handler {
   void submit(Job job) {
     WorkerPool& pool = job.is_password_job() ? *password_pool : *sign_pool;
     const bool low = job.bulk;
+    const std::uint64_t owner = job.owner;
     pool.submit(
         [this, job = std::move(job)] {
           JobResult r;
@@ -109,7 +110,7 @@ struct ServerRuntime::Impl final : WsHost::Handler {
             apply();
           });
         },
-        low);
+        low, owner);
   }
 
   /// Loop thread: polite shutdown, then stop the loop after a short grace period.

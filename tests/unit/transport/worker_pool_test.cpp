@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
@@ -125,4 +127,43 @@ TEST_CASE("worker pool runs normal tasks before low-priority ones", "[transport]
   std::unique_lock<std::mutex> lk(mu);
   REQUIRE(cv.wait_for(lk, std::chrono::seconds(10), [&] { return done; }));
   REQUIRE(order == std::vector<std::string>{"normal", "bulk0", "bulk1", "bulk2"});
+}
+
+TEST_CASE("worker pool: owners take turns, one backlog does not hold another owner back",
+          "[transport]") {
+  WorkerPool pool(1);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::vector<int> order;
+  pool.submit([&] {  // holds the only worker while the queues fill
+    std::unique_lock<std::mutex> lk(mu);
+    cv.wait(lk, [&] { return release; });
+  });
+  for (int i = 0; i < 100; ++i) {
+    pool.submit(
+        [&] {
+          std::lock_guard<std::mutex> lk(mu);
+          order.push_back(1);
+          cv.notify_all();
+        },
+        false, /*owner=*/1);
+  }
+  pool.submit(
+      [&] {
+        std::lock_guard<std::mutex> lk(mu);
+        order.push_back(2);
+        cv.notify_all();
+      },
+      false, /*owner=*/2);
+  CHECK(pool.queued() >= 101);  // (the first task may not have started yet)
+  {
+    std::lock_guard<std::mutex> lk(mu);
+    release = true;
+  }
+  cv.notify_all();
+  std::unique_lock<std::mutex> lk(mu);
+  REQUIRE(cv.wait_for(lk, std::chrono::seconds(10), [&] { return order.size() == 101; }));
+  const auto pos = std::find(order.begin(), order.end(), 2) - order.begin();
+  CHECK(pos <= 1);  // owner 2 waits for at most one task of owner 1
 }
