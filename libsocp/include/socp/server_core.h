@@ -147,6 +147,11 @@ struct ServerConfig {
   std::int64_t message_ttl_ms = 7LL * 24 * 3600 * 1000;
   /// Receipts wait at most this long to be sent in a batch.
   std::int64_t receipt_delay_ms = 100;
+
+  // ---- other implementations (docs/interop.md) ----------------------------------------------
+  /// The dialect of particular servers, as "SERVER_ID=dialect" or "HOST:PORT=dialect" with
+  /// dialect one of socp, plain, g43, g56, g17 (otherwise detected from what they send).
+  std::vector<std::string> peer_dialects;
 };
 
 /// Store settings the core reads (written by `socp-server admin`, see docs/deploy.md):
@@ -175,6 +180,9 @@ class ServerCore {
   void on_open(ConnId conn);
   void on_frame(ConnId conn, std::string_view frame);
   void on_close(ConnId conn);
+  /// The transport saw the connection alive without a data frame (a WebSocket ping or pong):
+  /// it counts as activity for the dead-link rule (the profile lets heartbeats rely on them).
+  void on_activity(ConnId conn);
   /// Timers: heartbeats, dead-link detection, reconnects, timeouts. Call at least every second.
   void on_tick();
   void on_job_done(JobResult result);

@@ -111,6 +111,8 @@ class WsHost {
     virtual void on_frame(ConnId conn, std::string frame) = 0;
     /// Closed for any reason, including a failed outgoing connect. Called once per id.
     virtual void on_close(ConnId conn) = 0;
+    /// A ping or pong arrived on an open connection (liveness without data). Optional.
+    virtual void on_activity(ConnId conn) { (void)conn; }
   };
 
   /// Binds the listener (if any). Io error if the port is taken, InvalidArgument on bad TLS

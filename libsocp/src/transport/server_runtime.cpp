@@ -56,6 +56,7 @@ struct ServerRuntime::Impl final : WsHost::Handler {
     core().on_close(conn);
     apply();
   }
+  void on_activity(ConnId conn) override { core().on_activity(conn); }
 
   void on_tick() {
     core().on_tick();

@@ -54,6 +54,10 @@ void Applier::send(ConnId conn, MessageType type, const std::string& to, json::V
   Conn* c = s_.conn(conn);
   if (!c || c->closing) return;
   const std::int64_t ts = o.ts ? *o.ts : s_.next_ts();
+  const Dialect d = s_.dialect_of(*c);
+  if (d != Dialect::Socp && encode_for(d, type, payload, s_.self_id, s_.keys)) {
+    s_.count(Counter::DialectOut);
+  }
   auto sp = sign(with_context(std::move(payload), to_string(type), s_.self_id, to, ts), o.bulk);
   send_signed_payload(conn, type, to, ts, std::move(sp), o.bulk);
 }
