@@ -62,6 +62,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# Shortened production timers (hidden socp-server options) for tests that wait on them:
+# heartbeat 15 s -> 1 s, dead link 45 s -> 5 s, reconnect backoff cap 15 s -> 2 s.
+FAST_MESH_TIMERS = ["--test-heartbeat-ms", "1000", "--test-link-dead-ms", "5000",
+                    "--test-reconnect-max-ms", "2000"]
+
+
+def run_server_command(args: list[str], cwd: str, timeout: float = 60.0,
+                       env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """socp-server ARGS to completion (check, admin, bad configs): text stdout/stderr."""
+    return subprocess.run([SERVER_BIN, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL,
+                          env={**os.environ, **env} if env else None)
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -237,8 +251,9 @@ class ServerProcess(_Managed):
 
     def __init__(self, ws: Workspace, name: str, port: int | None = None,
                  data_dir: str | None = None, introducers: Iterable[int | str] = (),
-                 extra_args: Iterable[str] = ()):
+                 extra_args: Iterable[str] = (), env: dict[str, str] | None = None):
         self.ws = ws
+        self.env = env
         self.name = name
         self.port = port or free_port()
         self.data_dir = data_dir or ws.dir(f"data-{name}")
@@ -273,7 +288,8 @@ class ServerProcess(_Managed):
         err = open(self.stderr_path, "wb")
         try:
             self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=out,
-                                         stderr=err, cwd=self.ws.root)
+                                         stderr=err, cwd=self.ws.root,
+                                         env={**os.environ, **self.env} if self.env else None)
         finally:
             out.close()
             err.close()
