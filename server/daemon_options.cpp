@@ -33,6 +33,9 @@ void add_daemon_options(CLI::App& app, Options& o) {
                  "time a server link has to prove itself");
   add_test_timer(app, "--test-admin-poll-ms", o.test_admin_poll_ms,
                  "how often operator commands are looked for");
+  app.add_option("--test-identity-file", o.test_identity_file,
+                 "first start: this PKCS#8 PEM key instead of a generated one")
+      ->group("");
 }
 
 void apply_test_timers(const Options& o, socp::ServerConfig& cfg) {

@@ -4,6 +4,8 @@
 #include <sodium.h>
 
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 
 #include "socp/bytes.h"
 #include "socp/client_core.h"  // format_fingerprint
@@ -15,6 +17,18 @@ void wipe(std::string& s) {
   if (!s.empty()) sodium_memzero(&s[0], s.size());
   s.clear();
 }
+socp::Result<socp::PrivateKey> read_key_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string pem((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) {
+    return socp::make_error(socp::Errc::Io, "cannot read the key file " + path);
+  }
+  auto k = socp::PrivateKey::from_pem(pem);
+  wipe(pem);
+  if (!k) return socp::make_error(k.code(), "key file " + path + ": " + k.error().detail);
+  return k;
+}
+
 }  // namespace
 
 socp::Result<LoadedIdentity> load_identity(socp::Store& store, const std::string& where) {
@@ -34,12 +48,19 @@ socp::Result<LoadedIdentity> load_identity(socp::Store& store, const std::string
 }
 
 socp::Result<LoadedIdentity> load_or_create_identity(socp::Store& store, const std::string& where,
-                                                     bool multi_prime) {
+                                                     bool multi_prime,
+                                                     const std::string& seed_pem_file) {
   auto loaded = load_identity(store, where);
   if (loaded || loaded.code() != socp::Errc::NotFound) return loaded;
-  std::fprintf(stderr, "generating server identity (RSA-4096)\xe2\x80\xa6\n");
-  auto k = socp::PrivateKey::generate(multi_prime ? 4 : 2);
-  if (!k) return socp::make_error(k.code(), "cannot generate a key: " + k.error().detail);
+  socp::Result<socp::PrivateKey> k = socp::make_error(socp::Errc::Internal, "no key");
+  if (!seed_pem_file.empty()) {
+    k = read_key_file(seed_pem_file);
+    if (!k) return k.error();
+  } else {
+    std::fprintf(stderr, "generating server identity (RSA-4096)\xe2\x80\xa6\n");
+    k = socp::PrivateKey::generate(multi_prime ? 4 : 2);
+    if (!k) return socp::make_error(k.code(), "cannot generate a key: " + k.error().detail);
+  }
   socp::ServerIdentity id;
   id.server_id = socp::new_uuid_v4();
   socp::SecretBytes pem = k.value().to_pem();

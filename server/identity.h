@@ -19,9 +19,11 @@ struct LoadedIdentity {
 /// if the stored key does not parse. The PEM copy is wiped.
 socp::Result<LoadedIdentity> load_identity(socp::Store& store, const std::string& where);
 
-/// load_identity(), or on a fresh store a new identity (RSA-4096, 2 or 4 primes) stored first.
+/// load_identity(), or on a fresh store a new identity stored first: RSA-4096 with 2 or 4
+/// primes, or (tests) the PKCS#8 PEM key in `seed_pem_file` when that is not empty.
 socp::Result<LoadedIdentity> load_or_create_identity(socp::Store& store, const std::string& where,
-                                                     bool multi_prime);
+                                                     bool multi_prime,
+                                                     const std::string& seed_pem_file = {});
 
 /// "SHA256:ab:cd:..." of a public key.
 std::string fingerprint(const socp::PublicKey& pub);

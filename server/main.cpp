@@ -68,8 +68,8 @@ int main(int argc, char** argv) {
   if (!store)
     return fail("cannot open data directory " + opt.data_dir + ": " + store.error().detail);
 
-  auto identity =
-      socp_server::load_or_create_identity(*store.value(), opt.data_dir, opt.multi_prime);
+  auto identity = socp_server::load_or_create_identity(*store.value(), opt.data_dir,
+                                                       opt.multi_prime, opt.test_identity_file);
   if (!identity) return fail(identity.error().detail);
   if (!identity.value().created && opt.multi_prime) {
     log(socp::LogLevel::Info, "--multi-prime ignored: identity exists");

@@ -48,6 +48,9 @@ struct Options {
   std::int64_t test_unauth_max_ms = 0;
   std::int64_t test_link_handshake_ms = 0;
   std::int64_t test_admin_poll_ms = 0;
+  /// Hidden: on first start, take this PKCS#8 PEM key as the identity instead of generating
+  /// one (system tests use fixture keys: no key generation in tests).
+  std::string test_identity_file;
 };
 
 /// "90s", "15m", "12h", "7d" (or plain milliseconds) -> milliseconds; InvalidArgument otherwise.
