@@ -118,8 +118,10 @@ class DaemonTest(unittest.TestCase):
         self.assertIn(f"cannot listen on 127.0.0.1:{busy_port}", lines[1])
         self.assertIn("--log-file", lines[2])
 
-        # A running server: reported with its pid, identity read, the port not tried.
-        server = h.ServerProcess(self.ws, "solo").start()
+        # A running server (the one real first start of the suite: it generates its key):
+        # reported with its pid, identity read, the port not tried.
+        server = h.ServerProcess(self.ws, "solo", fresh_identity=True).start()
+        self.assertIn("generating server identity", read(server.stderr_path))
         r = self.run_server("check", "--port", str(server.port), "--data-dir", server.data_dir)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn(f"running on this data dir (pid {server.pid})", r.stdout)
