@@ -1,4 +1,4 @@
-// socp/protocol.h — wire constants of SOCP v1.3 as socp speaks it (../shared/PROTOCOL.md).
+// socp/protocol.h — wire constants of SOCP v1.3 as socp speaks it (docs/protocol.md).
 //
 // One enum for every message type socp knows, the aliases other implementations send, the
 // default limits and the protocol timers. Pure constants and pure functions: thread-safe.
