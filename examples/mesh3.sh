@@ -16,9 +16,12 @@ mkdir -p "$DATA"
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
-"$SERVER" --port "$PA" --data-dir "$DATA/a" & pids+=($!)
+# Each server's lines are prefixed with its name ("A | ...").
+"$SERVER" --port "$PA" --data-dir "$DATA/a" > >(sed -u 's/^/A | /') 2>&1 & pids+=($!)
 # B and C may start while A is still generating its first identity: they retry with backoff.
-"$SERVER" --port "$PB" --data-dir "$DATA/b" --introducer "127.0.0.1:$PA" & pids+=($!)
-"$SERVER" --port "$PC" --data-dir "$DATA/c" --introducer "127.0.0.1:$PA" & pids+=($!)
+"$SERVER" --port "$PB" --data-dir "$DATA/b" --introducer "127.0.0.1:$PA" \
+  > >(sed -u 's/^/B | /') 2>&1 & pids+=($!)
+"$SERVER" --port "$PC" --data-dir "$DATA/c" --introducer "127.0.0.1:$PA" \
+  > >(sed -u 's/^/C | /') 2>&1 & pids+=($!)
 echo "mesh running: A ws://127.0.0.1:$PA, B ws://127.0.0.1:$PB, C ws://127.0.0.1:$PC (Ctrl-C stops)" >&2
 wait
