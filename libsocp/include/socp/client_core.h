@@ -11,7 +11,7 @@
 // MSG_DIRECT, content_sig, OAEP encrypt/decrypt, ~3 ms each) and opens the recovered key vault
 // inline (Argon2id, ~50 ms): it is an interactive program with one connection.
 //
-// Flows (docs/protocol-notes.md, PROTOCOL.md §6):
+// Flows (docs/protocol-notes.md, docs/protocol.md §6):
 //   Register  USER_REGISTER (signed by the new key) → ACK{msg_ref:USER_REGISTER} → "registered"
 //             event → USER_HELLO → ACK{msg_ref:USER_HELLO} → "logged_in".
 //   Login     USER_HELLO (signed) → ACK → "logged_in".

@@ -327,7 +327,7 @@ struct DeliveryReceipts {
 /// name for it), else the id.
 std::string display_name_of(const json::Value& meta, const std::string& id);
 
-// ---- public channel (PROTOCOL.md §6, docs/protocol-notes.md "Public channel") ---------------
+// ---- public channel (docs/protocol.md §6, docs/protocol-notes.md "Public channel") ---------------
 // Sender keys: every member has its own channel key K (32 bytes, XChaCha20-Poly1305) and hands
 // it to each other member RSA-OAEP-wrapped (KEY_SHARE). Servers relay and store only wrapped
 // keys; they never hold a K.

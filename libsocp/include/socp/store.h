@@ -1,4 +1,4 @@
-// socp/store.h — persistent server state (PROTOCOL.md §8) behind a narrow interface.
+// socp/store.h — persistent server state (docs/protocol.md §8) behind a narrow interface.
 //
 // Tables: users (accounts registered here), directory (every user key this server has pinned,
 // local or remote, with last known home server), servers (pinned server keys), groups,

@@ -1,4 +1,4 @@
-// Envelope parsing and serialization (PROTOCOL.md §2).
+// Envelope parsing and serialization (docs/protocol.md §2).
 #include <algorithm>
 #include <utility>
 #include <vector>

@@ -1,4 +1,4 @@
-// Server <-> server payloads (PROTOCOL.md §5).
+// Server <-> server payloads (docs/protocol.md §5).
 #include <array>
 
 #include "codec/message_fields.h"

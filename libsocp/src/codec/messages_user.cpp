@@ -1,4 +1,4 @@
-// User <-> server payloads (PROTOCOL.md §6): hello, accounts, key look-up, /list, DMs.
+// User <-> server payloads (docs/protocol.md §6): hello, accounts, key look-up, /list, DMs.
 #include <algorithm>
 
 #include "codec/message_fields.h"

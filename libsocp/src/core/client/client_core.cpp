@@ -27,7 +27,7 @@ void ClientCore::Impl::set_phase(Phase p) {
 
 bool ClientCore::Impl::send(MessageType type, const std::string& to, std::int64_t ts,
                             json::Value payload, bool sign) {
-  // Before recovery the user id may be unknown; `from` must still be a UUID (PROTOCOL.md §2).
+  // Before recovery the user id may be unknown; `from` must still be a UUID (docs/protocol.md §2).
   static const std::string kNoUserYet = "00000000-0000-4000-8000-000000000000";
   Envelope env = make_envelope(type, me().empty() ? kNoUserYet : me(), to, ts, std::move(payload));
   if (sign) {

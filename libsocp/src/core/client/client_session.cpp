@@ -76,7 +76,7 @@ void ClientCore::Impl::send_hello() {
   msg::UserHello hello;
   hello.client = cfg.client_name;
   hello.pubkey = cfg.key->public_key().b64url();
-  hello.enc_pubkey = hello.pubkey;  // one RSA key for both jobs (PROTOCOL.md §3)
+  hello.enc_pubkey = hello.pubkey;  // one RSA key for both jobs (docs/protocol.md §3)
   hello.meta = meta_of(cfg);
   // ts is repeated inside the signed payload so the hello cannot be replayed later.
   hello.ts = next_ts();

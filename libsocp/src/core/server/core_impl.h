@@ -200,6 +200,11 @@ struct ServerCore::Impl {
   std::int64_t last_admin_poll = 0;
   std::int64_t started_at = 0;
   bool store_ok = true;
+  /// Frames by wire type in and out, ERRORs by code (for /metrics).
+  std::map<std::string, std::uint64_t, std::less<>> frames_in_by_type, frames_out_by_type,
+      errors_by_code;
+  std::uint64_t commit_count = 0;  ///< store commits attempted (for /metrics)
+  double commit_seconds = 0;       ///< their total wall time
   std::mt19937_64 rng;
 
   // ---- helpers used by handlers ----

@@ -1,6 +1,6 @@
 // Bootstrap family: SERVER_HELLO_JOIN -> SERVER_WELCOME -> SERVER_ANNOUNCE, SERVER_HELLO_LINK
 // (both directions), SERVER_INTRODUCE, and trying the introducers in order with backoff
-// (PROTOCOL.md §5, docs/protocol-notes.md "Links" and "Admission").
+// (docs/protocol.md §5, docs/protocol-notes.md "Links" and "Admission").
 //
 // A link counts as up only after a challenge-response: each side sends a fresh nonce and each
 // side's signed hello/announce/welcome carries the other side's nonce (`peer_nonce`) in a
@@ -301,7 +301,7 @@ void handle_hello_join(ServerCore::Impl& s, Conn& c, const Envelope& env) {
       return reject(s, c, st.code(), st.error().detail, kJoinRef);
     }
   } else if (!env.sig.empty() && verify_payload(*key, env.payload, env.sig) == SigForm::None) {
-    // The first bootstrap frame may be unsigned (PROTOCOL.md §2); if signed, it must verify.
+    // The first bootstrap frame may be unsigned (docs/protocol.md §2); if signed, it must verify.
     return reject(s, c, Errc::InvalidSig, "SERVER_HELLO_JOIN signature did not verify", kJoinRef);
   }
   std::string assigned = env.from;

@@ -1,5 +1,5 @@
 // Delivery family: MSG_DIRECT from a local user and SERVER_DELIVER from a server, with store
-// and forward (PROTOCOL.md §7, docs/protocol-notes.md "Nothing lost"). Servers never decrypt.
+// and forward (docs/protocol.md §7, docs/protocol-notes.md "Nothing lost"). Servers never decrypt.
 //
 //   * A DM whose recipient's home is this server goes into the recipient's mailbox and, if the
 //     recipient is online, to their client; it leaves the mailbox when the client acknowledges

@@ -1,4 +1,4 @@
-// Presence gossip family: USER_ADVERTISE, USER_REMOVE, DIRECTORY_SNAPSHOT (PROTOCOL.md §5).
+// Presence gossip family: USER_ADVERTISE, USER_REMOVE, DIRECTORY_SNAPSHOT (docs/protocol.md §5).
 // Signatures and signed contexts were checked by the dispatcher against the pinned key of
 // `from` (the origin). From socp/1 servers these frames are parsed strictly (no fields beyond
 // their own: a payload shaped for another purpose cannot pass as one of them), and a login

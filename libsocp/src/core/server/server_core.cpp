@@ -642,6 +642,7 @@ void ServerCore::on_frame(ConnId id, std::string_view frame) {
                                  env.to.substr(0, 64) + " on " + s.who(id) + " (" +
                                  std::to_string(frame.size()) + " bytes)");
     }
+    ++s.frames_in_by_type[env.type ? std::string(to_string(*env.type)) : "unknown"];
     if (!env.type) {
       s.count(Counter::UnknownTypes);
       if (server_side || c.role == Role::LinkPending) {
@@ -826,6 +827,7 @@ void ServerCore::reload(const ServerConfig& c) {
   Impl& s = *impl_;
   ServerConfig& k = s.cfg;
   k.log = c.log;
+  k.log_level = c.log_level;
   k.limits = c.limits;
   k.compat_unsigned_hello = c.compat_unsigned_hello;
   k.max_password_jobs_in_flight = c.max_password_jobs_in_flight;
@@ -867,9 +869,16 @@ ServerCore::Stats ServerCore::stats() const {
   st.sign_queue = s.signer.in_flight();
   st.password_queue = s.password_queue.size() + s.password_in_flight;
   st.store_ok = s.store_ok;
+  st.store_commits = s.commit_count;
+  st.store_commit_seconds = s.commit_seconds;
   st.queued_messages = s.queues.total();
   st.started_at = s.started_at;
   return st;
+}
+
+ServerCore::LabelledCounts ServerCore::labelled_counts() const {
+  return LabelledCounts{impl_->frames_in_by_type, impl_->frames_out_by_type,
+                        impl_->errors_by_code};
 }
 
 std::vector<std::string> ServerCore::linked_servers() const {
