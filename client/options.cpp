@@ -47,6 +47,11 @@ void add_common(CLI::App& app, Options& o) {
                  "largest file sent or accepted by /file (default 64MiB; e.g. 1000000, 10MiB)")
       ->transform(CLI::AsSizeValue(false))
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  app.add_option("--max-frame-size", o.max_frame_size,
+                 "largest frame accepted from the server (default 64MiB; a /list of a "
+                 "10,000-user mesh is ~9MB)")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(std::size_t{1} << 20, std::size_t{1} << 30));
   app.add_flag("--no-color", o.no_color,
                "plain text output (also when NO_COLOR is set; colour is used only on terminals)");
 }

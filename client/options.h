@@ -1,8 +1,11 @@
 // socp-cli command line: subcommands register / login (default) / recover and their options.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+
+#include "host_options.h"
 
 namespace socp::cli {
 
@@ -30,6 +33,7 @@ struct Options {
   std::string download_dir;                 ///< --download-dir; empty = <home>/<name>/downloads
   std::uint64_t max_file_size = 64u << 20;  ///< --max-file-size (bytes), sent and received
   bool no_color = false;  ///< --no-color (NO_COLOR in the environment does the same)
+  std::size_t max_frame_size = kDefaultMaxFrame;  ///< --max-frame-size: largest server frame
 };
 
 /// Parses argv. Returns -1 to go on, or an exit code (0 after --help, 1 on a usage error);

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "host_options.h"
 #include "input.h"
 #include "prepare.h"
 #include "printer.h"
@@ -166,16 +167,11 @@ int run_session(const Options& opt) {
   prep.cfg.server_label = prep.server;
   prep.cfg.clock = now_ms;
 
+  // The transport and the core accept the same frame size (a large mesh's LIST_RESPONSE).
+  prep.cfg.max_frame_bytes = opt.max_frame_size;
+
   Driver driver(opt, prep, printer);
-  WsHostOptions wo;
-  wo.listen_port = 0;       // client only
-  wo.max_frame = 8u << 20;  // a LIST_RESPONSE of a large mesh can pass 1 MiB
-  if (opt.verbose) {
-    wo.log = [](LogLevel, std::string_view m) {
-      std::fprintf(stderr, "[ws] %.*s\n", static_cast<int>(m.size()), m.data());
-    };
-  }
-  auto host = WsHost::create(std::move(wo), driver);
+  auto host = WsHost::create(host_options(opt.max_frame_size, opt.verbose), driver);
   if (!host) {
     printer.local_error("IO", host.error().detail);
     return kExitConnect;

@@ -103,6 +103,12 @@ struct ClientConfig {
   std::uint32_t file_chunks_per_second = 256;
   /// Incoming files reassembled at the same time (each buffered in memory until verified).
   std::size_t max_incoming_files = 4;
+  /// Largest frame accepted from the server (bytes); larger ones are dropped with a warning.
+  /// A LIST_RESPONSE carries every user's RSA-4096 key (~0.9 KB per user, 10,000 users
+  /// ~ 9 MB), so this is well above the 1 MiB a server accepts from a user. The transport in
+  /// front of the core must accept frames of this size too (socp-cli: --max-frame-size sets
+  /// both).
+  std::size_t max_frame_bytes = 64u << 20;
 };
 
 class ClientCore {

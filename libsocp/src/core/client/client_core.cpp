@@ -151,7 +151,9 @@ void ClientCore::on_connected() {
 void ClientCore::on_frame(std::string_view text) {
   Impl& s = *impl_;
   if (!s.connected || s.phase == Phase::Closed) return;
-  auto parsed = parse_envelope(text);
+  json::ParseLimits limits;
+  limits.max_bytes = s.cfg.max_frame_bytes;
+  auto parsed = parse_envelope(text, limits);
   if (!parsed) {
     s.emit(client::ev::warning("malformed frame from server: " + parsed.error().detail));
     return;
