@@ -87,7 +87,9 @@ struct ClientCore::Impl {
   Step run_command(const client::Command& c);
   void request_list(bool user_visible);
   const std::string& me() const { return cfg.user_id; }
-  const std::string& server_to() const { return server_id; }
+  /// `to` of frames for the server: its id once known, else "*" (never "": other
+  /// implementations close the connection on an empty `to`).
+  std::string server_to() const { return server_id.empty() ? std::string("*") : server_id; }
 
   // ---- client_session.cpp
   void start_session();

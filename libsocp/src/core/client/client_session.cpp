@@ -43,7 +43,7 @@ void ClientCore::Impl::start_session() {
       reg.meta = meta_of(cfg);
       // Signed by the key being registered: proof of possession; ts inside the signed payload.
       reg.ts = next_ts();
-      send(MessageType::UserRegister, "", *reg.ts, reg.to_json(), true);
+      send(MessageType::UserRegister, server_to(), *reg.ts, reg.to_json(), true);
       return;
     }
     case ClientMode::Login:
@@ -65,7 +65,7 @@ void ClientCore::Impl::start_session() {
       kr.user_id = who;
       kr.proof = cfg.recover_proof;
       // Unsigned: this device has no key yet.
-      send(MessageType::KeyRecover, "", next_ts(), kr.to_json(), false);
+      send(MessageType::KeyRecover, server_to(), next_ts(), kr.to_json(), false);
       return;
     }
   }
@@ -80,7 +80,7 @@ void ClientCore::Impl::send_hello() {
   hello.meta = meta_of(cfg);
   // ts is repeated inside the signed payload so the hello cannot be replayed later.
   hello.ts = next_ts();
-  // `to` is ignored on a hello; the server id is not known yet anyway.
+  // `to` is ignored on a hello; "*" while the server id is not known.
   send(MessageType::UserHello, server_to(), *hello.ts, hello.to_json(), true);
 }
 
