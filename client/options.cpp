@@ -13,6 +13,11 @@ constexpr const char* kFooter = R"(Examples:
   printf '/list\n/tell bob hi\n' | socp-cli --name alice --password-file pw.txt --json
   socp-cli recover --name alice --user-id <uuid> --server 127.0.0.1:8765   # new device
 
+Server keys: the first login to a server pins its key (<home>/<name>/trust.json, with the
+keys of every contact); a server that later presents another key is refused (exit 3).
+--server-key pins the expected key up front; to accept a new key deliberately:
+  socp-cli forget-server 127.0.0.1:8765 --name alice   (or once: --accept-new-server-key)
+
 Commands in a session (one per line): /list, /tell <user> <text>, /all <text>,
 /file <user> <path>, /whoami, /verify <user>, /help, /quit. <user> is a display name or a
 user id. On a terminal the prompt has line editing, history (<home>/<name>/history) and Tab
@@ -52,6 +57,11 @@ void add_common(CLI::App& app, Options& o) {
                  "10,000-user mesh is ~9MB)")
       ->transform(CLI::AsSizeValue(false))
       ->check(CLI::Range(std::size_t{1} << 20, std::size_t{1} << 30));
+  app.add_option("--server-key", o.server_key,
+                 "the server's public key (base64url DER, or a file with it / a PEM): refuse "
+                 "any other key");
+  app.add_flag("--accept-new-server-key", o.accept_new_server_key,
+               "accept (and pin) a server key that differs from the pinned one, this once");
   app.add_flag("--no-color", o.no_color,
                "plain text output (also when NO_COLOR is set; colour is used only on terminals)");
 }
@@ -87,6 +97,14 @@ bool split_host_port(const std::string& text, std::string& host, std::uint16_t& 
   return true;
 }
 
+std::string canonical_address(const std::string& text) {
+  std::string host;
+  std::uint16_t port = 0;
+  if (!split_host_port(text, host, port)) return {};
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
 int parse_options(int argc, char** argv, Options& o) {
   CLI::App app{
       "socp-cli - chat client for SOCP v1.3 (end-to-end encrypted direct messages).\n"
@@ -112,6 +130,13 @@ int parse_options(int argc, char** argv, Options& o) {
   rec->add_option("--user-id", o.user_id,
                   "the account's user id (required: the password proof is salted with it)");
 
+  CLI::App* forget = app.add_subcommand(
+      "forget-server", "remove the key pinned for a server, so the next login pins a new one");
+  forget->add_option("-n,--name", o.name, "display name (identity folder)");
+  forget->add_option("--home", o.home, "identity home (default $SOCP_HOME, else $HOME/.socp)");
+  forget->add_option("address", o.forget_address, "the server as host:port")->required();
+  forget->add_flag("--json", o.json, "print the result as a JSON event");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -120,6 +145,8 @@ int parse_options(int argc, char** argv, Options& o) {
   }
   if (reg->parsed())
     o.mode = Options::Mode::Register;
+  else if (forget->parsed())
+    o.mode = Options::Mode::ForgetServer;
   else if (rec->parsed())
     o.mode = Options::Mode::Recover;
   else
@@ -130,13 +157,18 @@ int parse_options(int argc, char** argv, Options& o) {
     std::fprintf(stderr, "error: --name is required (see socp-cli --help)\n");
     return kExitUsage;
   }
-  if (!o.server.empty()) {
-    std::string h;
-    std::uint16_t p = 0;
-    if (!split_host_port(o.server, h, p)) {
-      std::fprintf(stderr, "error: --server must be host:port, got '%s'\n", o.server.c_str());
-      return kExitUsage;
-    }
+  if (!o.server.empty() && canonical_address(o.server).empty()) {
+    std::fprintf(stderr, "error: --server must be host:port, got '%s'\n", o.server.c_str());
+    return kExitUsage;
+  }
+  if (o.mode == Options::Mode::ForgetServer && canonical_address(o.forget_address).empty()) {
+    std::fprintf(stderr, "error: forget-server needs host:port, got '%s'\n",
+                 o.forget_address.c_str());
+    return kExitUsage;
+  }
+  if (o.mode == Options::Mode::Register && o.accept_new_server_key) {
+    std::fprintf(stderr, "error: --accept-new-server-key is for logging in, not registering\n");
+    return kExitUsage;
   }
   return -1;
 }

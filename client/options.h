@@ -19,7 +19,7 @@ enum ExitCode : int {
 };
 
 struct Options {
-  enum class Mode { Register, Login, Recover };
+  enum class Mode { Register, Login, Recover, ForgetServer };
   Mode mode = Mode::Login;
   std::string name;           ///< display name (= identity folder)
   std::string server;         ///< "host:port"; empty = identity's (login) or the default
@@ -34,6 +34,9 @@ struct Options {
   std::uint64_t max_file_size = 64u << 20;  ///< --max-file-size (bytes), sent and received
   bool no_color = false;  ///< --no-color (NO_COLOR in the environment does the same)
   std::size_t max_frame_size = kDefaultMaxFrame;  ///< --max-frame-size: largest server frame
+  std::string server_key;              ///< --server-key: base64url DER, or a PEM/DER-b64 file
+  bool accept_new_server_key = false;  ///< --accept-new-server-key
+  std::string forget_address;          ///< forget-server HOST:PORT
 };
 
 /// Parses argv. Returns -1 to go on, or an exit code (0 after --help, 1 on a usage error);
@@ -42,5 +45,9 @@ int parse_options(int argc, char** argv, Options& out);
 
 /// Splits "host:port" / "[v6]:port" / "host" (port defaults to 8765). False if malformed.
 bool split_host_port(const std::string& text, std::string& host, std::uint16_t& port);
+
+/// The one spelling of a server address that keys its pinned key: "host:port" (the port
+/// always written), "[v6]:port" for IPv6. `text` as returned "" if malformed.
+std::string canonical_address(const std::string& text);
 
 }  // namespace socp::cli

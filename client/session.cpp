@@ -155,6 +155,7 @@ int run_session(const Options& opt) {
       ::isatty(STDIN_FILENO) != 0 && ::isatty(STDOUT_FILENO) != 0 && !opt.no_session;
   Printer printer(opt.json, opt.no_color);
   printer.set_interactive(line_editing);
+  printer.set_identity(opt.name);
   Prepared prep = prepare(opt, printer);
   if (prep.exit_code >= 0) return prep.exit_code;
 

@@ -48,8 +48,8 @@ enum class Jobs { Fast, Real };
 //   'X' on_closed (later records are ignored).
 // Every event is also rendered by socp-cli's renderer and fed to its Tab completion.
 
-/// Before login: Login or Register mode (first byte of the input, odd = Register), with or
-/// without a pinned server key and caps (second byte).
+/// Before login: the first byte of the input chooses Login or Register mode and what the
+/// trust store holds (a pinned server key, the right one or not, caps socp/1, a contact).
 void client_login(std::string_view input);
 /// Logged in at server_a; bob and carol advertised.
 void client_ready(std::string_view input);

@@ -12,6 +12,7 @@
 #include "fuzz_world.h"
 #include "socp/bytes.h"
 #include "socp/client_core.h"
+#include "socp/client_trust.h"
 #include "socp/messages.h"
 
 namespace socp::fuzz {
@@ -100,8 +101,9 @@ const Fixtures& fixtures() {
 
 class Session {
  public:
-  explicit Session(ClientMode mode) {
+  explicit Session(ClientMode mode, std::shared_ptr<TrustStore> trust = nullptr) {
     ClientConfig cfg;
+    cfg.trust = std::move(trust);
     cfg.mode = mode;
     cfg.user_id = kAlice;
     cfg.display_name = "alice";
@@ -201,7 +203,19 @@ void client_login(std::string_view input) {
   const std::uint8_t flags = input.empty() ? 0 : static_cast<std::uint8_t>(input[0]);
   if (!input.empty()) input.remove_prefix(1);
   (void)fixtures();
-  Session s((flags & 1) ? ClientMode::Register : ClientMode::Login);
+  // Flags: bit 0 register; bit 1 a pinned server key (bit 3: server_b's, so server_a's ACK
+  // is a changed key), bit 2 with caps socp/1; bit 4 a pinned contact key for bob.
+  auto trust = std::make_shared<TrustStore>();
+  if (flags & 2) {
+    const PrivateKey& k = key((flags & 8) ? "server_b" : "server_a");
+    std::vector<std::string> caps;
+    if (flags & 4) caps.emplace_back("socp/1");
+    trust->pin_server("127.0.0.1:8765", ServerPin{kServerA, k.public_key().b64url(), caps, 1});
+  }
+  if (flags & 16) {
+    trust->pin_contact(kBob, ContactPin{key("bob").public_key().b64url(), "bob", 1});
+  }
+  Session s((flags & 1) ? ClientMode::Register : ClientMode::Login, std::move(trust));
   s.connect();
   s.run(input);
 }

@@ -24,6 +24,13 @@
 // `sender_pub` of a first USER_DELIVER): a different key later is reported as "key_changed"
 // and the OLD key is kept — never silently replaced.
 //
+// Trust across sessions (ClientConfig::trust): contact keys pinned in earlier sessions are
+// loaded at construction (a different key is a "key_changed" as above), and the server key is
+// pinned per address (`server_label`). A server that later presents another key is refused:
+// "key_changed" with kind "server", then the session ends as AuthFailed with code
+// SERVER_KEY_CHANGED (unless accept_new_server_key). New pins are written as they are learned
+// (at most once a second for contacts, at once for the server, and at the end).
+//
 // Commands (one line each): /list, /tell <user> <text> (alias /msg), /all <text>,
 // /file <user> <path>, /file all <path>, /whoami, /verify <user>, /help, /quit. <user> is a
 // user id or an exact (case-sensitive) display name. Lines typed before login, or while a
@@ -47,6 +54,7 @@
 #include <vector>
 
 #include "socp/bytes.h"
+#include "socp/client_trust.h"
 #include "socp/crypto.h"
 #include "socp/json.h"
 
@@ -109,6 +117,16 @@ struct ClientConfig {
   /// front of the core must accept frames of this size too (socp-cli: --max-frame-size sets
   /// both).
   std::size_t max_frame_bytes = 64u << 20;
+  /// Trust across sessions (socp/client_trust.h): the server key pinned for `server_label`
+  /// and every contact key pinned before. nullptr = pins last for this session only.
+  std::shared_ptr<TrustStore> trust;
+  /// The server key expected in the ACK of USER_HELLO (any form PublicKey::parse accepts;
+  /// socp-cli --server-key); it overrides the stored pin and is pinned once it matched.
+  /// Empty = the stored pin, or the first key seen.
+  std::string server_key;
+  /// Accept (and re-pin) a server key that differs from the stored pin, with a warning
+  /// (socp-cli --accept-new-server-key). Never applies to --server-key or contact keys.
+  bool accept_new_server_key = false;
 };
 
 class ClientCore {

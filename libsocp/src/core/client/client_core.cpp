@@ -137,7 +137,9 @@ Step ClientCore::Impl::run_command(const client::Command& c) {
 
 // ---- ClientCore --------------------------------------------------------------------------
 
-ClientCore::ClientCore(ClientConfig cfg) : impl_(std::make_unique<Impl>(std::move(cfg))) {}
+ClientCore::ClientCore(ClientConfig cfg) : impl_(std::make_unique<Impl>(std::move(cfg))) {
+  impl_->load_trust();
+}
 ClientCore::~ClientCore() = default;
 
 void ClientCore::on_connected() {
@@ -164,6 +166,7 @@ void ClientCore::on_frame(std::string_view text) {
   if (s.phase != Phase::Ready) {
     s.on_prelogin_frame(env);
     s.drain();
+    s.persist(false);
     return;
   }
 
@@ -220,6 +223,7 @@ void ClientCore::on_frame(std::string_view text) {
   }
   client::public_after_frame(s, env);  // new members learn our channel key
   s.drain();
+  s.persist(false);
 }
 
 void ClientCore::on_closed() {
@@ -242,6 +246,7 @@ void ClientCore::on_closed() {
   s.await_key.clear();
   s.lists_in_flight.clear();
   s.cfg.password.wipe();
+  s.persist(true);
   s.emit(client::ev::closed(s.outcome, s.failure_code));
 }
 
@@ -287,6 +292,7 @@ void ClientCore::on_tick() {
   client::public_tick(s);
   s.tick_files();
   s.drain();
+  s.persist(false);
 }
 
 std::vector<std::string> ClientCore::take_frames() {

@@ -4,6 +4,24 @@
 
 namespace socp::client {
 
+void ClientDirectory::configure(TrustStore* trust, std::function<std::int64_t()> clock) {
+  trust_ = trust;
+  clock_ = std::move(clock);
+}
+
+void ClientDirectory::preload(const std::string& user_id, const std::string& display_name,
+                              PublicKey key, std::int64_t since) {
+  KnownUser& u = upsert(user_id);
+  if (!display_name.empty()) u.display_name = display_name;
+  u.key = std::move(key);
+  u.pinned_since = since;
+}
+
+void ClientDirectory::set_name(KnownUser& u, const std::string& display_name) {
+  u.display_name = display_name;
+  if (trust_ && u.key) trust_->set_contact_name(u.user_id, display_name);
+}
+
 KnownUser& ClientDirectory::upsert(const std::string& user_id) {
   auto it = users_.find(user_id);
   if (it != users_.end()) return it->second;
@@ -27,6 +45,11 @@ PinResult ClientDirectory::offer_key(const std::string& user_id, const PublicKey
   KnownUser& u = upsert(user_id);
   if (!u.key) {
     u.key = key;
+    u.pinned_since = clock_ ? clock_() : 0;
+    if (trust_) {
+      const std::string name = u.display_name == user_id ? std::string() : u.display_name;
+      (void)trust_->pin_contact(user_id, ContactPin{key.b64url(), name, u.pinned_since});
+    }
     return PinResult::Pinned;
   }
   // Key rotation is an explicit, later extension: a different key is news, not an update.

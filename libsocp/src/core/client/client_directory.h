@@ -2,12 +2,15 @@
 // the public key pinned for each user id (trust on first sight; never silently replaced).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "socp/client_trust.h"
 #include "socp/crypto.h"
 
 namespace socp::client {
@@ -17,6 +20,7 @@ struct KnownUser {
   std::string display_name;  ///< meta.display_name, else the id
   std::string server_id;     ///< home server; "" if unknown
   std::optional<PublicKey> key;
+  std::int64_t pinned_since = 0;  ///< when `key` was first pinned (Unix ms; 0 = unknown)
   bool online = false;
 };
 
@@ -35,12 +39,20 @@ struct Resolution {
 
 class ClientDirectory {
  public:
+  /// Where pins come from and go to: `clock` dates new pins; with a `trust` store, every key
+  /// pinned from now on is also recorded there (nullptr: this session only).
+  void configure(TrustStore* trust, std::function<std::int64_t()> clock);
+  /// Adds a pin loaded from the trust store (not written back).
+  void preload(const std::string& user_id, const std::string& display_name, PublicKey key,
+               std::int64_t since);
   /// The entry for `user_id`, created (display name = id, offline, no key) if missing.
   KnownUser& upsert(const std::string& user_id);
   const KnownUser* find(std::string_view user_id) const;
   KnownUser* find_mut(std::string_view user_id);
   /// Pins `key` for the user (creating the entry) unless a different key is pinned.
   PinResult offer_key(const std::string& user_id, const PublicKey& key);
+  /// Sets a user's display name (and the trust store's copy of it).
+  void set_name(KnownUser& u, const std::string& display_name);
   /// Exact id first, then exact (case-sensitive) display name among all known users.
   Resolution resolve(std::string_view who) const;
   /// Online users other than `self_id`, sorted by display name then id.
@@ -53,6 +65,8 @@ class ClientDirectory {
 
  private:
   std::map<std::string, KnownUser, std::less<>> users_;
+  TrustStore* trust_ = nullptr;
+  std::function<std::int64_t()> clock_;
 };
 
 /// Sort order of user lists shown to humans: display name, then id.

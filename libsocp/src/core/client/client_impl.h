@@ -91,6 +91,21 @@ struct ClientCore::Impl {
   /// implementations close the connection on an empty `to`).
   std::string server_to() const { return server_id.empty() ? std::string("*") : server_id; }
 
+  // ---- client_pins.cpp: trust across sessions (cfg.trust)
+  std::optional<PublicKey> expected_server_key;  ///< cfg.server_key, parsed
+  std::int64_t last_save = 0;
+  bool save_warned = false;
+  /// Parses cfg.server_key and loads the trust store's contact pins (constructor).
+  void load_trust();
+  /// Writes new pins to the trust store: now if `force`, else at most once a second.
+  void persist(bool force);
+  /// The trust store's pin for our server address, or nullptr.
+  const ServerPin* server_pin() const;
+  /// Checks the key in the ACK of USER_HELLO against --server-key and the stored pin, then
+  /// pins it with the server id and caps. False when refused (key_changed emitted, failed).
+  bool accept_server_key(const std::string& id, const PublicKey& offered,
+                         std::vector<std::string> caps);
+
   // ---- client_session.cpp
   void start_session();
   void send_hello();

@@ -22,9 +22,28 @@ json::Value meta_of(const ClientConfig& cfg) {
   return json::Object{{"display_name", cfg.display_name}};
 }
 
+// The capabilities an ACK announces ("caps":["socp/1"]); bounded, strings only.
+std::vector<std::string> caps_of(const json::Value& payload) {
+  std::vector<std::string> out;
+  const json::Value* caps = payload.find("caps");
+  if (!caps || !caps->is_array()) return out;
+  for (const json::Value& c : caps->as_array()) {
+    if (out.size() >= 16) break;
+    if (c.is_string() && !c.as_string().empty() && c.as_string().size() <= 64) {
+      out.push_back(c.as_string());
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void ClientCore::Impl::start_session() {
+  if (!cfg.server_key.empty() && !expected_server_key) {
+    fail(ClientOutcome::ProtocolError, "BAD_KEY",
+         "the expected server key (--server-key) is not a usable RSA-4096 public key", "");
+    return;
+  }
   const bool have_key = cfg.key.has_value();
   switch (cfg.mode) {
     case ClientMode::Register: {
@@ -127,7 +146,9 @@ void ClientCore::Impl::on_ack_hello(const Envelope& env) {
          "the server's ACK is not signed by its server_pub", "USER_HELLO");
     return;
   }
-  server_id = ack->server_id.empty() ? env.from : ack->server_id;
+  const std::string id = ack->server_id.empty() ? env.from : ack->server_id;
+  if (!accept_server_key(id, pub.value(), caps_of(env.payload))) return;
+  server_id = id;
   server_pub = std::move(pub).value();
   set_phase(Phase::Ready);
 
