@@ -361,6 +361,27 @@ std::size_t write_seeds(const std::string& dir) {
       w.add("client_login",
             std::string(1, '\x00') + script({{'F', alice.received[alice_login - 1]}}));
     }
+    // Challenge-bound login (flags: pinned server_a key with caps socp/1): the challenge
+    // (unsigned, as servers send it), then the real ACK.
+    Envelope ch;
+    ch.type_name = "USER_CHALLENGE";
+    ch.from = kServerA;
+    ch.to = kAlice;
+    ch.ts = kT0;
+    ch.payload = json::Object{{"nonce", b64url_encode(Bytes(32, 0x6e))}, {"server_id", kServerA}};
+    const std::string challenge = serialize(ch);
+    w.add("client_login", std::string(1, '\x06') + script({{'F', challenge}}));
+    if (alice_login > 0) {
+      w.add("client_login", std::string(1, '\x06') +
+                                script({{'F', challenge}, {'F', alice.received[alice_login - 1]}}));
+      w.add("client_login", std::string(1, '\x0e') +
+                                script({{'F', challenge}, {'F', alice.received[alice_login - 1]}}));
+      w.add("client_login",
+            std::string(1, '\x17') + script({{'F', alice.received[0]},
+                                             {'F', challenge},
+                                             {'F', alice.received[alice_login - 1]}}));
+    }
+    w.add("codec", challenge);
     for (const char* who : {"mallory", "alice2", "recover"}) {
       for (const std::string& f : net.clients.at(who).received) {
         w.add("client_login", std::string(1, '\x00') + script({{'F', f}}));

@@ -13,10 +13,18 @@
 //
 // Flows (docs/protocol-notes.md, PROTOCOL.md §6):
 //   Register  USER_REGISTER (signed by the new key) → ACK{msg_ref:USER_REGISTER} → "registered"
-//             event → USER_HELLO → ACK{msg_ref:USER_HELLO} → "logged_in".
-//   Login     USER_HELLO (signed) → ACK → "logged_in".
+//             event → [challenge] → USER_HELLO → ACK{msg_ref:USER_HELLO} → "logged_in".
+//   Login     [challenge] → USER_HELLO (signed) → ACK → "logged_in".
 //   Recover   KEY_RECOVER {user_id (or display name), proof} → KEY_RECOVER_RESPONSE → vault
-//             opened with the password → "recovered" event → USER_HELLO → ACK → "logged_in".
+//             opened with the password → "recovered" event → [challenge] → USER_HELLO → ACK.
+//   [challenge] only when the server is known to speak socp/1 (caps of the pinned server, or
+//             of this session's USER_REGISTER ACK): USER_CHALLENGE_REQUEST {} (to = the pinned
+//             server id, else "*") → USER_CHALLENGE {nonce, server_id} (unsigned) → the signed
+//             USER_HELLO payload carries that nonce and server_id, so it is good for this
+//             connection only. Otherwise (first contact, other implementations) a plain signed
+//             hello. A socp/1 server that refuses the challenge ends the session (no silent
+//             downgrade). An ACK with msg_ref USER_HELLO_OK is taken as the hello's ACK.
+// Frames before the server id is known are addressed to "*", never to "".
 // The ACK of USER_HELLO pins `server_pub` (its own `sig` must verify with it); from then on
 // every server frame must carry a `sig` that verifies with the pinned key, otherwise it is
 // dropped with a "warning" event (or a "rejected" event for USER_DELIVER). User keys are

@@ -161,14 +161,14 @@ void ClientCore::on_frame(std::string_view text) {
     return;
   }
   Envelope& env = parsed.value();
-  if (!env.type) return;  // a type this client does not know: nothing to do with it
-
-  if (s.phase != Phase::Ready) {
+  if (s.phase != Phase::Ready) {  // (USER_CHALLENGE may be a type the codec does not know)
     s.on_prelogin_frame(env);
     s.drain();
     s.persist(false);
     return;
   }
+
+  if (!env.type) return;  // a type this client does not know: nothing to do with it
 
   // Logged in: everything the server sends must verify with the key pinned at login.
   bool sig_ok =
@@ -266,8 +266,8 @@ void ClientCore::input_closed() {
 void ClientCore::on_tick() {
   Impl& s = *impl_;
   const std::int64_t t = s.now();
-  const bool prelogin =
-      s.phase == Phase::Registering || s.phase == Phase::Recovering || s.phase == Phase::LoggingIn;
+  const bool prelogin = s.phase == Phase::Registering || s.phase == Phase::Recovering ||
+                        s.phase == Phase::Challenging || s.phase == Phase::LoggingIn;
   if (prelogin && !s.want_close && t - s.phase_since > s.cfg.login_timeout_ms) {
     s.fail(ClientOutcome::ProtocolError, "TIMEOUT", "no answer from the server", "");
     return;

@@ -45,9 +45,11 @@ json::Value recovered(const std::string& user_id, const std::string& display_nam
 }
 
 json::Value logged_in(const std::string& user_id, const std::string& display_name,
-                      const std::string& server_id) {
-  return make("logged_in",
-              {{"user_id", user_id}, {"display_name", display_name}, {"server_id", server_id}});
+                      const std::string& server_id, bool challenge) {
+  return make("logged_in", {{"user_id", user_id},
+                            {"display_name", display_name},
+                            {"server_id", server_id},
+                            {"challenge", challenge}});
 }
 
 json::Value presence(const KnownUser& u) {

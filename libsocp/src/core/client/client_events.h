@@ -17,7 +17,7 @@ json::Value closed(ClientOutcome outcome, const std::string& code);
 json::Value registered(const std::string& user_id, const std::string& display_name);
 json::Value recovered(const std::string& user_id, const std::string& display_name);
 json::Value logged_in(const std::string& user_id, const std::string& display_name,
-                      const std::string& server_id);
+                      const std::string& server_id, bool challenge);
 json::Value presence(const KnownUser& u);
 /// A user's key: `source` "advertise", "list", "pubkey", "deliver"; kind "user".
 json::Value key_changed(const KnownUser& u, const PublicKey& offered, const std::string& source);

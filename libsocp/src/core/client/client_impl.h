@@ -25,7 +25,7 @@
 namespace socp {
 
 struct ClientCore::Impl {
-  enum class Phase { Idle, Registering, Recovering, LoggingIn, Ready, Closed };
+  enum class Phase { Idle, Registering, Recovering, Challenging, LoggingIn, Ready, Closed };
   /// What running a command needs next.
   enum class Step { Done, NeedList };
 
@@ -107,8 +107,17 @@ struct ClientCore::Impl {
                          std::vector<std::string> caps);
 
   // ---- client_session.cpp
+  /// Capabilities the ACK of USER_REGISTER announced in this session.
+  std::vector<std::string> session_caps;
+  /// The hello went out bound to a server challenge (reported in "logged_in").
+  bool hello_challenged = false;
   void start_session();
-  void send_hello();
+  /// Logs in: USER_CHALLENGE_REQUEST first when the server is known to speak socp/1
+  /// (pinned caps, or the caps of this session's register ACK), else a plain signed hello.
+  void begin_login();
+  /// A signed USER_HELLO; with a challenge, its nonce and server_id go inside the payload.
+  void send_hello(const std::string& nonce = {}, const std::string& challenge_server = {});
+  void on_challenge(const Envelope& env);
   void on_prelogin_frame(const Envelope& env);
   void on_ack_hello(const Envelope& env);
   void on_recover_response(const Envelope& env);
