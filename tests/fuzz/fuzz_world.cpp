@@ -115,8 +115,11 @@ void check_events(const std::vector<json::Value>& events,
         cli::complete("/tell " + display.substr(0, 2), known_users, self_id, fake_dir);
     for (const std::string& m : c.matches) {
       if (m.find_first_of(" \t") != std::string::npos) finding("completion with a blank", m);
+      if (!terminal_safe(m)) finding("completion with a control character", m);
     }
     (void)cli::common_prefix(c.matches);
+    const std::string listed = cli::format_candidates(c.matches, 80);
+    if (!terminal_safe(listed)) finding("listed candidates have a control character", listed);
   }
 #else
   (void)known_users;
