@@ -339,3 +339,38 @@ TEST_CASE("trust: a store that cannot be written is one warning, not a failure",
   c.on_tick();
   CHECK(count_events(c.take_events(), "warning") == 0);
 }
+
+TEST_CASE("trust: a stored key that does not parse still counts as pinned", "[client][trust]") {
+  FakeClock clock;
+  auto store = std::make_shared<TrustStore>();
+  store->pin_contact(kBob, ContactPin{"not-a-key", "bob", 5});
+  ClientCore c(with_store(clock, store));
+  auto ev = session(c, fixture_key("server_a"), clock.ms,
+                    {advertise(kAlice, kBob, "bob", fixture_key("bob"), clock.ms)});
+  const json::Value* kc = find_event(ev, "key_changed");  // not silently re-pinned
+  REQUIRE(kc);
+  CHECK(str(*kc, "pinned_fingerprint").empty());
+  c.command("/verify bob");
+  auto events = c.take_events();
+  CHECK_FALSE(find_event(events, "fingerprint"));  // no usable key: NO_KEY
+  CHECK(store->contact(kBob)->pubkey == "not-a-key");
+}
+
+TEST_CASE("trust: 10,000 stored contacts load without parsing every key", "[client][trust]") {
+  FakeClock clock;
+  auto store = std::make_shared<TrustStore>();
+  const std::string bob_key = fixture_key("bob").public_key().b64url();
+  for (int i = 0; i < 10'000; ++i) {
+    char id[40];
+    std::snprintf(id, sizeof id, "10000000-0000-4000-8000-%012d", i);
+    store->pin_contact(id, ContactPin{bob_key, "user" + std::to_string(i), 1});
+  }
+  ClientCore c(with_store(clock, store));
+  CHECK(c.known_users().size() == 10'000);
+  (void)session(c, fixture_key("server_a"), clock.ms);
+  c.command("/verify user9999");
+  auto events = c.take_events();
+  const json::Value* fp = find_event(events, "fingerprint");
+  REQUIRE(fp);
+  CHECK(str(*fp, "fingerprint") == fixture_key("bob").public_key().fingerprint_hex());
+}

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,8 +43,11 @@ class ClientDirectory {
   /// Where pins come from and go to: `clock` dates new pins; with a `trust` store, every key
   /// pinned from now on is also recorded there (nullptr: this session only).
   void configure(TrustStore* trust, std::function<std::int64_t()> clock);
-  /// Adds a pin loaded from the trust store (not written back).
-  void preload(const std::string& user_id, const std::string& display_name, PublicKey key,
+  /// Adds a pin loaded from the trust store (not written back). The key text is parsed when
+  /// the user is first looked up (find, upsert, resolve, offer_key): parsing ~0.3 ms per key
+  /// would make a start with 10,000 pinned contacts take seconds. A stored key that does not
+  /// parse still counts as pinned: any key offered later is "Changed".
+  void preload(const std::string& user_id, const std::string& display_name, std::string key_text,
                std::int64_t since);
   /// The entry for `user_id`, created (display name = id, offline, no key) if missing.
   KnownUser& upsert(const std::string& user_id);
@@ -60,11 +64,18 @@ class ClientDirectory {
   /// Display name of a user id (the id itself when unknown).
   std::string name_of(std::string_view user_id) const;
   std::size_t size() const noexcept { return users_.size(); }
-  /// Every entry, by user id (read-only view for listings).
+  /// Every entry, by user id (read-only view for listings: keys of preloaded users that were
+  /// not looked up yet are absent here).
   const std::map<std::string, KnownUser, std::less<>>& all() const noexcept { return users_; }
 
  private:
-  std::map<std::string, KnownUser, std::less<>> users_;
+  /// Parses a preloaded key of `u` if there is one (const: lookups stay const for callers).
+  void materialize(KnownUser& u) const;
+
+  // mutable: preloaded keys are parsed lazily by const lookups (materialize).
+  mutable std::map<std::string, KnownUser, std::less<>> users_;
+  mutable std::map<std::string, std::string, std::less<>> pending_;  ///< id → stored key text
+  mutable std::set<std::string, std::less<>> unusable_;  ///< stored keys that did not parse
   TrustStore* trust_ = nullptr;
   std::function<std::int64_t()> clock_;
 };

@@ -27,19 +27,9 @@ void ClientCore::Impl::load_trust() {
     }
   }
   if (!cfg.trust) return;
-  std::size_t bad = 0;
+  // Parsed when first needed (ClientDirectory::preload): a start with 10,000 pins stays quick.
   for (const auto& [id, pin] : cfg.trust->contacts()) {
-    auto key = PublicKey::parse(pin.pubkey);
-    if (!key) {
-      ++bad;
-      continue;
-    }
-    dir.preload(id, pin.display_name, std::move(key).value(), pin.since);
-  }
-  if (bad > 0) {
-    emit(client::ev::warning(std::to_string(bad) +
-                             " pinned contact keys in the trust store are unusable and were "
-                             "skipped"));
+    dir.preload(id, pin.display_name, pin.pubkey, pin.since);
   }
 }
 
