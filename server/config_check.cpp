@@ -86,7 +86,7 @@ void check_data_dir(const Options& o, Report& r, bool& fresh) {
 void check_identity(const Options& o, bool fresh, Report& r) {
   if (fresh) {
     r.ok("identity", std::string("none yet: a new RSA-4096 key is generated on first start") +
-                         (o.multi_prime ? " (4 primes)" : ""));
+                         (o.multi_prime ? " (4 primes)" : " (2 primes)"));
     return;
   }
   socp::LmdbOptions lo;

@@ -72,9 +72,7 @@ int main(int argc, char** argv) {
   auto identity = socp_server::load_or_create_identity(*store.value(), opt.data_dir,
                                                        opt.multi_prime, opt.test_identity_file);
   if (!identity) return fail(identity.error().detail);
-  if (!identity.value().created && opt.multi_prime) {
-    log(socp::LogLevel::Info, "--multi-prime ignored: identity exists");
-  }
+  (void)identity.value().created;  // --two-prime/--multi-prime only choose a new identity
   const std::string server_id = identity.value().server_id;
   std::optional<socp::PrivateKey> key(std::move(identity.value().key));
   const socp::PublicKey pub = key->public_key();

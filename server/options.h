@@ -25,7 +25,7 @@ struct Options {
   std::size_t max_server_frame = socp::Limits{}.max_server_frame;
   std::size_t max_file_size = socp::Limits{}.max_file_size;
   std::size_t sign_threads = 0;
-  bool multi_prime = false;
+  bool multi_prime = true;  ///< new identities: 4 primes (false: --two-prime)
   bool salt32 = false;
   std::size_t db_map_size_mib = 1024;
   // admission (docs/protocol-notes.md "Admission")
