@@ -12,10 +12,10 @@
 #include "admin.h"
 #include "config_check.h"
 #include "core_poster.h"
-#include "metrics.h"
 #include "data_lock.h"
 #include "identity.h"
 #include "log_sink.h"
+#include "metrics.h"
 #include "options.h"
 #include "pid_file.h"
 #include "reload.h"
@@ -116,8 +116,8 @@ int main(int argc, char** argv) {
   // Log lines of the core name remote addresses (known once the runtime exists).
   auto runtime_ref = std::make_shared<socp::ServerRuntime*>(nullptr);
   // GET /health and /metrics on the listener (loop thread: the core may be read directly).
-  ro.http = [&core, &clock, runtime_ref](
-                std::string_view, std::string_view path) -> socp::HttpResponse {
+  ro.http = [&core, &clock, runtime_ref](std::string_view,
+                                         std::string_view path) -> socp::HttpResponse {
     socp::HttpResponse r;
     if (!core || (path != "/health" && path != "/metrics")) return r;  // 404
     socp_server::RuntimeSamples rs;
@@ -126,8 +126,8 @@ int main(int argc, char** argv) {
       rs.sign_latency = socp_server::LatencySummary{smp.signatures, smp.sign_seconds};
     }
     const auto snap = socp_server::snapshot(*core, clock(), rs);
-    const auto body = path == "/health" ? socp_server::render_health(snap)
-                                        : socp_server::render_metrics(snap);
+    const auto body =
+        path == "/health" ? socp_server::render_health(snap) : socp_server::render_metrics(snap);
     r.status = body.status;
     r.content_type = body.content_type;
     r.body = body.body;

@@ -91,8 +91,8 @@ MetricsSnapshot snapshot(const socp::ServerCore& core, std::int64_t now_ms,
   s.now_ms = now_ms;
   s.runtime = runtime;
   if (!s.runtime.store_commit_latency) {  // the core times its own commits
-    s.runtime.store_commit_latency = LatencySummary{s.stats.store_commits,
-                                                    s.stats.store_commit_seconds};
+    s.runtime.store_commit_latency =
+        LatencySummary{s.stats.store_commits, s.stats.store_commit_seconds};
   }
   return s;
 }

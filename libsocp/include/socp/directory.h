@@ -169,8 +169,15 @@ class DirectoryService {
 
   // ---- queries ---------------------------------------------------------------------------
   const UserInfo* find(const std::string& user_id) const;
-  /// All users sorted by user_id.
+  /// All users sorted by user_id (a copy: prefer for_each on hot paths).
   std::vector<UserInfo> list() const;
+  /// Calls fn for every user, sorted by user_id, without copying. fn must not change the
+  /// directory.
+  void for_each(const std::function<void(const UserInfo&)>& fn) const;
+  /// Calls fn for the users sorted after `after_user_id` ("" = from the first) until fn
+  /// returns false. For paged answers.
+  void for_each_after(const std::string& after_user_id,
+                      const std::function<bool(const UserInfo&)>& fn) const;
   /// Users located here (online or not), as directory entries (for sync on link).
   std::vector<msg::DirectoryEntry> local_entries() const;
   /// Every user (for SERVER_WELCOME.users).

@@ -103,6 +103,10 @@ struct UserRemove {
 struct DirectorySnapshot {
   std::string server_id;
   std::vector<DirectoryEntry> users;
+  /// socp paging (docs/protocol-notes.md "Paged answers"): a snapshot too large for one frame
+  /// travels as `pages` frames sharing the id `snapshot` (increasing per origin), `page` from 0.
+  /// All three 0 = one frame.
+  std::int64_t snapshot = 0, page = 0, pages = 0;
   static Result<DirectorySnapshot> from_json(const json::Value& v);
   json::Value to_json() const;
 };
@@ -191,9 +195,20 @@ struct ListEntry {
   static Result<ListEntry> from_json(const json::Value& v);
   json::Value to_json() const;
 };
+/// LIST_REQUEST {} or, socp paging, {after, limit}: the users sorted after `after` ("" = from
+/// the first), at most `limit` of them (0 = as many as fit in one frame).
+struct ListRequest {
+  std::string after;
+  std::int64_t limit = 0;
+  static Result<ListRequest> from_json(const json::Value& v);
+  json::Value to_json() const;
+};
+
 struct ListResponse {
   std::vector<ListEntry> users;           ///< sorted by user_id
   std::vector<std::string> online_users;  ///< sorted
+  /// socp paging: non-empty when more users follow; ask again with {after: next}.
+  std::string next;
   static Result<ListResponse> from_json(const json::Value& v);
   json::Value to_json() const;
 };
@@ -327,10 +342,10 @@ struct DeliveryReceipts {
 /// name for it), else the id.
 std::string display_name_of(const json::Value& meta, const std::string& id);
 
-// ---- public channel (docs/protocol.md §6, docs/protocol-notes.md "Public channel") ---------------
-// Sender keys: every member has its own channel key K (32 bytes, XChaCha20-Poly1305) and hands
-// it to each other member RSA-OAEP-wrapped (KEY_SHARE). Servers relay and store only wrapped
-// keys; they never hold a K.
+// ---- public channel (docs/protocol.md §6, docs/protocol-notes.md "Public channel")
+// --------------- Sender keys: every member has its own channel key K (32 bytes,
+// XChaCha20-Poly1305) and hands it to each other member RSA-OAEP-wrapped (KEY_SHARE). Servers relay
+// and store only wrapped keys; they never hold a K.
 
 /// MSG_PUBLIC_CHANNEL. From a client: {ciphertext, key_id, sender_pub, content_sig} (the
 /// sender is the envelope's `from`). From a server: the same plus `sender`.

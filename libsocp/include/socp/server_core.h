@@ -9,8 +9,8 @@
 // Message families are handled in libsocp/src/core/server/handle_*.cpp; this class is the
 // dispatcher plus the per-connection state and the ordered, sign-once outbox.
 // Thread-safety: not thread-safe; every call on one thread (the service thread).
-// Errors: bad input from peers never throws; it becomes an ERROR frame or a close (docs/protocol.md)
-// and a counter increment (see counters()).
+// Errors: bad input from peers never throws; it becomes an ERROR frame or a close
+// (docs/protocol.md) and a counter increment (see counters()).
 #pragma once
 
 #include <cstdint>

@@ -224,9 +224,9 @@ class ServerRuntime {
 
   /// What only the runtime measures. Any thread.
   struct Samples {
-    std::uint64_t signatures = 0;     ///< signing jobs done
-    double sign_seconds = 0;          ///< their total time from submit to result (queue + RSA)
-    std::uint64_t sign_waiting = 0;   ///< signing jobs submitted and not done yet
+    std::uint64_t signatures = 0;    ///< signing jobs done
+    double sign_seconds = 0;         ///< their total time from submit to result (queue + RSA)
+    std::uint64_t sign_waiting = 0;  ///< signing jobs submitted and not done yet
   };
   Samples samples() const;
 

@@ -192,11 +192,23 @@ Result<DirectorySnapshot> DirectorySnapshot::from_json(const json::Value& v) {
   const json::Array* users = nullptr;
   SOCP_CODEC_ASSIGN(users, req_array(v, "users"));
   SOCP_CODEC_ASSIGN(s.users, decode_array<DirectoryEntry>(*users, "users"));
+  if (v.find("pages")) {
+    SOCP_CODEC_ASSIGN(s.snapshot, req_non_negative(v, "snapshot"));
+    SOCP_CODEC_ASSIGN(s.page, req_non_negative(v, "page"));
+    SOCP_CODEC_ASSIGN(s.pages, req_non_negative(v, "pages"));
+    if (s.pages < 1 || s.page >= s.pages) return bad("snapshot page out of range");
+  }
   return s;
 }
 
 json::Value DirectorySnapshot::to_json() const {
-  return json::Object{{"server_id", server_id}, {"users", encode_array(users)}};
+  json::Object o{{"server_id", server_id}, {"users", encode_array(users)}};
+  if (pages > 0) {
+    o["snapshot"] = snapshot;
+    o["page"] = page;
+    o["pages"] = pages;
+  }
+  return o;
 }
 
 // --- ServerDeliver ---------------------------------------------------------------------------

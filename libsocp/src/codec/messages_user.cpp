@@ -160,6 +160,24 @@ json::Value ListEntry::to_json() const {
   return o;
 }
 
+Result<ListRequest> ListRequest::from_json(const json::Value& v) {
+  SOCP_TRY(require_object(v));
+  ListRequest r;
+  SOCP_CODEC_ASSIGN(r.after, opt_string(v, "after"));
+  std::optional<std::int64_t> limit;
+  SOCP_CODEC_ASSIGN(limit, opt_int(v, "limit"));
+  if (limit && *limit < 0) return bad("field 'limit' must not be negative");
+  r.limit = limit.value_or(0);
+  return r;
+}
+
+json::Value ListRequest::to_json() const {
+  json::Object o;
+  if (!after.empty()) o["after"] = after;
+  if (limit > 0) o["limit"] = limit;
+  return o;
+}
+
 Result<ListResponse> ListResponse::from_json(const json::Value& v) {
   SOCP_TRY(require_object(v));
   ListResponse l;
@@ -167,6 +185,7 @@ Result<ListResponse> ListResponse::from_json(const json::Value& v) {
   SOCP_CODEC_ASSIGN(users, req_array(v, "users"));
   SOCP_CODEC_ASSIGN(l.users, decode_array<ListEntry>(*users, "users"));
   SOCP_CODEC_ASSIGN(l.online_users, opt_string_array(v, "online_users"));
+  SOCP_CODEC_ASSIGN(l.next, opt_string(v, "next"));
   return l;
 }
 
@@ -181,7 +200,9 @@ json::Value ListResponse::to_json() const {
   for (const ListEntry* u : sorted) list.push_back(u->to_json());
   std::vector<std::string> online = online_users;
   std::sort(online.begin(), online.end());
-  return json::Object{{"users", std::move(list)}, {"online_users", encode_strings(online)}};
+  json::Object o{{"users", std::move(list)}, {"online_users", encode_strings(online)}};
+  if (!next.empty()) o["next"] = next;
+  return o;
 }
 
 // --- MSG_DIRECT / USER_DELIVER ---------------------------------------------------------------

@@ -532,6 +532,18 @@ std::vector<UserInfo> DirectoryService::list() const {
   return out;
 }
 
+void DirectoryService::for_each(const std::function<void(const UserInfo&)>& fn) const {
+  for (const auto& [uid, u] : impl_->users) fn(u);
+}
+
+void DirectoryService::for_each_after(const std::string& after_user_id,
+                                      const std::function<bool(const UserInfo&)>& fn) const {
+  auto it = after_user_id.empty() ? impl_->users.begin() : impl_->users.upper_bound(after_user_id);
+  for (; it != impl_->users.end(); ++it) {
+    if (!fn(it->second)) return;
+  }
+}
+
 namespace {
 msg::DirectoryEntry to_entry(const UserInfo& u) {
   msg::DirectoryEntry e;

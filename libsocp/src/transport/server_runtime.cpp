@@ -220,8 +220,7 @@ void ServerRuntime::post(std::function<void(ServerCore&)> fn) {
 ServerRuntime::Samples ServerRuntime::samples() const {
   Samples s;
   s.signatures = impl_->signs_done.load(std::memory_order_relaxed);
-  s.sign_seconds =
-      static_cast<double>(impl_->sign_micros.load(std::memory_order_relaxed)) / 1e6;
+  s.sign_seconds = static_cast<double>(impl_->sign_micros.load(std::memory_order_relaxed)) / 1e6;
   const std::uint64_t submitted = impl_->signs_submitted.load(std::memory_order_relaxed);
   s.sign_waiting = submitted > s.signatures ? submitted - s.signatures : 0;
   return s;

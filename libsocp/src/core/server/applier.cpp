@@ -1,6 +1,6 @@
 // core::Applier (applier.h): outboxes, error policy, signature charging, per-turn commit.
-#include <chrono>
 #include "core/server/applier.h"
+#include <chrono>
 
 #include "core/server/core_impl.h"
 #include "core/server/error_policy.h"

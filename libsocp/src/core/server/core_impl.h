@@ -124,8 +124,15 @@ struct Peer {
   std::int64_t next_dial = 0;  ///< earliest next reconnect attempt
   std::int64_t backoff = kReconnectMinMs;
   std::int64_t last_hb_sent = 0;
-  std::int64_t last_seen = 0;                    ///< last time a link was up (persisted)
-  std::int64_t last_snapshot_ts = 0;             ///< ts of the newest DIRECTORY_SNAPSHOT applied
+  std::int64_t last_seen = 0;         ///< last time a link was up (persisted)
+  std::int64_t last_snapshot_ts = 0;  ///< ts of the newest DIRECTORY_SNAPSHOT applied
+  /// A paged snapshot being received: its id, pages seen, entries so far (bounded).
+  struct PendingSnapshot {
+    std::int64_t id = 0, pages = 0;
+    std::set<std::int64_t> seen;
+    std::vector<msg::DirectoryEntry> users;
+    bool refused = false;  ///< over the user cap: this id never completes
+  } pending_snapshot;
   core::Dialect dialect = core::Dialect::Plain;  ///< Socp once it announced socp/1
   bool dialect_set_by_operator = false;
 };

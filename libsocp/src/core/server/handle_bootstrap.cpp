@@ -286,6 +286,23 @@ void handle_welcome(ServerCore::Impl& s, Conn& c, const Envelope& env) {
 
 // ---- the introducer's side of a join --------------------------------------------------------
 
+namespace {
+
+std::vector<msg::DirectoryEntry> welcome_users(const ServerCore::Impl& s) {
+  std::vector<msg::DirectoryEntry> all = s.dir.all_entries();
+  const std::size_t budget = std::max<std::size_t>(s.cfg.limits.max_server_frame / 2, 64u << 10);
+  std::size_t bytes = 0, n = 0;
+  for (; n < all.size(); ++n) {
+    bytes += all[n].pubkey.size() + json::canonical(all[n].meta).size() +
+             (all[n].proof.is_null() ? 0 : 2048) + 256;
+    if (bytes > budget) break;
+  }
+  all.resize(n);
+  return all;
+}
+
+}  // namespace
+
 void handle_hello_join(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   auto hello = msg::ServerHello::from_json(env.payload);
   if (!hello) return reject(s, c, hello.error().code, hello.error().detail, kJoinRef);
@@ -325,7 +342,10 @@ void handle_hello_join(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     if (p.socp_caps) e.caps = socp_caps();
     w.servers.push_back(std::move(e));
   }
-  w.users = s.dir.all_entries();
+  // A socp/1 joiner learns each server's users from that server's (paged) snapshot when it
+  // links to it, so its welcome carries none: a welcome never outgrows a frame, whatever the
+  // mesh's size. Others get the users that fit in half a server frame.
+  if (!socp) w.users = welcome_users(s);
   w.caps = socp_caps();
   w.server_id = s.self_id;
   w.server_pub = s.self_pub.b64url();

@@ -1,12 +1,32 @@
-// LIST_REQUEST (and its aliases) -> LIST_RESPONSE: every user the mesh knows, sorted by id.
+// LIST_REQUEST (and its aliases) -> LIST_RESPONSE: the users the mesh knows, sorted by id, in
+// pages that always fit in one frame (docs/protocol-notes.md "Paged answers").
+#include <algorithm>
+
 #include "core/server/core_impl.h"
 
 namespace socp::core {
 
+namespace {
+
+/// An upper bound of one entry's encoded size (keys, quotes, the online flag).
+std::size_t entry_bytes(const msg::ListEntry& e) {
+  return e.user_id.size() * 2 + e.display_name.size() * 6 + e.server_id.size() + e.pubkey.size() +
+         e.server_dialect.size() + 128;
+}
+
+}  // namespace
+
 void handle_list_request(ServerCore::Impl& s, Conn& c, const Envelope& env) {
-  (void)env;
+  auto req = msg::ListRequest::from_json(env.payload);
+  if (!req) req = msg::ListRequest{};  // the aliases of other implementations send anything
+  // A page fits the user frame limit with room for the envelope and signature, whatever the
+  // client asked; clients that do not page get the first page and `next`.
+  const std::size_t budget =
+      std::max<std::size_t>(s.cfg.limits.max_user_frame / 2, std::size_t{64} << 10);
+  const std::size_t limit = req->limit > 0 ? static_cast<std::size_t>(req->limit) : SIZE_MAX;
   msg::ListResponse out;
-  for (const UserInfo& u : s.dir.list()) {
+  std::size_t bytes = 0;
+  s.dir.for_each_after(req->after, [&](const UserInfo& u) {
     msg::ListEntry e;
     e.user_id = u.user_id;
     e.display_name = msg::display_name_of(u.meta, u.user_id);
@@ -19,9 +39,16 @@ void handle_list_request(ServerCore::Impl& s, Conn& c, const Envelope& env) {
         e.server_dialect = std::string(dialect_name(p->second.dialect));
       }
     }
+    const std::size_t n = entry_bytes(e);
+    if (!out.users.empty() && (out.users.size() >= limit || bytes + n > budget)) {
+      out.next = out.users.back().user_id;
+      return false;
+    }
+    bytes += n;
     if (u.online) out.online_users.push_back(u.user_id);
     out.users.push_back(std::move(e));
-  }
+    return true;
+  });
   s.count(Counter::Lists);
   s.out.send(c.id, MessageType::ListResponse, c.user_id, out.to_json());
 }

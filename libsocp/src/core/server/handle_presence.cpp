@@ -53,13 +53,34 @@ void request_key(ServerCore::Impl& s, Conn& c, const Envelope& env, const std::s
 void backfill(ServerCore::Impl& s, const std::string& origin, const std::string& new_user) {
   auto p = s.peers.find(origin);
   if (p == s.peers.end() || p->second.link == 0 || !wants_backfill(p->second.dialect)) return;
-  for (const UserInfo& u : s.dir.list()) {
-    if (!u.online || u.server_id != s.self_id) continue;
+  s.dir.for_each([&](const UserInfo& u) {
+    if (!u.online || u.server_id != s.self_id) return;
     json::Value ad = s.advert_payload(u);
     ad.as_object()["origin"] = std::string("backfill");
     s.out.send(p->second.link, MessageType::UserAdvertise, new_user, std::move(ad));
     s.count(Counter::DialectOut);
+  });
+}
+
+/// Adds one page of a paged snapshot. True when the snapshot is complete: `snap.users` then
+/// holds every page's entries. A newer snapshot id replaces an unfinished older one; the
+/// entries kept are bounded by the per-server user cap.
+bool collect_page(ServerCore::Impl& s, Peer& p, msg::DirectorySnapshot& snap) {
+  Peer::PendingSnapshot& ps = p.pending_snapshot;
+  if (snap.snapshot < ps.id) return false;  // an older, abandoned snapshot
+  if (snap.snapshot > ps.id) ps = Peer::PendingSnapshot{snap.snapshot, snap.pages, {}, {}, false};
+  if (ps.refused || snap.pages != ps.pages || !ps.seen.insert(snap.page).second) return false;
+  if (ps.users.size() + snap.users.size() > s.cfg.max_users_per_server) {
+    s.count(Counter::UsersCapRefused);
+    s.log(LogLevel::Warn, "paged snapshot from " + p.server_id + " exceeds the user cap");
+    ps = Peer::PendingSnapshot{snap.snapshot, snap.pages, {}, {}, true};
+    return false;
   }
+  for (auto& e : snap.users) ps.users.push_back(std::move(e));
+  if (static_cast<std::int64_t>(ps.seen.size()) < ps.pages) return false;
+  snap.users = std::move(ps.users);
+  ps = Peer::PendingSnapshot{snap.snapshot, 0, {}, {}, false};
+  return true;
 }
 
 void count_refusal(ServerCore::Impl& s, Errc code) {
@@ -207,7 +228,8 @@ void handle_directory_snapshot(ServerCore::Impl& s, Conn& c, const Envelope& env
   }
   const bool strict = s.is_socp_server(env.from);
   if (strict) {
-    Status st = msg::require_only_fields(env.payload, {"server_id", "users", "ctx"});
+    Status st = msg::require_only_fields(
+        env.payload, {"server_id", "users", "ctx", "snapshot", "page", "pages"});
     if (const json::Value* users = env.payload.find("users");
         st.ok() && users && users->is_array()) {
       for (const json::Value& e : users->as_array()) {
@@ -233,11 +255,13 @@ void handle_directory_snapshot(ServerCore::Impl& s, Conn& c, const Envelope& env
   // A snapshot is the origin's complete state at its ts: an older one than the last applied
   // (a replay) would roll presence back.
   Peer& p = s.peers[env.from];
-  if (env.ts <= p.last_snapshot_ts) {
+  const std::int64_t snap_ts = snap->pages > 0 ? snap->snapshot : env.ts;
+  if (snap_ts <= p.last_snapshot_ts) {
     s.count(Counter::SnapshotsDuplicate);
     return;
   }
-  p.last_snapshot_ts = env.ts;
+  if (snap->pages > 0 && !collect_page(s, p, *snap)) return;  // more pages to come
+  p.last_snapshot_ts = snap_ts;
   std::vector<std::optional<LoginStamp>> stamps(snap->users.size());
   for (std::size_t i = 0; i < snap->users.size(); ++i) {
     msg::DirectoryEntry& e = snap->users[i];

@@ -147,13 +147,13 @@ bool public_sync(ServerCore::Impl& s) {
   if (s.dir.size() == st.dir_size_seen && st.group_stored) return false;
   st.dir_size_seen = s.dir.size();
   std::vector<std::string> new_local;
-  for (const UserInfo& u : s.dir.list()) {
-    if (st.members.count(u.user_id) != 0) continue;
+  s.dir.for_each([&](const UserInfo& u) {
+    if (st.members.count(u.user_id) != 0) return;
     GroupMemberRecord rec{group_id(), u.user_id, "member", "", s.now()};
     persist_member(s, rec);
     st.members.emplace(u.user_id, std::move(rec));
     if (u.server_id == s.self_id) new_local.push_back(u.user_id);
-  }
+  });
   // version = number of members: it grows with every new member, and servers that know the
   // same users agree on it.
   const auto version = static_cast<std::uint64_t>(st.members.size());

@@ -79,13 +79,16 @@ Status check_user_sig(ServerCore::Impl& s, const Envelope& env, const PublicKey&
 Result<UserRecord> find_account(ServerCore::Impl& s, const std::string& who) {
   if (auto rec = s.store.get_user(who); rec.ok() || rec.code() != Errc::NotFound) return rec;
   std::optional<UserRecord> match;
-  for (const UserInfo& u : s.dir.list()) {
-    if (msg::display_name_of(u.meta, u.user_id) != who) continue;
+  bool ambiguous = false;
+  s.dir.for_each([&](const UserInfo& u) {
+    if (ambiguous) return;
+    if (msg::display_name_of(u.meta, u.user_id) != who) return;
     auto rec = s.store.get_user(u.user_id);
-    if (!rec) continue;  // a user of another server
-    if (match) return make_error(Errc::UserNotFound, "name is ambiguous: use the user id");
+    if (!rec) return;
+    if (match) ambiguous = true;
     match = std::move(rec).value();
-  }
+  });
+  if (ambiguous) return make_error(Errc::UserNotFound, "name is ambiguous: use the user id");
   if (!match) return make_error(Errc::UserNotFound, "no account " + who + " on this server");
   return std::move(*match);
 }

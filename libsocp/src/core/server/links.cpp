@@ -170,17 +170,43 @@ void ServerCore::Impl::dial_peer(core::Peer& p) {
 
 void ServerCore::Impl::send_sync(ConnId link, bool socp_caps) {
   if (socp_caps) {
-    msg::DirectorySnapshot snap;
-    snap.server_id = self_id;
-    snap.users = dir.local_entries();
-    out.send(link, MessageType::DirectorySnapshot, "*", snap.to_json());
+    // Pages that fit a server frame with room to spare (docs/protocol-notes.md "Paged
+    // answers"); one frame when everything fits.
+    std::vector<msg::DirectoryEntry> users = dir.local_entries();
+    const std::size_t budget = std::max<std::size_t>(cfg.limits.max_server_frame / 2, 64u << 10);
+    std::vector<std::pair<std::size_t, std::size_t>> ranges;  // [begin, end)
+    std::size_t begin = 0, bytes = 0;
+    for (std::size_t i = 0; i < users.size(); ++i) {
+      const std::size_t n = users[i].pubkey.size() + json::canonical(users[i].meta).size() +
+                            (users[i].proof.is_null() ? 0 : 2048) + 256;
+      if (i > begin && bytes + n > budget) {
+        ranges.emplace_back(begin, i);
+        begin = i;
+        bytes = 0;
+      }
+      bytes += n;
+    }
+    ranges.emplace_back(begin, users.size());
+    const std::int64_t id = next_ts();
+    for (std::size_t p = 0; p < ranges.size(); ++p) {
+      msg::DirectorySnapshot snap;
+      snap.server_id = self_id;
+      snap.users.assign(std::make_move_iterator(users.begin() + ranges[p].first),
+                        std::make_move_iterator(users.begin() + ranges[p].second));
+      if (ranges.size() > 1) {
+        snap.snapshot = id;
+        snap.page = static_cast<std::int64_t>(p);
+        snap.pages = static_cast<std::int64_t>(ranges.size());
+      }
+      out.send(link, MessageType::DirectorySnapshot, "*", snap.to_json());
+    }
     return;
   }
-  for (const UserInfo& u : dir.list()) {
+  dir.for_each([&](const UserInfo& u) {
     if (u.server_id == self_id && u.online) {
       out.send(link, MessageType::UserAdvertise, "*", advert_payload(u));
     }
-  }
+  });
 }
 
 }  // namespace socp

@@ -117,8 +117,8 @@ void ServerCore::Impl::send_shared(ConnId conn, core::SharedFrame& f) {
 }
 
 void ServerCore::Impl::send_presence(ConnId conn, const std::string& user_id) {
-  for (const UserInfo& u : dir.list()) {
-    if (!u.online || u.user_id == user_id) continue;
+  dir.for_each([&](const UserInfo& u) {
+    if (!u.online || u.user_id == user_id) return;
     auto it = user_adverts.find(u.user_id);
     if (it == user_adverts.end()) {
       core::SharedFrame f;
@@ -134,7 +134,7 @@ void ServerCore::Impl::send_presence(ConnId conn, const std::string& user_id) {
       it = user_adverts.emplace(u.user_id, std::move(f)).first;
     }
     send_shared(conn, it->second);
-  }
+  });
 }
 
 std::vector<ConnId> ServerCore::Impl::socp_links() const {
@@ -861,7 +861,7 @@ ServerCore::Stats ServerCore::stats() const {
   const Impl& s = *impl_;
   Stats st;
   st.users_known = s.dir.size();
-  for (const UserInfo& u : s.dir.list()) st.users_online += u.online ? 1 : 0;
+  s.dir.for_each([&](const UserInfo& u) { st.users_online += u.online ? 1 : 0; });
   st.sessions = s.sessions.size();
   st.servers_known = s.peers.size();
   st.links_up = s.live_links().size();
@@ -877,8 +877,7 @@ ServerCore::Stats ServerCore::stats() const {
 }
 
 ServerCore::LabelledCounts ServerCore::labelled_counts() const {
-  return LabelledCounts{impl_->frames_in_by_type, impl_->frames_out_by_type,
-                        impl_->errors_by_code};
+  return LabelledCounts{impl_->frames_in_by_type, impl_->frames_out_by_type, impl_->errors_by_code};
 }
 
 std::vector<std::string> ServerCore::linked_servers() const {
