@@ -174,6 +174,10 @@ class DirectoryService {
   /// Calls fn for every user, sorted by user_id, without copying. fn must not change the
   /// directory.
   void for_each(const std::function<void(const UserInfo&)>& fn) const;
+  /// Calls fn for the users added since `cursor` (0 = all, in the order they were added;
+  /// removed ones are skipped) and returns the cursor to pass next time. O(users added).
+  std::size_t for_each_added(std::size_t cursor,
+                             const std::function<void(const UserInfo&)>& fn) const;
   /// Calls fn for the users sorted after `after_user_id` ("" = from the first) until fn
   /// returns false. For paged answers.
   void for_each_after(const std::string& after_user_id,

@@ -67,6 +67,8 @@ struct DirectoryService::Impl {
   std::unordered_map<std::string, std::size_t> located;  // server id -> users there
   /// Records whose last write failed; retried after the next successful write.
   std::set<std::string> dirty;
+  /// Every user id ever added, in order (for for_each_added: followers catch up in O(new)).
+  std::vector<std::string> added_log;
 
   void place(UserInfo& u, const std::string& server) {
     if (u.server_id == server) return;
@@ -85,6 +87,7 @@ struct DirectoryService::Impl {
     (void)inserted;
     place(it->second, server);
     by_key[it->second.pubkey] = it->first;
+    added_log.push_back(it->first);
     return it->second;
   }
   void remove(std::map<std::string, UserInfo>::iterator it) {
@@ -534,6 +537,16 @@ std::vector<UserInfo> DirectoryService::list() const {
 
 void DirectoryService::for_each(const std::function<void(const UserInfo&)>& fn) const {
   for (const auto& [uid, u] : impl_->users) fn(u);
+}
+
+std::size_t DirectoryService::for_each_added(std::size_t cursor,
+                                             const std::function<void(const UserInfo&)>& fn) const {
+  const auto& log = impl_->added_log;
+  for (std::size_t i = std::min(cursor, log.size()); i < log.size(); ++i) {
+    auto it = impl_->users.find(log[i]);
+    if (it != impl_->users.end()) fn(it->second);
+  }
+  return log.size();
 }
 
 void DirectoryService::for_each_after(const std::string& after_user_id,

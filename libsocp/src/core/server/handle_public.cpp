@@ -144,16 +144,18 @@ PublicState& public_state(ServerCore::Impl& s) {
 
 bool public_sync(ServerCore::Impl& s) {
   PublicState& st = public_state(s);
-  if (s.dir.size() == st.dir_size_seen && st.group_stored) return false;
-  st.dir_size_seen = s.dir.size();
   std::vector<std::string> new_local;
-  s.dir.for_each([&](const UserInfo& u) {
+  // Only the users added since the last sync: O(new users), not O(directory).
+  const std::size_t cursor = s.dir.for_each_added(st.dir_cursor, [&](const UserInfo& u) {
     if (st.members.count(u.user_id) != 0) return;
     GroupMemberRecord rec{group_id(), u.user_id, "member", "", s.now()};
     persist_member(s, rec);
     st.members.emplace(u.user_id, std::move(rec));
     if (u.server_id == s.self_id) new_local.push_back(u.user_id);
   });
+  if (cursor == st.dir_cursor && st.group_stored && st.scanned) return false;
+  st.dir_cursor = cursor;
+  st.scanned = true;
   // version = number of members: it grows with every new member, and servers that know the
   // same users agree on it.
   const auto version = static_cast<std::uint64_t>(st.members.size());

@@ -29,8 +29,9 @@ struct PublicState {
   std::map<std::string, GroupMemberRecord> members;  ///< by member id (sorted)
   /// Directory size at the last membership scan (the directory never forgets a user, so a new
   /// size is the only sign of new members: the check is O(1)).
-  std::size_t dir_size_seen = std::numeric_limits<std::size_t>::max();
-  json::Value updated;  ///< the current PUBLIC_CHANNEL_UPDATED payload
+  std::size_t dir_cursor = 0;  ///< DirectoryService::for_each_added position
+  bool scanned = false;        ///< the first sync ran
+  json::Value updated;         ///< the current PUBLIC_CHANNEL_UPDATED payload
 };
 
 /// The server's channel state, loaded from the store on first use.
