@@ -472,7 +472,8 @@ TEST_CASE("public channel: membership versions, UPDATED on login, persisted grou
   CHECK(up.back().version == 1);  // A knows alice only (bob is offline elsewhere)
   CHECK(up.back().members == std::vector<std::string>{sim.user("alice").user_id});
 
-  sim.login("bob", "B");  // A learns bob: version 2, pushed to alice
+  sim.login("bob", "B");  // A learns bob: version 2, pushed to alice ...
+  sim.advance(1'000);     // ... within a second (UPDATED is sent at most once per second)
   up = updated_of("alice");
   CHECK(up.back().version == 2);
   std::vector<std::string> ids{sim.user("alice").user_id, sim.user("bob").user_id};

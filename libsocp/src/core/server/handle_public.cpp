@@ -142,6 +142,26 @@ PublicState& public_state(ServerCore::Impl& s) {
   return st;
 }
 
+namespace {
+
+const json::Value& current_updated(PublicState& st) {
+  if (st.updated.is_null()) st.updated = updated_payload(st);
+  return st.updated;
+}
+
+/// One payload for every local session (one signature), at most once per second.
+bool flush_updated(ServerCore::Impl& s) {
+  PublicState& st = public_state(s);
+  if (!st.broadcast_due || s.now() - st.last_broadcast < 1000) return false;
+  st.broadcast_due = false;
+  st.last_broadcast = s.now();
+  if (s.sessions.empty()) return true;  // nobody to tell: logins get it built then
+  s.broadcast_users(MessageType::PublicChannelUpdated, current_updated(st));
+  return true;
+}
+
+}  // namespace
+
 bool public_sync(ServerCore::Impl& s) {
   PublicState& st = public_state(s);
   std::vector<std::string> new_local;
@@ -164,11 +184,10 @@ bool public_sync(ServerCore::Impl& s) {
     st.group.version = version;
     persist_group(s, st);
   }
-  if (changed || st.updated.is_null()) st.updated = updated_payload(st);
   if (!changed) return false;
   s.count(Counter::PublicVersions);
-  // One payload for every local session: one signature per membership change.
-  s.broadcast_users(MessageType::PublicChannelUpdated, st.updated);
+  st.updated = json::Value();
+  st.broadcast_due = true;
   if (!new_local.empty()) {
     const std::vector<ConnId> links = s.socp_links();
     for (const std::string& uid : new_local) {
@@ -177,13 +196,19 @@ bool public_sync(ServerCore::Impl& s) {
       for (ConnId link : links) frame.send(link);
     }
   }
-  return true;
+  return flush_updated(s);
+}
+
+void public_tick(ServerCore::Impl& s) {
+  public_sync(s);
+  flush_updated(s);
 }
 
 void public_on_login(ServerCore::Impl& s, Conn& c) {
   PublicState& st = public_state(s);
+  // The new session is already in s.sessions: a broadcast by public_sync reached it.
   if (!public_sync(s)) {
-    s.out.send(c.id, MessageType::PublicChannelUpdated, c.user_id, st.updated);
+    s.out.send(c.id, MessageType::PublicChannelUpdated, c.user_id, current_updated(st));
   }
   auto it = st.members.find(c.user_id);
   if (it == st.members.end()) return;

@@ -27,21 +27,27 @@ struct PublicState {
   bool group_stored = false;  ///< the group record is in the store
   GroupRecord group;
   std::map<std::string, GroupMemberRecord> members;  ///< by member id (sorted)
-  /// Directory size at the last membership scan (the directory never forgets a user, so a new
-  /// size is the only sign of new members: the check is O(1)).
-  std::size_t dir_cursor = 0;  ///< DirectoryService::for_each_added position
-  bool scanned = false;        ///< the first sync ran
-  json::Value updated;         ///< the current PUBLIC_CHANNEL_UPDATED payload
+  std::size_t dir_cursor = 0;                        ///< DirectoryService::for_each_added position
+  bool scanned = false;                              ///< the first sync ran
+  /// The current PUBLIC_CHANNEL_UPDATED payload (null: rebuild before use). It lists every
+  /// member, so it is built at most once per change and broadcast at most once per second.
+  json::Value updated;
+  bool broadcast_due = false;  ///< the sessions have not been sent the current one
+  std::int64_t last_broadcast = std::numeric_limits<std::int64_t>::min() / 2;  ///< last sent
 };
 
 /// The server's channel state, loaded from the store on first use.
 PublicState& public_state(ServerCore::Impl& s);
 
 /// Adds every directory user that is not a member yet (persisted), bumps the version and, if it
-/// changed, sends PUBLIC_CHANNEL_UPDATED to every local session and PUBLIC_CHANNEL_ADD for new
-/// local users to the socp servers. O(1) when the directory did not grow. Returns true if the
-/// version changed (every local session was sent the new UPDATED).
+/// changed, sends PUBLIC_CHANNEL_ADD for new local users to the socp servers and
+/// PUBLIC_CHANNEL_UPDATED to every local session — at once if none went out in the last
+/// second, else at the next tick (a burst of registrations costs one O(members) payload and
+/// one signature per second, not per registration). O(new users). Returns true if every
+/// local session was just sent the current UPDATED.
 bool public_sync(ServerCore::Impl& s);
+/// Tick: sends a PUBLIC_CHANNEL_UPDATED held back by public_sync.
+void public_tick(ServerCore::Impl& s);
 /// A user just logged in on `c` (called from handle_user_hello before login_local): sends it
 /// the current PUBLIC_CHANNEL_UPDATED and the key shares stored for it.
 void public_on_login(ServerCore::Impl& s, Conn& c);

@@ -740,7 +740,7 @@ void ServerCore::on_tick() {
     core::tick_health(s);
     core::tick_mail(s);
     s.poll_admin();
-    core::public_sync(s);  // O(1) unless the directory grew (registrations, snapshots)
+    core::public_tick(s);  // O(new users), and an UPDATED held back by a burst
     if (!s.joined && s.join_conn == 0 && now >= s.next_join_attempt) core::start_join(s);
   });
 }
