@@ -612,7 +612,8 @@ def tell_until_delivered(sender: CliProcess, target: str, receiver: CliProcess, 
             got = [e for e in receiver.events("message", since_r) if e.get("text") == text]
             if got:
                 return got[0], attempts
-            errs = sender.events("error", since_s)
+            # an error, or a failed receipt (socp/1 servers answer a DM with receipts)
+            errs = sender.events("error", since_s) + sender.events("failed", since_s)
             if errs:
                 errors.append(errs[0])
                 break
