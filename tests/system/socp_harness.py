@@ -399,7 +399,8 @@ class CliProcess(_Managed):
     one recorded by the last send()) so nothing that arrived early is lost.
     """
 
-    def __init__(self, ws: Workspace, label: str, args: list[str]):
+    def __init__(self, ws: Workspace, label: str, args: list[str], binary: str | None = None):
+        """`binary`: another program that prints JSON event lines (e.g. the echo bot)."""
         self.ws = ws
         self.label = label
         self.args = args
@@ -409,7 +410,7 @@ class CliProcess(_Managed):
         self.stderr_path = ws.path("logs", f"cli-{label}-{time.monotonic_ns()}.stderr")
         err = open(self.stderr_path, "wb")
         try:
-            self.proc = subprocess.Popen([CLI_BIN] + args, stdin=subprocess.PIPE,
+            self.proc = subprocess.Popen([binary or CLI_BIN] + args, stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, stderr=err, cwd=ws.root)
         finally:
             err.close()
