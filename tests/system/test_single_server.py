@@ -3,8 +3,9 @@
 register alice and bob (fixture keys via --import-key) → both logged in → /list shows both,
 sorted, online → `/tell bob hi` arrives decrypted and verified → a second login of alice is
 refused (NAME_IN_USE, exit 3) → a wrong password is refused locally (exit 3) → `/tell nobody x`
-is USER_NOT_FOUND → SIGTERM the server (clients exit 2, a login while it is down exits 2) and
-start it again on the same data dir: same server id, the accounts persisted, alice recovers her
+is USER_NOT_FOUND → SIGTERM the server (the clients stay and reconnect; a DM typed meanwhile
+is delivered after the restart; a new login while it is down exits 2) and start it again on
+the same data dir: same server id, the accounts persisted, alice recovers her
 key on a "new device" (KEY_RECOVER; a wrong password is BAD_PASSWORD, exit 3), alice and bob log
 in again and talk.
 
