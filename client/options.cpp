@@ -2,6 +2,9 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+
+#include "socp/json.h"
 #include "socp/protocol.h"
 
 namespace socp::cli {
@@ -73,9 +76,40 @@ void add_common(CLI::App& app, Options& o) {
                "accept (and pin) a server key that differs from the pinned one, this once");
   app.add_flag("--no-color", o.no_color,
                "plain text output (also when NO_COLOR is set; colour is used only on terminals)");
+  app.add_option("--reconnect-for", o.reconnect_for_s,
+                 "after a lost connection, keep reconnecting for this many seconds without a "
+                 "login (default 300; 0 = do not reconnect)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{86400 * 365}));
+  // Hidden, for tests: shorter timers.
+  app.add_option("--test-reconnect-ms", o.test_reconnect_ms, "first reconnect delay")
+      ->group("")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{3'600'000}));
+  app.add_option("--test-reconnect-max-ms", o.test_reconnect_max_ms, "largest reconnect delay")
+      ->group("")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{3'600'000}));
+  app.add_option("--test-tick-ms", o.test_tick_ms, "timer granularity")
+      ->group("")
+      ->check(CLI::Range(std::int64_t{10}, std::int64_t{10'000}));
+}
+
+bool json_wanted(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--json") return true;
+  }
+  return false;
 }
 
 }  // namespace
+
+void print_json_end(const std::string& code, const std::string& detail,
+                    const std::string& outcome) {
+  const json::Value err =
+      json::Object{{"event", "error"}, {"code", code}, {"detail", detail}, {"msg_ref", ""}};
+  const json::Value closed =
+      json::Object{{"event", "closed"}, {"outcome", outcome}, {"code", code}};
+  std::printf("%s\n%s\n", json::canonical_utf8(err).c_str(), json::canonical_utf8(closed).c_str());
+  std::fflush(stdout);
+}
 
 bool split_host_port(const std::string& text, std::string& host, std::uint16_t& port) {
   std::string h = text, p;
@@ -161,9 +195,21 @@ int parse_options(int argc, char** argv, Options& o) {
   forget->add_option("address", o.forget_address, "the server as host:port")->required();
   forget->add_flag("--json", o.json, "print the result as a JSON event");
 
+  app.set_version_flag("--version", std::string("socp-cli ") + SOCP_VERSION);
+  const bool json = json_wanted(argc, argv);
+  // With --json among the arguments, usage errors are JSON events too (then "closed").
+  const auto usage_error = [json](const std::string& msg) {
+    if (json) {
+      print_json_end("USAGE", msg, "local_error");
+    } else {
+      std::fprintf(stderr, "error: %s\n", msg.c_str());
+    }
+    return kExitUsage;
+  };
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    if (json && e.get_exit_code() != 0) return usage_error(e.what());
     const int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
   }
@@ -178,17 +224,14 @@ int parse_options(int argc, char** argv, Options& o) {
   (void)login;
 
   if (o.name.empty()) {
-    std::fprintf(stderr, "error: --name is required (see socp-cli --help)\n");
-    return kExitUsage;
+    return usage_error("--name is required (see socp-cli --help)");
   }
   if (!o.server.empty()) {
     std::string h;
     std::uint16_t p = 0;
     bool tls = false;
     if (!split_server_url(o.server, h, p, tls)) {
-      std::fprintf(stderr, "error: --server must be [ws://|wss://]host:port, got '%s'\n",
-                   o.server.c_str());
-      return kExitUsage;
+      return usage_error("--server must be [ws://|wss://]host:port, got '" + o.server + "'");
     }
   }
   if (!o.pin_cert.empty()) {
@@ -196,18 +239,14 @@ int parse_options(int argc, char** argv, Options& o) {
     for (char c : o.pin_cert)
       if (c != ':') hex.push_back(c);
     if (hex.size() != 64 || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
-      std::fprintf(stderr, "error: --pin-cert must be a SHA-256 fingerprint (64 hex digits)\n");
-      return kExitUsage;
+      return usage_error("--pin-cert must be a SHA-256 fingerprint (64 hex digits)");
     }
   }
   if (o.mode == Options::Mode::ForgetServer && canonical_address(o.forget_address).empty()) {
-    std::fprintf(stderr, "error: forget-server needs host:port, got '%s'\n",
-                 o.forget_address.c_str());
-    return kExitUsage;
+    return usage_error("forget-server needs host:port, got '" + o.forget_address + "'");
   }
   if (o.mode == Options::Mode::Register && o.accept_new_server_key) {
-    std::fprintf(stderr, "error: --accept-new-server-key is for logging in, not registering\n");
-    return kExitUsage;
+    return usage_error("--accept-new-server-key is for logging in, not registering");
   }
   return -1;
 }

@@ -16,6 +16,8 @@ enum ExitCode : int {
   kExitConnect = 2,   ///< cannot connect / connection lost
   kExitAuth = 3,      ///< wrong password, BAD_KEY, INVALID_SIG, NAME_IN_USE, USER_NOT_FOUND
   kExitProtocol = 4,  ///< any other protocol error
+  kExitCommand =
+      5,  ///< the session ended normally but a command failed (error, failed DM, /wait timeout)
 };
 
 struct Options {
@@ -39,7 +41,17 @@ struct Options {
   std::string server_key;              ///< --server-key: base64url DER, or a PEM/DER-b64 file
   bool accept_new_server_key = false;  ///< --accept-new-server-key
   std::string forget_address;          ///< forget-server HOST:PORT
+  /// Reconnecting after a lost connection: give up after this long without a login (s);
+  /// 0 = never reconnect.
+  std::int64_t reconnect_for_s = 300;
+  std::int64_t test_reconnect_ms = 500;         ///< hidden --test-reconnect-ms: first backoff delay
+  std::int64_t test_reconnect_max_ms = 30'000;  ///< hidden: largest backoff delay
+  std::int64_t test_tick_ms = 500;              ///< hidden: timer granularity
 };
+
+/// Prints {"event":"error","code":code,...} and {"event":"closed","outcome":outcome,...} as
+/// JSON lines on stdout: how --json reports a session that never started.
+void print_json_end(const std::string& code, const std::string& detail, const std::string& outcome);
 
 /// Parses argv. Returns -1 to go on, or an exit code (0 after --help, 1 on a usage error);
 /// messages are printed.

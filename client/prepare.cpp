@@ -19,6 +19,7 @@ Prepared fail(Printer& p, int code, const std::string& wire, const std::string& 
   p.local_error(wire, detail);
   Prepared out;
   out.exit_code = code;
+  out.error_code = wire;
   return out;
 }
 

@@ -12,10 +12,11 @@ namespace socp::cli {
 
 struct Prepared {
   ClientConfig cfg;
-  std::string home;    ///< identity home
-  std::string server;  ///< "host:port" we connect to
-  std::string vault;   ///< register: the sealed key to save on "registered"
-  int exit_code = -1;  ///< >= 0: stop now with this code (the error was printed)
+  std::string home;        ///< identity home
+  std::string server;      ///< "host:port" we connect to
+  std::string vault;       ///< register: the sealed key to save on "registered"
+  int exit_code = -1;      ///< >= 0: stop now with this code (the error was printed)
+  std::string error_code;  ///< then: the wire code of that error
 };
 
 Prepared prepare(const Options& opt, Printer& printer);

@@ -477,6 +477,34 @@ Rendered render_event(const json::Value& e, const RenderContext& ctx) {
       const std::uint64_t pieces = count(e, "pieces");
       if (pieces > 1) l.text(" (in " + std::to_string(pieces) + " pieces)");
     });
+  } else if (ev == "queued" || ev == "delivered") {
+    status([&](Styled& l) {
+      l.text(ev == "queued" ? "kept by the server for " : "delivered to ");
+      r.user(l, raw(e, "to"), raw(e, "to_name"));
+    });
+  } else if (ev == "failed") {
+    Styled line(ctx.color_err, sgr::kRed);
+    line.text("not delivered to ");
+    r.user(line, raw(e, "to"), raw(e, "to_name"));
+    line.text(": " + field(e, "code") + " " + field(e, "reason"));
+    out.lines.push_back({Stream::Err, line.str()});
+  } else if (ev == "reconnecting") {
+    status([&](Styled& l) {
+      l.text("connection lost; reconnecting in " + std::to_string(count(e, "delay_ms")) +
+             " ms (attempt " + std::to_string(count(e, "attempt")) + ", " +
+             std::to_string(count(e, "unacknowledged")) + " message(s) kept)");
+    });
+  } else if (ev == "reconnected") {
+    status([&](Styled& l) {
+      l.text("reconnected; " + std::to_string(count(e, "resent")) + " message piece(s) sent again");
+    });
+  } else if (ev == "waited") {
+    status([&](Styled& l) {
+      const json::Value* ok = e.find("ok");
+      l.text(ok && ok->is_bool() && ok->as_bool() ? "wait done" : "wait timed out");
+      l.text(" (" + std::to_string(count(e, "pending")) + " pending, " +
+             std::to_string(count(e, "received")) + " received)");
+    });
   } else if (ev == "sent_all") {
     const std::uint64_t n = count(e, "recipients"), skipped = count(e, "skipped");
     status([&](Styled& l) {

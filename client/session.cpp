@@ -2,73 +2,57 @@
 
 #include <unistd.h>
 
-#include <chrono>
+#include <atomic>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 
-#include "host_options.h"
 #include "input.h"
 #include "prepare.h"
 #include "printer.h"
-#include "socp/client_core.h"
+#include "socp/client_runtime.h"
 #include "socp/identity.h"
-#include "socp/ws_host.h"
 #include "style.h"
 #include "terminal.h"
 
 namespace socp::cli {
 namespace {
 
-constexpr ConnId kConn = kOutgoingBit | 1;
-
-std::int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
-// Glue between the loop (WsHost callbacks, posted stdin lines, ticks) and the ClientCore.
-// Everything here runs on the loop thread.
-class Driver : public WsHost::Handler {
+// Events of the runtime, on its core thread (ClientRuntime: one at a time, in order): printed,
+// and the few that need the program's attention handled. Printing happens on that one thread
+// only; the terminal (if any) has its own input thread and a thread-safe sink.
+class Driver {
  public:
   Driver(const Options& opt, Prepared& prep, Printer& printer)
-      : opt_(opt), prep_(prep), printer_(printer), core_(std::move(prep.cfg)) {}
+      : opt_(opt), prep_(prep), printer_(printer) {}
 
-  void attach(WsHost& host) { host_ = &host; }
+  void attach(ClientRuntime* rt) { rt_ = rt; }
   /// The interactive prompt, if any: it gets the known users for Tab completion.
   void attach(Terminal* term) { term_ = term; }
 
-  void on_open(ConnId) override {
-    core_.on_connected();
-    pump();
-  }
-  void on_frame(ConnId, std::string frame) override {
-    core_.on_frame(frame);
-    pump();
-  }
-  void on_close(ConnId) override {
-    core_.on_closed();
-    pump();
-    host_->stop();
-  }
-
-  void command(const std::string& line) {
-    core_.command(line);
-    pump();
-  }
-  void input_closed() {
-    core_.input_closed();
-    pump();
-  }
-  void tick() {
-    core_.on_tick();
-    pump();
+  void on_event(const json::Value& e, const ClientCore& core) {
+    const std::string* name = json::get_string(e, "event");
+    if (!name) return;
+    if (needs_names(*name)) refresh_users(core);
+    printer_.print(e);
+    if (e.find("cmd") && (*name == "error" || *name == "failed" || *name == "file_failed" ||
+                          (*name == "waited" && !e.find("ok")->as_bool()))) {
+      command_failed_ = true;
+    }
+    if (*name == "registered") {
+      save(core, {core.user_id(), opt_.name, prep_.server, prep_.vault});
+    } else if (*name == "recovered") {
+      save(core, {core.user_id(), opt_.name, prep_.server, core.recovered_vault()});
+    } else if (*name == "logged_in" && opt_.no_session && rt_) {
+      rt_->input_closed();
+    }
   }
 
-  int exit_code() const {
+  int exit_code(ClientOutcome outcome) const {
     if (local_error_) return kExitUsage;
-    switch (core_.outcome()) {
+    switch (outcome) {
       case ClientOutcome::Done:
-        return kExitOk;
+        return command_failed_ ? kExitCommand : kExitOk;
       case ClientOutcome::AuthFailed:
         return kExitAuth;
       case ClientOutcome::ProtocolError:
@@ -79,72 +63,46 @@ class Driver : public WsHost::Handler {
   }
 
  private:
-  void pump() {
-    // on_event may feed the core again (input_closed, /quit): loop until it is quiet. Bounded:
-    // those reactions produce no further reactions.
-    for (int round = 0; round < 8; ++round) {
-      std::vector<std::string> frames = core_.take_frames();
-      std::vector<json::Value> events = core_.take_events();
-      if (frames.empty() && events.empty()) break;
-      for (std::string& f : frames) host_->send(kConn, std::move(f));
-      if (needs_names(events)) refresh_users();
-      for (const json::Value& e : events) {
-        printer_.print(e);
-        on_event(e);
-      }
-    }
-    if (core_.wants_close() && !closing_) {
-      closing_ = true;
-      host_->close(kConn, 1000);  // after the queued frames are written
-    }
-  }
-
   // Names for ids and completion candidates change with these events (not with progress
   // ticks, which can be many: the snapshot is a copy of the whole directory).
-  static bool needs_names(const std::vector<json::Value>& events) {
-    for (const json::Value& e : events) {
-      const std::string* name = json::get_string(e, "event");
-      if (name && *name != "file_progress" && *name != "sent" && *name != "sent_all") return true;
-    }
-    return false;
+  static bool needs_names(const std::string& name) {
+    return name != "file_progress" && name != "sent" && name != "sent_all" && name != "queued" &&
+           name != "delivered";
   }
 
-  void refresh_users() {
-    UserList users = core_.known_users();
-    if (term_) term_->set_users(users, core_.user_id());
-    printer_.set_users(std::move(users), core_.user_id());
+  void refresh_users(const ClientCore& core) {
+    UserList users = core.known_users();
+    if (term_) term_->set_users(users, core.user_id());
+    printer_.set_users(std::move(users), core.user_id());
   }
 
-  void on_event(const json::Value& e) {
-    const std::string* name = json::get_string(e, "event");
-    if (!name) return;
-    if (*name == "registered") {
-      save({core_.user_id(), opt_.name, prep_.server, prep_.vault});
-    } else if (*name == "recovered") {
-      save({core_.user_id(), opt_.name, prep_.server, core_.recovered_vault()});
-    } else if (*name == "logged_in" && opt_.no_session) {
-      core_.input_closed();
-    }
-  }
-
-  void save(const Identity& id) {
+  void save(const ClientCore& core, const Identity& id) {
+    (void)core;
     Status st = identity::save(prep_.home, id);
     if (st) return;
     // The account exists on the server but cannot be used from here: say so and stop.
     printer_.local_error("IO", "cannot save the identity: " + st.error().detail);
     local_error_ = true;
-    core_.command("/quit");
+    if (rt_) rt_->quit();
   }
 
   const Options& opt_;
   Prepared& prep_;
   Printer& printer_;
-  ClientCore core_;
-  WsHost* host_ = nullptr;
+  ClientRuntime* rt_ = nullptr;
   Terminal* term_ = nullptr;
-  bool closing_ = false;
   bool local_error_ = false;
+  bool command_failed_ = false;
 };
+
+/// --json: a session that ended before it started still ends with "closed".
+int end_early(const Options& opt, Printer& printer, int exit_code, const std::string& code) {
+  if (opt.json) {
+    const char* outcome = exit_code == kExitAuth ? "auth_failed" : "local_error";
+    printer.print(json::Object{{"event", "closed"}, {"outcome", outcome}, {"code", code}});
+  }
+  return exit_code;
+}
 
 }  // namespace
 
@@ -157,43 +115,48 @@ int run_session(const Options& opt) {
   printer.set_interactive(line_editing);
   printer.set_identity(opt.name);
   Prepared prep = prepare(opt, printer);
-  if (prep.exit_code >= 0) return prep.exit_code;
+  if (prep.exit_code >= 0) return end_early(opt, printer, prep.exit_code, prep.error_code);
 
-  std::string host_name;
-  std::uint16_t port = 0;
-  ConnectOptions co;
-  if (!split_server_url(prep.server, host_name, port, co.tls)) {
+  ClientRuntimeOptions ro;
+  if (!split_server_url(prep.server, ro.host, ro.port, ro.connect.tls)) {
     printer.local_error("USAGE", "bad server address '" + prep.server + "'");
-    return kExitUsage;
+    return end_early(opt, printer, kExitUsage, "USAGE");
   }
-  prep.cfg.server_label = prep.server;
-  prep.cfg.clock = now_ms;
-
-  // The transport and the core accept the same frame size (a large mesh's LIST_RESPONSE).
-  prep.cfg.max_frame_bytes = opt.max_frame_size;
-
-  Driver driver(opt, prep, printer);
-  WsHostOptions wo = host_options(opt.max_frame_size, opt.verbose);
-  wo.tls_ca_file = opt.ca_file;
-  if (!opt.pin_cert.empty() && !co.tls) {
+  if (!opt.pin_cert.empty() && !ro.connect.tls) {
     printer.local_error("USAGE", "--pin-cert needs a wss:// server");
-    return kExitUsage;
+    return end_early(opt, printer, kExitUsage, "USAGE");
   }
-  co.pin_sha256 = opt.pin_cert;
-  auto host = WsHost::create(std::move(wo), driver);
-  if (!host) {
-    printer.local_error("IO", host.error().detail);
-    return kExitConnect;
+  ro.connect.pin_sha256 = opt.pin_cert;
+  ro.tls_ca_file = opt.ca_file;
+  // The transport and the core accept the same frame size (a large mesh's LIST_RESPONSE).
+  ro.max_frame = opt.max_frame_size;
+  prep.cfg.max_frame_bytes = opt.max_frame_size;
+  prep.cfg.server_label = prep.server;
+  ro.reconnect = opt.reconnect_for_s > 0;
+  ro.give_up_ms = opt.reconnect_for_s * 1000;
+  ro.reconnect_min_ms = opt.test_reconnect_ms;
+  ro.reconnect_max_ms = std::max(opt.test_reconnect_ms, opt.test_reconnect_max_ms);
+  ro.tick_ms = opt.test_tick_ms;
+  if (opt.verbose) {
+    ro.log = [](LogLevel, std::string_view m) {
+      std::fprintf(stderr, "[ws] %.*s\n", static_cast<int>(m.size()), m.data());
+    };
   }
-  WsHost& h = *host.value();
-  driver.attach(h);
-  h.set_tick(500, [&driver] { driver.tick(); });
-  h.connect(kConn, host_name, port, co);
-
-  const auto on_line = [&h, &driver](std::string line) {
-    h.post([&driver, l = std::move(line)] { driver.command(l); });
+  Driver driver(opt, prep, printer);
+  ro.on_event = [&driver](const json::Value& e, const ClientCore& core) {
+    driver.on_event(e, core);
   };
-  const auto on_eof = [&h, &driver] { h.post([&driver] { driver.input_closed(); }); };
+  auto created = ClientRuntime::create(std::move(prep.cfg), std::move(ro));
+  if (!created) {
+    printer.local_error("IO", created.error().detail);
+    return end_early(opt, printer, kExitConnect, "IO");
+  }
+  ClientRuntime& rt = *created.value();
+  driver.attach(&rt);
+
+  // Command ids are the line numbers of the input (1, 2, ...): lines are handed over in order.
+  const auto on_line = [&rt](std::string line) { (void)rt.command(line); };
+  const auto on_eof = [&rt] { rt.input_closed(); };
   StdinReader reader;
   std::unique_ptr<Terminal> term;
   if (line_editing) {
@@ -205,23 +168,23 @@ int run_session(const Options& opt) {
     term = std::make_unique<Terminal>(std::move(tc));
     if (!term->start(on_line, on_eof)) {
       printer.local_error("IO", "cannot set up the terminal");
-      return kExitUsage;
+      return end_early(opt, printer, kExitUsage, "IO");
     }
     printer.set_sink(term.get());
     driver.attach(term.get());
   } else if (!opt.no_session) {
     if (!reader.start(on_line, on_eof)) {
       printer.local_error("IO", "cannot read stdin");
-      return kExitUsage;
+      return end_early(opt, printer, kExitUsage, "IO");
     }
   }
-  h.run();
-  // Joined before the host goes away: no post() after that. The terminal prints what is
-  // still queued, removes the prompt and restores the terminal settings.
+  rt.run();
+  // The terminal prints what is still queued, removes the prompt and restores the terminal
+  // settings; the reader is joined before the runtime goes away (no command() after that).
   if (term) term->stop();
-  printer.set_sink(nullptr);
   reader.stop();
-  return driver.exit_code();
+  printer.set_sink(nullptr);
+  return driver.exit_code(rt.outcome());
 }
 
 }  // namespace socp::cli

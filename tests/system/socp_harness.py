@@ -399,7 +399,8 @@ class CliProcess(_Managed):
     one recorded by the last send()) so nothing that arrived early is lost.
     """
 
-    def __init__(self, ws: Workspace, label: str, args: list[str]):
+    def __init__(self, ws: Workspace, label: str, args: list[str], binary: str | None = None):
+        """`binary`: another program that prints JSON event lines (e.g. the echo bot)."""
         self.ws = ws
         self.label = label
         self.args = args
@@ -409,7 +410,7 @@ class CliProcess(_Managed):
         self.stderr_path = ws.path("logs", f"cli-{label}-{time.monotonic_ns()}.stderr")
         err = open(self.stderr_path, "wb")
         try:
-            self.proc = subprocess.Popen([CLI_BIN] + args, stdin=subprocess.PIPE,
+            self.proc = subprocess.Popen([binary or CLI_BIN] + args, stdin=subprocess.PIPE,
                                          stdout=subprocess.PIPE, stderr=err, cwd=ws.root)
         finally:
             err.close()
@@ -612,7 +613,8 @@ def tell_until_delivered(sender: CliProcess, target: str, receiver: CliProcess, 
             got = [e for e in receiver.events("message", since_r) if e.get("text") == text]
             if got:
                 return got[0], attempts
-            errs = sender.events("error", since_s)
+            # an error, or a failed receipt (socp/1 servers answer a DM with receipts)
+            errs = sender.events("error", since_s) + sender.events("failed", since_s)
             if errs:
                 errors.append(errs[0])
                 break

@@ -3,8 +3,9 @@
 register alice and bob (fixture keys via --import-key) → both logged in → /list shows both,
 sorted, online → `/tell bob hi` arrives decrypted and verified → a second login of alice is
 refused (NAME_IN_USE, exit 3) → a wrong password is refused locally (exit 3) → `/tell nobody x`
-is USER_NOT_FOUND → SIGTERM the server (clients exit 2, a login while it is down exits 2) and
-start it again on the same data dir: same server id, the accounts persisted, alice recovers her
+is USER_NOT_FOUND → SIGTERM the server (the clients stay and reconnect; a DM typed meanwhile
+is delivered after the restart; a new login while it is down exits 2) and start it again on
+the same data dir: same server id, the accounts persisted, alice recovers her
 key on a "new device" (KEY_RECOVER; a wrong password is BAD_PASSWORD, exit 3), alice and bob log
 in again and talk.
 
@@ -117,22 +118,35 @@ class SingleServerTest(unittest.TestCase):
 
         h.metric("server_rss_with_2_users_kb", server.rss_kb(), "kB")
 
-        # -- restart the server on the same data dir ----------------------------------------
+        # -- restart the server on the same data dir: the clients stay, reconnect, resend -----
         old_id = server.server_id
         rc = server.stop()
         self.assertEqual(rc, 0, f"socp-server should exit 0 on SIGTERM\n{server.logs()}")
         for cli, name in ((alice, "alice"), (bob, "bob")):
-            closed = cli.wait_event("closed", 15, since=0)
-            self.assertEqual(closed["outcome"], "connection_lost", f"{name}: {closed}")
-            self.assertEqual(cli.wait_exit(15), 2, f"{name}: connection lost must exit with 2")
+            ev = cli.wait_event("reconnecting", 15, since=0)
+            self.assertGreaterEqual(ev["attempt"], 1, f"{name}: {ev}")
+            self.assertTrue(cli.alive(), f"{name}: a lost connection must not end the client")
+        # typed while the server is down: kept, sent after the reconnect
+        since_b = bob.mark()
+        alice.send("/tell bob while you were away")
 
-        # -- while the server is down: connect failure is exit 2 ------------------------------
-        down = h.CliProcess.login(ws, "bob")
+        # -- while the server is down: a client that never logged in fails with exit 2 -------
+        down = h.CliProcess.login(ws, "bob", extra=["--reconnect-for", "5"])
         self.assertEqual(down.wait_exit(30), 2, "no server: exit 2")
         self.assertEqual(down.wait_event("closed", 1, since=0)["outcome"], "connect_failed")
 
         server.start()
         self.assertEqual(server.server_id, old_id, "the server id must persist in the data dir")
+        for cli, name in ((alice, "alice"), (bob, "bob")):
+            ev = cli.wait_event("reconnected", 30, since=0)
+            self.assertEqual(ev["server_id"], old_id, f"{name}: {ev}")
+        m = bob.wait_event("message", 30, since=since_b, text="while you were away")
+        self.assertEqual(m["from"], alice_id)
+        self.assertTrue(alice.wait_event("delivered", 30, since=0, to=bob_id))
+        # exit 5: the session ended normally, but a command failed (alice's /tell nobody)
+        self.assertEqual(alice.close(), 5)
+        self.assertEqual(bob.close(), 0)
+
         bob2 = h.CliProcess.login(ws, "bob")
         self.assertEqual(bob2.logged_in()["user_id"], bob_id)
 

@@ -40,9 +40,20 @@
 // (at most once a second for contacts, at once for the server, and at the end).
 //
 // Commands (one line each): /list, /tell <user> <text> (alias /msg), /all <text>,
-// /file <user> <path>, /file all <path>, /whoami, /verify <user>, /help, /quit. <user> is a
-// user id or an exact (case-sensitive) display name. Lines typed before login, or while a
-// directory refresh is pending, are queued and run in order afterwards.
+// /file <user> <path>, /file all <path>, /whoami, /verify <user>, /wait ..., /help, /quit.
+// <user> is a user id or an exact (case-sensitive) display name. Lines typed before login,
+// while a directory refresh is pending, or during /wait, are queued and run in order
+// afterwards. A command may carry an id (command(line, id)): every event answering it, now or
+// later (sent, list, queued/delivered/failed receipts, errors), carries it as "cmd".
+//
+// Nothing lost (docs/protocol-notes.md "Nothing lost"): the hello announces caps ["socp/1"].
+// Every DM piece carries a fresh msg_id; a text over one OAEP block (446 bytes) goes as pieces
+// sharing parts {id, index, count}, each encrypted and content-signed on its own, and the
+// receiver shows them as one message. RECEIPTS become "queued" / "delivered" / "failed"
+// events per DM. USER_DELIVER_BATCH and USER_DELIVER are verified, shown once per
+// (sender, msg_id) and acknowledged with DELIVERY_ACK. DMs without a receipt yet are kept;
+// after a reconnect (on_disconnected, then on_connected again: the key stays in memory, the
+// login needs no password) they are sent again with the same msg_id and a fresh ts.
 //
 // Events are json::Value objects with an "event" member; the schema is stable and documented
 // in client/README-json.md (socp-cli --json prints them one per line).
@@ -150,8 +161,19 @@ class ClientCore {
   void on_frame(std::string_view text);
   /// The connection is gone (for any reason): emits "closed" and settles outcome().
   void on_closed();
-  /// One command line from the user (no trailing newline needed).
-  void command(std::string_view line);
+  /// The connection is gone but the caller will connect again (only if can_reconnect()):
+  /// transfers in progress fail, everything else is kept (queued commands, DMs without
+  /// receipts, pins). The next on_connected() logs in again (Login mode, same key); once
+  /// logged in, "reconnected" {resent} is emitted and the unacknowledged DMs go out again.
+  void on_disconnected();
+  /// True when a lost connection may be followed by a new one: a login succeeded before and
+  /// the session did not end (no /quit, no fatal error, not closed).
+  bool can_reconnect() const noexcept;
+  /// DMs sent whose pieces are not all acknowledged by the server yet (no receipt).
+  std::size_t unacknowledged() const noexcept;
+  /// One command line from the user (no trailing newline needed); `cmd_id` (0 = none) is
+  /// repeated as "cmd" in the events that answer it.
+  void command(std::string_view line, std::uint64_t cmd_id = 0);
   /// No more commands will come: once every queued command has run (and nothing is pending),
   /// wants_close() becomes true.
   void input_closed();

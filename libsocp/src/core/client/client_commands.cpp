@@ -73,6 +73,9 @@ Command parse_command(std::string_view line) {
     if (target.empty() || !rest.empty()) return usage("usage: /verify <user>");
     c.kind = Command::Kind::Verify;
     c.target = std::string(target);
+  } else if (word == "/wait") {
+    c.kind = Command::Kind::Wait;
+    c.text = std::string(rest);  // checked when it runs (client_delivery.cpp)
   } else if (word == "/help") {
     c.kind = Command::Kind::Help;
   } else if (word == "/quit" || word == "/exit") {
@@ -96,6 +99,9 @@ const std::string& help_text() {
       "  /file all <path>      send a file to every online user\n"
       "  /whoami               your user id, server and key fingerprint\n"
       "  /verify <user>        the pinned key fingerprint of a user (compare out of band)\n"
+      "  /wait [queued|delivered] [messages N] [timeout S]\n"
+      "                        wait until every DM sent is delivered (or failed, or only\n"
+      "                        queued), and/or N messages arrived; default 30 s\n"
       "  /help                 this help\n"
       "  /quit                 leave (alias /exit)";
   return text;

@@ -15,6 +15,7 @@ struct Command {
     File,     ///< /file <target> <path>   (target "all" = every online user)
     WhoAmI,   ///< /whoami
     Verify,   ///< /verify <target>
+    Wait,     ///< /wait [queued|delivered] [messages N] [timeout S]  (text = the arguments)
     Help,     ///< /help
     Quit,     ///< /quit   (alias /exit)
     Usage,    ///< known command, bad arguments (`error` says why)

@@ -20,6 +20,13 @@ std::int64_t ClientCore::Impl::next_ts() {
   return t;
 }
 
+void ClientCore::Impl::emit(json::Value e) {
+  if (cur_cmd != 0 && e.is_object() && !e.find("cmd")) {
+    e.as_object()["cmd"] = static_cast<std::int64_t>(cur_cmd);
+  }
+  events.push_back(std::move(e));
+}
+
 void ClientCore::Impl::set_phase(Phase p) {
   phase = p;
   phase_since = now();
@@ -59,7 +66,7 @@ void ClientCore::Impl::fail(ClientOutcome o, const std::string& code, const std:
 
 void ClientCore::Impl::request_list(bool user_visible) {
   send(MessageType::ListRequest, server_to(), next_ts(), json::Object{}, false);
-  lists_in_flight.push_back(user_visible);
+  lists_in_flight.push_back({user_visible, user_visible ? cur_cmd : 0});
   if (!user_visible) {
     list_blocking = true;
     list_since = now();
@@ -68,21 +75,31 @@ void ClientCore::Impl::request_list(bool user_visible) {
 
 void ClientCore::Impl::drain() {
   // Bounded: each iteration pops a line or stops.
-  while (!queue.empty() && phase == Phase::Ready && !list_blocking && !want_close) {
-    client::Command c = client::parse_command(queue.front());
-    if (run_command(c) == Step::NeedList) {
+  check_wait();
+  while (!queue.empty() && phase == Phase::Ready && !list_blocking && !want_close && !wait.active) {
+    client::Command c = client::parse_command(queue.front().line);
+    cur_cmd = queue.front().cmd;
+    const Step step = run_command(c);
+    cur_cmd = 0;
+    if (step == Step::NeedList) {
       request_list(false);
       break;  // the line stays at the front and runs again after the refresh
     }
     if (!queue.empty()) queue.pop_front();  // run_command may have cleared it (/quit)
+    check_wait();
   }
   maybe_finish();
 }
 
 void ClientCore::Impl::maybe_finish() {
   if (!input_done || want_close || phase != Phase::Ready) return;
+  // Outgoing files are sent to the end first, and DMs wait for a first receipt (the server
+  // has them) unless the server sends none or the wait timed out (tick_delivery).
+  const bool dms_settled = !server_socp || outgoing.unacknowledged_count() == 0 ||
+                           (finish_since != 0 && now() - finish_since > cfg.request_timeout_ms);
   if (queue.empty() && lists_in_flight.empty() && await_key.empty() && files.out.empty()) {
-    want_close = true;  // (outgoing files are sent to the end first)
+    if (finish_since == 0) finish_since = now();
+    if (dms_settled) want_close = true;
   }
 }
 
@@ -118,6 +135,8 @@ Step ClientCore::Impl::run_command(const client::Command& c) {
       }
       return Step::Done;
     }
+    case K::Wait:
+      return cmd_wait(c.text);
     case K::Help:
       emit(client::ev::help(client::help_text()));
       return Step::Done;
@@ -189,6 +208,12 @@ void ClientCore::on_frame(std::string_view text) {
     case MessageType::UserDeliver:
       s.on_user_deliver(env);
       break;
+    case MessageType::UserDeliverBatch:
+      s.on_deliver_batch(env);
+      break;
+    case MessageType::Receipts:
+      s.on_receipts(env);
+      break;
     case MessageType::UserAdvertise:
       s.on_advertise(env);
       break;
@@ -222,6 +247,7 @@ void ClientCore::on_frame(std::string_view text) {
       break;  // ACKs, heartbeats: nothing to do
   }
   client::public_after_frame(s, env);  // new members learn our channel key
+  s.flush_acks();
   s.drain();
   s.persist(false);
 }
@@ -250,11 +276,27 @@ void ClientCore::on_closed() {
   s.emit(client::ev::closed(s.outcome, s.failure_code));
 }
 
-void ClientCore::command(std::string_view line) {
+void ClientCore::command(std::string_view line, std::uint64_t cmd_id) {
   Impl& s = *impl_;
   if (s.phase == Phase::Closed || s.want_close || s.input_done) return;
-  s.queue.emplace_back(line);
+  s.queue.push_back({std::string(line), cmd_id});
   s.drain();
+}
+
+void ClientCore::on_disconnected() {
+  Impl& s = *impl_;
+  if (s.phase == Phase::Closed) return;
+  s.disconnect();
+}
+
+std::size_t ClientCore::unacknowledged() const noexcept {
+  return impl_->outgoing.unacknowledged_count();
+}
+
+bool ClientCore::can_reconnect() const noexcept {
+  const Impl& s = *impl_;
+  return s.phase != Phase::Closed && !s.want_close && !s.fatal && s.was_logged_in &&
+         s.cfg.key.has_value();
 }
 
 void ClientCore::input_closed() {
@@ -272,6 +314,7 @@ void ClientCore::on_tick() {
     s.fail(ClientOutcome::ProtocolError, "TIMEOUT", "no answer from the server", "");
     return;
   }
+  s.check_wait();  // a /wait times out while disconnected too
   if (s.phase != Phase::Ready) return;
   if (s.list_blocking && t - s.list_since > s.cfg.request_timeout_ms) {
     // Go on with what we know rather than hang; queued commands resolve against it.
@@ -282,14 +325,19 @@ void ClientCore::on_tick() {
   }
   for (auto it = s.await_key.begin(); it != s.await_key.end();) {
     if (t - it->second.since > s.cfg.request_timeout_ms) {
-      s.emit(client::ev::error("TIMEOUT", "no public key for " + it->first + "; message not sent",
-                               "PUBKEY_REQUEST"));
+      for (const auto& text : it->second.texts) {
+        s.cur_cmd = text.second;
+        s.emit(client::ev::error("TIMEOUT", "no public key for " + it->first + "; message not sent",
+                                 "PUBKEY_REQUEST"));
+      }
+      s.cur_cmd = 0;
       it = s.await_key.erase(it);
     } else {
       ++it;
     }
   }
   client::public_tick(s);
+  s.tick_delivery();
   s.tick_files();
   s.drain();
   s.persist(false);

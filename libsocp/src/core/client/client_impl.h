@@ -6,6 +6,8 @@
 //   client_public.cpp    /all and the public channel (sender keys, key shares, posts)
 //   client_commands.cpp  command-line parsing; client_directory.cpp pinned keys;
 //   client_events.cpp    event JSON builders
+//   client_delivery.cpp  receipts, USER_DELIVER_BATCH, DELIVERY_ACK, long texts, resends,
+//                        /wait (with client_outgoing.h, client_incoming.h)
 #pragma once
 
 #include <cstdint>
@@ -18,6 +20,8 @@
 #include "core/client/client_commands.h"
 #include "core/client/client_directory.h"
 #include "core/client/client_files.h"
+#include "core/client/client_incoming.h"
+#include "core/client/client_outgoing.h"
 #include "core/client/client_public.h"
 #include "socp/client_core.h"
 #include "socp/envelope.h"
@@ -42,6 +46,7 @@ struct ClientCore::Impl {
   std::string failure_code;
   std::string recovered_vault;
   std::int64_t last_ts = 0;
+  std::int64_t finish_since = 0;  ///< input ended and nothing else pending: since when
 
   // Server identity, pinned from the ACK of USER_HELLO.
   std::string server_id;
@@ -49,18 +54,26 @@ struct ClientCore::Impl {
 
   client::ClientDirectory dir;
 
-  // Commands waiting for login or for a directory refresh, in order.
-  std::deque<std::string> queue;
-  // LIST_REQUESTs in flight, oldest first: true = the user asked (/list), false = a silent
-  // refresh on behalf of a queued command.
-  std::deque<bool> lists_in_flight;
+  // Commands waiting for login or for a directory refresh, in order, with their ids.
+  struct Queued {
+    std::string line;
+    std::uint64_t cmd = 0;
+  };
+  std::deque<Queued> queue;
+  // LIST_REQUESTs in flight, oldest first: visible = the user asked (/list, whose command id
+  // is cmd), else a silent refresh on behalf of a queued command.
+  struct ListAsk {
+    bool visible = false;
+    std::uint64_t cmd = 0;
+  };
+  std::deque<ListAsk> lists_in_flight;
   bool list_blocking = false;  ///< the queue waits for the refresh
   std::int64_t list_since = 0;
   bool list_received = false;  ///< a LIST_RESPONSE arrived since login (or timed out)
 
   // /tell texts waiting for a PUBKEY_RESPONSE, by recipient id.
   struct AwaitKey {
-    std::vector<std::string> texts;
+    std::vector<std::pair<std::string, std::uint64_t>> texts;  ///< (text, command id)
     std::int64_t since = 0;
   };
   std::map<std::string, AwaitKey> await_key;
@@ -74,7 +87,9 @@ struct ClientCore::Impl {
   // ---- client_core.cpp
   std::int64_t now() const { return cfg.clock ? cfg.clock() : 0; }
   std::int64_t next_ts();
-  void emit(json::Value e) { events.push_back(std::move(e)); }
+  /// The command being answered (0 = none): emit() adds it to events as "cmd".
+  std::uint64_t cur_cmd = 0;
+  void emit(json::Value e);
   void set_phase(Phase p);
   /// Serializes and queues a frame; signs the payload with our key when `sign`.
   bool send(MessageType type, const std::string& to, std::int64_t ts, json::Value payload,
@@ -86,6 +101,8 @@ struct ClientCore::Impl {
   void maybe_finish();
   Step run_command(const client::Command& c);
   void request_list(bool user_visible);
+  /// Keeps the session for a reconnect (ClientCore::on_disconnected).
+  void disconnect();
   const std::string& me() const { return cfg.user_id; }
   /// `to` of frames for the server: its id once known, else "*" (never "": other
   /// implementations close the connection on an empty `to`).
@@ -138,9 +155,48 @@ struct ClientCore::Impl {
   Step cmd_all(const std::string& text);
   /// Encrypts and sends `text` to `u` (pinned key required), emits "sent" or "error".
   void send_text(const client::KnownUser& u, const std::string& text);
-  /// One MSG_DIRECT; false (with an error event) on a crypto failure.
-  bool send_piece(const client::KnownUser& u, const std::string& piece);
+  /// One MSG_DIRECT of an encrypted piece (content_sig over a fresh ts); false (with an
+  /// error event) on a crypto failure.
+  bool send_piece(const std::string& to, const std::string& ciphertext_b64,
+                  const std::string& msg_id, const json::Value& parts);
   void on_user_deliver(const Envelope& env);
+
+  // ---- client_delivery.cpp (docs/protocol-notes.md "Nothing lost")
+  /// The server announced socp/1 in the ACK of USER_HELLO: it sends receipts and keeps
+  /// messages until we acknowledge them.
+  bool server_socp = false;
+  bool was_logged_in = false;  ///< a login succeeded before (a reconnect is a re-login)
+  client::OutgoingDms outgoing;
+  client::SeenIds seen;
+  client::Reassembly reassembly;
+  std::vector<std::string> pending_acks;  ///< sent as one DELIVERY_ACK after each frame
+  std::uint64_t messages_received = 0;    ///< DMs shown (a long text counts once)
+  std::int64_t parts_timeout_ms = 60'000;
+  /// One incoming DM (from USER_DELIVER or a USER_DELIVER_BATCH entry), server sig checked.
+  struct Incoming {
+    std::string msg_id, sender, sender_pub, ciphertext, content_sig;
+    std::int64_t ts = 0;
+    json::Value parts;
+  };
+  void on_incoming(const Incoming& m);
+  void on_deliver_batch(const Envelope& env);
+  void on_receipts(const Envelope& env);
+  void flush_acks();
+  /// After a re-login: sends every DM without a receipt again (same msg_id, fresh ts).
+  void resend_unacknowledged();
+  void tick_delivery();
+  // /wait: the queue stops until the condition holds or the deadline passes.
+  struct Wait {
+    bool active = false;
+    std::uint64_t cmd = 0;
+    bool receipts = false;       ///< every DM at least queued
+    bool delivered = false;      ///< every DM delivered or failed
+    std::uint64_t messages = 0;  ///< this many messages received in the session
+    std::int64_t deadline = 0;
+  } wait;
+  Step cmd_wait(const std::string& args);
+  /// Ends the wait if its condition holds (ok) or its deadline passed.
+  void check_wait();
 
   // ---- client_files_send.cpp
   /// /file <target> <path>; target "all" = public mode.

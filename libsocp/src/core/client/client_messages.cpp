@@ -71,7 +71,7 @@ Step ClientCore::Impl::cmd_tell(const std::string& target, const std::string& te
       send(MessageType::PubkeyRequest, server_to(), next_ts(),
            msg::PubkeyRequest{r.user->user_id}.to_json(), false);
     }
-    w.texts.push_back(text);
+    w.texts.emplace_back(text, cur_cmd);
     return Step::Done;
   }
   send_text(*r.user, text);
@@ -80,30 +80,71 @@ Step ClientCore::Impl::cmd_tell(const std::string& target, const std::string& te
 
 void ClientCore::Impl::send_text(const client::KnownUser& u, const std::string& text) {
   std::vector<std::string> pieces = split_utf8(text, kOaepMaxPlaintext);
-  for (const std::string& piece : pieces) {
-    if (!send_piece(u, piece)) return;
+  if (pieces.size() > static_cast<std::size_t>(client::Reassembly::kMaxPieces)) {
+    emit(client::ev::error("TOO_LARGE",
+                           "a direct message is limited to " +
+                               std::to_string(client::Reassembly::kMaxPieces) + " pieces of " +
+                               std::to_string(kOaepMaxPlaintext) + " bytes",
+                           ""));
+    return;
   }
-  emit(client::ev::sent(u.user_id, u.display_name, text.size(), pieces.size()));
+  client::OutDm dm;
+  dm.cmd = cur_cmd;
+  dm.to = u.user_id;
+  dm.to_name = u.display_name;
+  // Every piece has its own msg_id (servers dedupe and send receipts per piece); the pieces
+  // of a long text share parts.id, the DM's id.
+  const std::string parts_id = pieces.size() > 1 ? new_uuid_v4() : std::string();
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    auto ct = u.key->encrypt(pieces[i]);
+    if (!ct) {
+      emit(client::ev::error("CRYPTO", "cannot encrypt for " + u.user_id + ": " + ct.error().detail,
+                             ""));
+      return;
+    }
+    client::OutPiece p;
+    p.msg_id = new_uuid_v4();
+    p.ciphertext = b64url_encode(ct.value());
+    if (!parts_id.empty()) {
+      p.parts = json::Object{{"id", parts_id},
+                             {"index", static_cast<std::int64_t>(i)},
+                             {"count", static_cast<std::int64_t>(pieces.size())}};
+    }
+    dm.pieces.push_back(std::move(p));
+  }
+  for (const client::OutPiece& p : dm.pieces) {
+    if (!send_piece(u.user_id, p.ciphertext, p.msg_id, p.parts)) return;
+  }
+  dm.id = parts_id.empty() ? dm.pieces.front().msg_id : parts_id;
+  json::Value e = client::ev::sent(u.user_id, u.display_name, text.size(), pieces.size());
+  e.as_object()["msg_id"] = dm.id;
+  emit(std::move(e));
+  // Only a socp/1 server sends receipts: elsewhere nothing would ever settle the DM.
+  if (server_socp) outgoing.add(std::move(dm));
 }
 
-bool ClientCore::Impl::send_piece(const client::KnownUser& u, const std::string& piece) {
-  auto ct = u.key->encrypt(piece);
+bool ClientCore::Impl::send_piece(const std::string& to, const std::string& ciphertext_b64,
+                                  const std::string& msg_id, const json::Value& parts) {
+  auto ct = b64_decode(ciphertext_b64);
   if (!ct) {
-    emit(client::ev::error("CRYPTO", "cannot encrypt for " + u.user_id + ": " + ct.error().detail,
-                           ""));
+    emit(client::ev::error("INTERNAL", "unreadable ciphertext", ""));
     return false;
   }
+  // A fresh ts each time (a resend too): content_sig covers it, and servers drop frames
+  // whose signed ts they have seen or that are stale.
   const std::int64_t ts = next_ts();
-  auto csig = sign_content(*cfg.key, ct.value(), me(), u.user_id, ts);
+  auto csig = sign_content(*cfg.key, ct.value(), me(), to, ts);
   if (!csig) {
     emit(client::ev::error("CRYPTO", "cannot sign: " + csig.error().detail, ""));
     return false;
   }
   msg::MsgDirect m;
-  m.ciphertext = b64url_encode(ct.value());
+  m.ciphertext = ciphertext_b64;
   m.sender_pub = cfg.key->public_key().b64url();
   m.content_sig = std::move(csig).value();
-  return send(MessageType::MsgDirect, u.user_id, ts, m.to_json(), true);
+  m.msg_id = msg_id;
+  m.parts = parts;
+  return send(MessageType::MsgDirect, to, ts, m.to_json(), true);
 }
 
 void ClientCore::Impl::on_user_deliver(const Envelope& env) {
@@ -113,32 +154,20 @@ void ClientCore::Impl::on_user_deliver(const Envelope& env) {
     std::string from = s ? *s : std::string();
     emit(client::ev::rejected("malformed USER_DELIVER: " + d.error().detail, from,
                               dir.name_of(from), env.ts));
+    // Never shown, so it can never be shown later either: acknowledged (see on_incoming).
+    const std::string* id = json::get_string(env.payload, "msg_id");
+    if (id && !id->empty() && id->size() <= 64) pending_acks.push_back(*id);
     return;
   }
-  const std::string& from = d->sender;
-  auto reject = [&](const std::string& reason) {
-    emit(client::ev::rejected(reason, from, dir.name_of(from), env.ts));
-  };
-
-  auto sender_pub = PublicKey::parse(d->sender_pub);
-  if (!sender_pub) return reject("bad sender key");
-  const client::KnownUser* known = dir.find(from);
-  const bool first_contact = !known || !known->key;
-  if (!first_contact && *known->key != sender_pub.value()) return reject("sender key mismatch");
-
-  // content_sig binds ciphertext, sender, recipient (us) and the original ts end to end.
-  if (!verify_content(sender_pub.value(), d->ciphertext, from, me(), env.ts, d->content_sig)) {
-    return reject("bad content signature");
-  }
-  auto ct = b64_decode(d->ciphertext);
-  if (!ct) return reject("cannot decrypt");
-  auto plain = cfg.key->decrypt(ct.value());
-  if (!plain) return reject("cannot decrypt");
-
-  // Trust on first use, and only for a message that passed every check.
-  if (first_contact) (void)dir.offer_key(from, sender_pub.value());
-  emit(client::ev::message(from, dir.name_of(from), me(), std::string(plain.value().view()), env.ts,
-                           first_contact));
+  Incoming m;
+  m.msg_id = d->msg_id;
+  m.sender = d->sender;
+  m.sender_pub = d->sender_pub;
+  m.ciphertext = d->ciphertext;
+  m.content_sig = d->content_sig;
+  m.ts = env.ts;  // the original send time (servers keep it), covered by content_sig
+  m.parts = d->parts;
+  on_incoming(m);
 }
 
 }  // namespace socp

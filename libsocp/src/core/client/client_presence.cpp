@@ -53,9 +53,14 @@ void ClientCore::Impl::on_list_response(const Envelope& env) {
   auto lr = msg::ListResponse::from_json(env.payload);
   bool user_visible = true;
   if (!lists_in_flight.empty()) {
-    user_visible = lists_in_flight.front();
+    user_visible = lists_in_flight.front().visible;
+    cur_cmd = lists_in_flight.front().cmd;
     lists_in_flight.pop_front();
   }
+  struct ResetCmd {
+    std::uint64_t& c;
+    ~ResetCmd() { c = 0; }
+  } reset{cur_cmd};
   list_blocking = false;
   list_received = true;
   if (!lr) {
@@ -101,16 +106,18 @@ void ClientCore::Impl::on_pubkey_response(const Envelope& env) {
 
   auto it = await_key.find(pr->user_id);
   if (it == await_key.end()) return;
-  std::vector<std::string> texts = std::move(it->second.texts);
+  auto texts = std::move(it->second.texts);
   await_key.erase(it);
   const client::KnownUser* target = dir.find(pr->user_id);
-  for (const std::string& text : texts) {
+  for (const auto& [text, cmd] : texts) {
+    cur_cmd = cmd;
     if (target && target->key) {
       send_text(*target, text);
     } else {
       emit(client::ev::error("NO_KEY", "no usable key for " + pr->user_id + "; message not sent",
                              "PUBKEY_REQUEST"));
     }
+    cur_cmd = 0;
   }
 }
 

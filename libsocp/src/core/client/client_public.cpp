@@ -125,7 +125,7 @@ void ask_keys(ClientCore::Impl& s) {
   if (ch.list_asked_version == ch.version) return;
   ch.list_asked_version = ch.version;
   if (s.send(MessageType::ListRequest, s.server_to(), s.next_ts(), json::Object{}, false)) {
-    s.lists_in_flight.push_back(false);
+    s.lists_in_flight.push_back({false, 0});
   }
 }
 

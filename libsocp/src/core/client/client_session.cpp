@@ -125,6 +125,8 @@ void ClientCore::Impl::send_hello(const std::string& nonce, const std::string& c
   hello.pubkey = cfg.key->public_key().b64url();
   hello.enc_pubkey = hello.pubkey;  // one RSA key for both jobs (docs/protocol.md §3)
   hello.meta = meta_of(cfg);
+  // Receipts, stored messages in batches, and we acknowledge what we got (DELIVERY_ACK).
+  hello.caps = {std::string(kSocpCapability)};
   // ts is repeated inside the signed payload so the hello cannot be replayed later.
   hello.ts = next_ts();
   json::Value payload = hello.to_json();
@@ -217,7 +219,10 @@ void ClientCore::Impl::on_ack_hello(const Envelope& env) {
   self.online = true;
   (void)dir.offer_key(cfg.user_id, cfg.key->public_key());
 
+  server_socp = has_socp_capability(caps_of(env.payload));
   emit(client::ev::logged_in(cfg.user_id, cfg.display_name, server_id, hello_challenged));
+  if (was_logged_in) resend_unacknowledged();  // emits "reconnected"
+  was_logged_in = true;
 }
 
 void ClientCore::Impl::on_recover_response(const Envelope& env) {
@@ -281,11 +286,12 @@ void ClientCore::Impl::on_error_frame(const Envelope& env, bool prelogin) {
          detail, ref);
     return;
   }
-  emit(client::ev::error(code, detail, ref));
-
+  // The error answers the commands waiting for it: each of them hears it with its id.
+  std::vector<std::uint64_t> cmds;
   if (ref == "PUBKEY_REQUEST") {
     for (auto it = await_key.begin(); it != await_key.end();) {
       if (detail.find(it->first) != std::string::npos) {
+        for (const auto& t : it->second.texts) cmds.push_back(t.second);
         it = await_key.erase(it);
       } else {
         ++it;
@@ -293,12 +299,21 @@ void ClientCore::Impl::on_error_frame(const Envelope& env, bool prelogin) {
     }
   } else if (!lists_in_flight.empty() && message_type_from_string(ref) ==
                                              std::optional<MessageType>(MessageType::ListRequest)) {
+    cmds.push_back(lists_in_flight.front().cmd);
     lists_in_flight.pop_front();
     if (list_blocking) {
       list_blocking = false;
       list_received = true;  // go on with what we know
     }
   }
+  std::sort(cmds.begin(), cmds.end());
+  cmds.erase(std::unique(cmds.begin(), cmds.end()), cmds.end());
+  if (cmds.empty()) cmds.push_back(0);
+  for (std::uint64_t c : cmds) {
+    cur_cmd = c;
+    emit(client::ev::error(code, detail, ref));
+  }
+  cur_cmd = 0;
 }
 
 }  // namespace socp
