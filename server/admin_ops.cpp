@@ -195,7 +195,9 @@ socp::Status set_registration(const AdminTarget& t, const std::string& policy) {
 socp::Result<std::string> create_invite(const AdminTarget& t, std::int64_t now_ms) {
   auto s = open_store(t, false);
   if (!s) return s.error();
-  const std::string token = socp::b64url_encode(socp::random_bytes(18));
+  // base64url may start with '-', which a command line takes for an option: the token is
+  // prefixed with a letter so that `admin revoke-invite TOKEN` always works.
+  const std::string token = "i" + socp::b64url_encode(socp::random_bytes(18));
   if (auto st = s.value()->put_setting(socp::kSettingInvitePrefix + token,
                                        "created " + std::to_string(now_ms));
       !st) {

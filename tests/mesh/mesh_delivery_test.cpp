@@ -187,3 +187,40 @@ TEST_CASE("a client without socp/1: handed over is delivered, nothing kept for i
   REQUIRE(sim.receipts("alice")["id-now"] == "delivered");
   REQUIRE(sim.node("A").core->stats().queued_messages == 0);
 }
+
+TEST_CASE("receipts that come due while the sender is away arrive at its next login",
+          "[mesh][delivery]") {
+  MeshSim sim;
+  setup(sim);
+  sim.login("alice", "A");
+  const auto msgs = texts(3, "away-");
+  send_all(sim, "alice", "bob", msgs);  // bob (on B) is offline: kept by B
+  sim.advance(1'000);
+  for (const auto& t : msgs) REQUIRE(sim.receipts("alice")["id-" + t] == "queued");
+  sim.logout("alice");
+  sim.login("bob", "B");
+  REQUIRE(sim.received_texts("bob") == msgs);
+  REQUIRE(sim.ack_deliveries("bob") == 3);
+  sim.advance(2'000);  // B tells A; A finds alice gone and keeps the receipts
+  sim.user("alice").inbox.clear();
+  sim.login("alice", "A");
+  sim.advance(1'000);
+  for (const auto& t : msgs) REQUIRE(sim.receipts("alice")["id-" + t] == "delivered");
+}
+
+TEST_CASE("a resent DM is answered: queued while on its way, delivered once delivered",
+          "[mesh][delivery]") {
+  MeshSim sim;
+  setup(sim);
+  sim.login("alice", "A");
+  sim.login("dave", "A");
+  sim.send_dm("alice", "dave", "once", std::nullopt, "id-once");
+  REQUIRE(sim.ack_deliveries("dave") == 1);
+  sim.advance(1'000);
+  REQUIRE(sim.receipts("alice")["id-once"] == "delivered");
+  sim.user("alice").inbox.clear();
+  sim.send_dm("alice", "dave", "once", std::nullopt, "id-once");  // a client's resend
+  sim.advance(1'000);
+  REQUIRE(sim.receipts("alice")["id-once"] == "delivered");
+  REQUIRE(sim.received_texts("dave").size() == 1);
+}

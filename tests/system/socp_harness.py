@@ -16,8 +16,8 @@ Every process started here is registered and stopped by stop_all() (atexit as we
 failing test never leaves a server behind. Nothing waits with a fixed sleep: conditions are
 polled with short intervals inside a deadline.
 
-Environment: SOCP_SERVER_BIN, SOCP_CLI_BIN (CTest passes both; default: the build dir
-/work/build-systest), SOCP_VECTORS_DIR / SOCP_FIXTURES_DIR (default: ../vectors, ../fixtures
+Environment: SOCP_SERVER_BIN, SOCP_CLI_BIN (CTest passes both; default: the repository's
+build/ directory, or SOCP_BUILD_DIR), SOCP_VECTORS_DIR / SOCP_FIXTURES_DIR (default: ../vectors, ../fixtures
 next to this file), SOCP_SYSTEST_KEEP=1 keeps the temp dirs for debugging.
 """
 
@@ -42,7 +42,7 @@ import uuid
 from typing import Any, Callable, Iterable
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-_DEFAULT_BUILD = os.environ.get("SOCP_BUILD_DIR", "/work/build-systest")
+_DEFAULT_BUILD = os.environ.get("SOCP_BUILD_DIR", os.path.join(HERE, "..", "..", "build"))
 SERVER_BIN = os.environ.get("SOCP_SERVER_BIN",
                             os.path.join(_DEFAULT_BUILD, "server", "socp-server"))
 CLI_BIN = os.environ.get("SOCP_CLI_BIN", os.path.join(_DEFAULT_BUILD, "client", "socp-cli"))

@@ -92,7 +92,7 @@ class AdminTest(unittest.TestCase):
         self.admin(data, "registration", "closed")
         self.assertEqual(self.admin(data, "registration").stdout, "registration closed\n")
         token = self.admin(data, "invite").stdout.strip()
-        self.assertRegex(token, r"^[A-Za-z0-9_-]{24}$")
+        self.assertRegex(token, r"^i[A-Za-z0-9_-]{24}$")  # never starts with "-"
         self.assertEqual([i["token"] for i in self.admin_json(data, "invites")], [token])
         self.admin(data, "revoke-invite", token)
         self.assertEqual(self.admin_json(data, "invites"), [])

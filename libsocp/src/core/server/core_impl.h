@@ -381,6 +381,9 @@ void handle_delivery_ack(ServerCore::Impl& s, Conn& c, const Envelope& env);
 void handle_delivery_receipts(ServerCore::Impl& s, Conn& c, const Envelope& env);
 /// The user's mailbox, in order, to a client that just logged in.
 void deliver_mailbox(ServerCore::Impl& s, Conn& c);
+/// Receipts due for a user who is offline: kept (bounded) and sent at their next login.
+void keep_receipts(ServerCore::Impl& s, const std::string& user, msg::Receipts r);
+void send_kept_receipts(ServerCore::Impl& s, Conn& c);
 /// Everything in the outbox towards a socp/1 server whose link just came up.
 void resend_outbox(ServerCore::Impl& s, const std::string& server_id);
 /// Expiry of kept messages, and every receipt batch out.

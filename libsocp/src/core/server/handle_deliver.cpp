@@ -70,15 +70,20 @@ void tell_failed(ServerCore::Impl& s, const std::string& sender, const std::stri
   }
 }
 
-enum class Outcome { Stored, Delivered, Duplicate, Full };
+/// Duplicate: still in the mailbox; Redelivered: a copy of one delivered recently (the sender
+/// resent it before its receipt came back).
+enum class Outcome { Stored, Delivered, Duplicate, Redelivered, Full };
 
 /// A DM whose recipient's home is this server.
 Outcome deliver_home(ServerCore::Impl& s, const StoredDm& dm) {
   const std::string box = MailQueues::mailbox(dm.recipient);
-  if (s.queues.contains(box, dm.sender, dm.msg_id) ||
-      s.delivered_recently.contains(recent_key(dm), s.now())) {
+  if (s.queues.contains(box, dm.sender, dm.msg_id)) {
     s.count(Counter::Duplicates);
     return Outcome::Duplicate;
+  }
+  if (s.delivered_recently.contains(recent_key(dm), s.now())) {
+    s.count(Counter::Duplicates);
+    return Outcome::Redelivered;
   }
   auto session = s.sessions.find(dm.recipient);
   const Conn* c = session == s.sessions.end() ? nullptr : s.conn(session->second);
@@ -154,6 +159,7 @@ void handle_msg_direct(ServerCore::Impl& s, Conn& c, const Envelope& env) {
       case Outcome::Full:
         return fail(Errc::TooLarge, "the mailbox of " + env.to + " is full");
       case Outcome::Delivered:
+      case Outcome::Redelivered:
         if (receipts) s.receipts.delivered(c.user_id, dm.msg_id, s.now());
         return;
       case Outcome::Stored:
@@ -166,7 +172,10 @@ void handle_msg_direct(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   auto p = s.peers.find(to->server_id);
   if (p != s.peers.end() && p->second.socp_caps) {
     const std::string box = MailQueues::outbox(to->server_id);
-    if (s.queues.contains(box, dm.sender, dm.msg_id)) return;  // already on its way
+    if (s.queues.contains(box, dm.sender, dm.msg_id)) {  // already on its way (a resend)
+      if (receipts) s.receipts.queued(c.user_id, dm.msg_id, s.now());
+      return;
+    }
     if (Status st = s.queues.put(box, dm, s.now(), outbox_limits(s)); !st.ok()) {
       return fail(Errc::Busy, "too many messages waiting for server " + to->server_id);
     }
@@ -241,6 +250,7 @@ void handle_server_deliver(ServerCore::Impl& s, Conn& c, const Envelope& env) {
       }
       return;
     case Outcome::Delivered:
+    case Outcome::Redelivered:
       if (socp) {
         s.receipts.server_acked(env.from, dm.sender, dm.msg_id, s.now());
         s.receipts.server_delivered(env.from, dm.sender, dm.msg_id, s.now());
@@ -354,7 +364,12 @@ void ServerCore::Impl::flush_receipts(bool force) {
   const std::int64_t now = this->now();
   for (auto& [user, r] : receipts.take_users(now, cfg.receipt_delay_ms, force)) {
     auto it = sessions.find(user);
-    if (it == sessions.end()) continue;  // the sender left: its client asks again at login
+    if (it == sessions.end()) {
+      // The sender left: kept for its next login (a local account; receipts for users of
+      // other servers travel as DELIVERY_RECEIPTS and are kept by their home server).
+      if (store.get_user(user).ok()) core::keep_receipts(*this, user, std::move(r));
+      continue;
+    }
     core::Conn* c = conn(it->second);
     if (!c || !c->acks) continue;
     out.send(c->id, MessageType::Receipts, user, r.to_json());

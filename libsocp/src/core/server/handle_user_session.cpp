@@ -219,6 +219,8 @@ void handle_user_hello(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   core::public_on_login(s, c);
   // What was kept for the user while away, in order.
   core::deliver_mailbox(s, c);
+  // Receipts that became due while the user was away.
+  core::send_kept_receipts(s, c);
   // Emits Online: advertised to every server (with the login proof) and to the local users.
   s.dir.login_local(uid, hello->meta, stamp);
 }
