@@ -85,6 +85,10 @@ class NothingLostTest(unittest.TestCase):
                          "bob has every DM alice saw confirmed")
         except AssertionError:
             pass  # reported below with the numbers
+        # ... and the `delivered` receipts that follow bob's acknowledgements (batched).
+        since = alice.mark()
+        alice.send("/wait delivered timeout 30")
+        alice.wait_event("waited", 40, since=since)
         got = received()
         texts = [e["text"] for e in bob.events("message") if e.get("from") == alice_id]
         duplicates = len(got) - len(set(got))
