@@ -130,9 +130,14 @@ SigForm verify_payload(const PublicKey& key, const json::Value& payload, std::st
 /// ciphertext || from || decimal ts when `to` is empty (public channel).
 Bytes content_message(const Bytes& ciphertext, std::string_view from, std::string_view to,
                       std::int64_t ts);
-/// base64url content_sig of variant B_raw.
+/// The form of content_sig to emit. Raw (variant B, socp's): PSS over the concatenation.
+/// Sha256 (variant C, what G43 clients verify, the spec's literal "SHA256(ciphertext‖from‖
+/// to‖ts)"): PSS over the 32-byte SHA-256 of the concatenation.
+enum class ContentSigForm { Raw, Sha256 };
+/// base64url content_sig (variant B_raw unless `form` says otherwise).
 Result<std::string> sign_content(const PrivateKey& key, const Bytes& ciphertext,
-                                 std::string_view from, std::string_view to, std::int64_t ts);
+                                 std::string_view from, std::string_view to, std::int64_t ts,
+                                 ContentSigForm form = ContentSigForm::Raw);
 /// Accepts every variant peers emit: B_raw, A_b64text (base64url text concatenation),
 /// C/D (SHA-256 of either concatenation, signed again), E_json (sorted compact JSON of
 /// {ciphertext, from, to, ts}; `to` omitted for the public channel). `to` empty = public.

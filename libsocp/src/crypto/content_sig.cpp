@@ -27,8 +27,10 @@ Bytes content_message(const Bytes& ciphertext, std::string_view from, std::strin
 }
 
 Result<std::string> sign_content(const PrivateKey& key, const Bytes& ciphertext,
-                                 std::string_view from, std::string_view to, std::int64_t ts) {
-  const Bytes msg = content_message(ciphertext, from, to, ts);
+                                 std::string_view from, std::string_view to, std::int64_t ts,
+                                 ContentSigForm form) {
+  Bytes msg = content_message(ciphertext, from, to, ts);
+  if (form == ContentSigForm::Sha256) msg = sha256(msg.data(), msg.size());
   auto sig = key.sign(msg.data(), msg.size());
   if (!sig) return sig.error();
   return b64url_encode(*sig);

@@ -271,6 +271,7 @@ void ClientCore::on_closed() {
   s.queue.clear();
   s.await_key.clear();
   s.lists_in_flight.clear();
+  s.list_pages.clear();
   s.cfg.password.wipe();
   s.persist(true);
   s.emit(client::ev::closed(s.outcome, s.failure_code));
@@ -322,6 +323,7 @@ void ClientCore::on_tick() {
     s.list_blocking = false;
     s.list_received = true;
     s.lists_in_flight.clear();
+    s.list_pages.clear();
   }
   for (auto it = s.await_key.begin(); it != s.await_key.end();) {
     if (t - it->second.since > s.cfg.request_timeout_ms) {

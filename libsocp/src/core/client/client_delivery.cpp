@@ -198,6 +198,7 @@ void ClientCore::Impl::disconnect() {
   }
   queue.insert(queue.begin(), again.begin(), again.end());
   lists_in_flight.clear();
+  list_pages.clear();
   await_key.clear();
   list_blocking = false;
   pending_acks.clear();  // the server hands those over again; they are recognised as seen

@@ -23,6 +23,9 @@ struct KnownUser {
   std::optional<PublicKey> key;
   std::int64_t pinned_since = 0;  ///< when `key` was first pinned (Unix ms; 0 = unknown)
   bool online = false;
+  /// The dialect of the user's home server when it is not a socp server ("g43", ...; "" =
+  /// socp), from LIST_RESPONSE: decides the content-signature form its clients verify.
+  std::string server_dialect;
 };
 
 /// Result of offering a key for a user id.

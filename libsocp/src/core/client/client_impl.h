@@ -67,6 +67,9 @@ struct ClientCore::Impl {
     std::uint64_t cmd = 0;
   };
   std::deque<ListAsk> lists_in_flight;
+  /// Ids of the pages received so far of a paged LIST_RESPONSE (the list event waits for the
+  /// last page).
+  std::vector<std::string> list_pages;
   bool list_blocking = false;  ///< the queue waits for the refresh
   std::int64_t list_since = 0;
   bool list_received = false;  ///< a LIST_RESPONSE arrived since login (or timed out)

@@ -133,7 +133,12 @@ bool ClientCore::Impl::send_piece(const std::string& to, const std::string& ciph
   // A fresh ts each time (a resend too): content_sig covers it, and servers drop frames
   // whose signed ts they have seen or that are stale.
   const std::int64_t ts = next_ts();
-  auto csig = sign_content(*cfg.key, ct.value(), me(), to, ts);
+  // Clients of a G43 server verify only the SHA-256 form (docs/interop.md); socp's own and
+  // every other client accept the raw form.
+  const client::KnownUser* ku = dir.find(to);
+  const ContentSigForm form =
+      ku && ku->server_dialect == "g43" ? ContentSigForm::Sha256 : ContentSigForm::Raw;
+  auto csig = sign_content(*cfg.key, ct.value(), me(), to, ts, form);
   if (!csig) {
     emit(client::ev::error("CRYPTO", "cannot sign: " + csig.error().detail, ""));
     return false;

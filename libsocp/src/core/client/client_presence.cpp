@@ -51,6 +51,25 @@ void ClientCore::Impl::on_remove(const Envelope& env) {
 
 void ClientCore::Impl::on_list_response(const Envelope& env) {
   auto lr = msg::ListResponse::from_json(env.payload);
+  if (lr && !lr->next.empty() && lr->next > (list_pages.empty() ? "" : list_pages.back()) &&
+      list_pages.size() < 10'000'000) {
+    // A paged answer (docs/protocol-notes.md "Paged answers"): learn this page, ask for the
+    // next; the list event comes with the last page. The same in-flight entry stays first.
+    for (const msg::ListEntry& e : lr->users) {
+      if (e.user_id.empty()) continue;
+      client::KnownUser& u = dir.upsert(e.user_id);
+      if (!e.display_name.empty()) dir.set_name(u, e.display_name);
+      if (!e.server_id.empty()) u.server_id = e.server_id;
+      u.server_dialect = e.server_dialect;
+      u.online = e.online;
+      offer_key(e.user_id, e.pubkey, "list");
+      list_pages.push_back(e.user_id);
+    }
+    msg::ListRequest next;
+    next.after = lr->next;
+    send(MessageType::ListRequest, server_to(), next_ts(), next.to_json(), false);
+    return;
+  }
   bool user_visible = true;
   if (!lists_in_flight.empty()) {
     user_visible = lists_in_flight.front().visible;
@@ -67,12 +86,14 @@ void ClientCore::Impl::on_list_response(const Envelope& env) {
     emit(client::ev::warning("malformed LIST_RESPONSE: " + lr.error().detail));
     return;
   }
-  std::vector<std::string> ids;
+  std::vector<std::string> ids = std::move(list_pages);
+  list_pages.clear();
   for (const msg::ListEntry& e : lr->users) {
     if (e.user_id.empty()) continue;
     client::KnownUser& u = dir.upsert(e.user_id);
     if (!e.display_name.empty()) dir.set_name(u, e.display_name);
     if (!e.server_id.empty()) u.server_id = e.server_id;
+    u.server_dialect = e.server_dialect;
     u.online = e.online;
     offer_key(e.user_id, e.pubkey, "list");
     ids.push_back(e.user_id);
