@@ -427,3 +427,36 @@ TEST_CASE("public key shares: bad shares are refused with a warning", "[client][
               .empty());
   }
 }
+
+TEST_CASE("public /all: members on servers without socp/1 get it as a direct message",
+          "[client][public][interop]") {
+  Alice t;
+  t.c.on_frame(updated_frame(3, {kAlice, kBob, kCarol}, t.clock.ms));
+  t.c.command("/all hello everyone");
+  (void)t.c.take_frames();
+  json::Value list = list_of({{kAlice, "alice", &fixture_key("alice")},
+                              {kBob, "bob", &fixture_key("bob")},
+                              {kCarol, "carol", &fixture_key("server_b")}});
+  // carol's home server is a G43 server.
+  for (json::Value& u : list.as_object()["users"].as_array()) {
+    if (*json::get_string(u, "user_id") == kCarol) u.as_object()["server_dialect"] = "g43";
+  }
+  t.c.on_frame(server_frame(MessageType::ListResponse, kAlice, t.clock.ms, list));
+  auto frames = parse_all(t.c.take_frames());
+  REQUIRE(frames.size() == 3);
+  CHECK(frames[1].type == MessageType::MsgPublicChannel);
+  REQUIRE(frames[2].type == MessageType::MsgDirect);
+  CHECK(frames[2].to == kCarol);
+  auto dm = msg::MsgDirect::from_json(frames[2].payload);
+  REQUIRE(dm.ok());
+  CHECK(dm->is_public);
+  auto plain = fixture_key("server_b").decrypt(b64_decode(dm->ciphertext).value());
+  REQUIRE(plain.ok());
+  CHECK(std::string(reinterpret_cast<const char*>(plain->data()), plain->size()) ==
+        "hello everyone");
+  const auto events = t.c.take_events();
+  const json::Value* sent = find_event(events, "sent_all");
+  REQUIRE(sent);
+  REQUIRE(sent->find("direct"));
+  CHECK(sent->find("direct")->as_int() == 1);
+}

@@ -160,6 +160,9 @@ struct ClientCore::Impl {
   void send_text(const client::KnownUser& u, const std::string& text);
   /// One MSG_DIRECT of an encrypted piece (content_sig over a fresh ts); false (with an
   /// error event) on a crypto failure.
+  /// /all towards members on servers without socp/1 (they do not relay the channel): one
+  /// MSG_DIRECT {public: true} per such member (client_public_foreign.cpp). Returns how many.
+  std::size_t send_public_to_foreign(const std::string& text);
   bool send_piece(const std::string& to, const std::string& ciphertext_b64,
                   const std::string& msg_id, const json::Value& parts);
   void on_user_deliver(const Envelope& env);

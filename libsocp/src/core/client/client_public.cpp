@@ -368,10 +368,12 @@ ClientCore::Impl::Step ClientCore::Impl::cmd_all(const std::string& text) {
   if (!send(MessageType::MsgPublicChannel, client::kPublic, ts, m.to_json(), false)) {
     return Step::Done;
   }
+  const std::size_t foreign = send_public_to_foreign(text);
   json::Value e = client::channel_event(
       client::ev::sent_all(ch.shared_with.size(), text.size(), ch.unshareable));
   const std::size_t others = ch.members.size() - ch.members.count(me());
   e.as_object()["members"] = static_cast<std::int64_t>(others);
+  if (foreign > 0) e.as_object()["direct"] = static_cast<std::int64_t>(foreign);
   emit(std::move(e));
   return Step::Done;
 }
