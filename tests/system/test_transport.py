@@ -203,6 +203,28 @@ class TransportTest(unittest.TestCase):
         h.wait_until(lambda: not refused(s.port), 10, "a connection accepted again")
         self.assertTrue(s.alive())
 
+    def test_wss_links_between_servers_and_https_health(self) -> None:
+        """Two servers that listen with TLS and dial each other with wss:// (--tls-links,
+        trusting the test's certificate as their CA) form a link; /health answers over TLS."""
+        if not shutil.which("openssl"):
+            self.skipTest("openssl command not found")
+        import json
+        import urllib.request
+        cert, key, _ = make_cert(self.ws)
+        tls = ["--port", "0", "--tls-cert", cert, "--tls-key", key, "--tls-links",
+               "--tls-ca-file", cert]
+        a = Server(self.ws, "tlsA", tls).start()
+        b = Server(self.ws, "tlsB", tls + ["--introducer", f"127.0.0.1:{a.port}"]).start()
+        ctx = ssl.create_default_context(cafile=cert)
+
+        def links_up(s: Server) -> int:
+            with urllib.request.urlopen(f"https://127.0.0.1:{s.port}/health", timeout=5,
+                                        context=ctx) as r:
+                return json.loads(r.read())["links_up"]
+
+        h.wait_until(lambda: links_up(a) == 1 and links_up(b) == 1, 30,
+                     "a wss:// link between the two servers")
+
     def test_wss_server_python_client_and_cli(self) -> None:
         if not shutil.which("openssl"):
             self.skipTest("openssl command not found")
