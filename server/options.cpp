@@ -145,6 +145,9 @@ socp::Status validate_options(const Options& o) {
   if (auto d = parse_duration_ms(o.forget_after); !d) {
     return make_error(Errc::InvalidArgument, "--forget-after: " + d.error().detail);
   }
+  if (auto d = parse_duration_ms(o.message_ttl); !d) {
+    return make_error(Errc::InvalidArgument, "--message-ttl: " + d.error().detail);
+  }
   for (const auto* list : {&o.allow_servers, &o.trust_introducers}) {
     for (const std::string& entry : *list) {
       if (entry.empty())
@@ -215,6 +218,16 @@ void define_options(CLI::App& app, Options& o) {
   app.add_option("--forget-after", o.forget_after,
                  "Forget a server (its pin, address and offline users) after it has been "
                  "unreachable this long, e.g. 12h or 7d");
+  app.add_option("--mailbox-max-messages", o.mailbox_max_messages,
+                 "Messages kept per offline user; beyond, the sender is told (failed, TOO_LARGE)")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{10'000'000}));
+  app.add_option("--mailbox-max-bytes", o.mailbox_max_bytes,
+                 "Bytes of ciphertext kept per offline user (e.g. 16MiB)")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 40));
+  app.add_option("--message-ttl", o.message_ttl,
+                 "How long a message waits for an offline user or an unreachable server before "
+                 "its sender is told it failed, e.g. 12h or 7d");
   app.add_flag("--print-identity", o.print_identity,
                "Print this server's id, public key and fingerprint (creating the identity in "
                "--data-dir if there is none yet) and exit");
@@ -304,6 +317,11 @@ socp::Result<socp::ServerConfig> to_server_config(const Options& o, socp::LogFn 
   auto forget = parse_duration_ms(o.forget_after);
   if (!forget) return forget.error();
   cfg.forget_after_ms = *forget;
+  cfg.mailbox_max_messages = o.mailbox_max_messages;
+  cfg.mailbox_max_bytes = o.mailbox_max_bytes;
+  auto ttl = parse_duration_ms(o.message_ttl);
+  if (!ttl) return ttl.error();
+  cfg.message_ttl_ms = *ttl;
   cfg.log_level = parse_log_level(o.log_level);
   cfg.log = std::move(log);
   cfg.log_level = parse_log_level(o.log_level);

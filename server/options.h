@@ -34,6 +34,10 @@ struct Options {
   std::vector<std::string> trust_introducers;
   std::size_t max_peers = 64;
   std::string forget_after = "7d";
+  // Store and forward (ServerConfig::mailbox_*, message_ttl_ms).
+  std::size_t mailbox_max_messages = 1000;
+  std::size_t mailbox_max_bytes = 16u << 20;
+  std::string message_ttl = "7d";
   bool print_identity = false;
   std::size_t max_connections = 1024;
   std::size_t max_connections_per_ip = 64;

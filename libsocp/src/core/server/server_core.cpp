@@ -853,6 +853,9 @@ void ServerCore::reload(const ServerConfig& c) {
   k.max_sign_queue = c.max_sign_queue;
   k.max_meta_bytes = c.max_meta_bytes;
   k.admin_poll_ms = c.admin_poll_ms;
+  k.mailbox_max_messages = c.mailbox_max_messages;
+  k.mailbox_max_bytes = c.mailbox_max_bytes;
+  k.message_ttl_ms = c.message_ttl_ms;
   s.dir.set_limits(DirectoryLimits{k.max_users_per_server});
   s.log(LogLevel::Info, "configuration reloaded");
 }
