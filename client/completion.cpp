@@ -7,6 +7,9 @@
 #include <array>
 #include <map>
 
+#include "render.h"  // printable
+#include "style.h"   // visible_width
+
 namespace socp::cli {
 namespace {
 
@@ -21,8 +24,12 @@ bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
 
+// Blanks cannot be typed as part of one word; control characters (network text) must not be
+// inserted into the line being edited. printable() changes a string exactly when it holds a
+// tab or a control character.
 bool has_blank(std::string_view s) {
-  return s.find_first_of(" \t") != std::string_view::npos;
+  const std::string text(s);
+  return text.find(' ') != std::string::npos || printable(text) != text;
 }
 
 void sort_unique(std::vector<std::string>& v) {
@@ -132,6 +139,28 @@ std::string common_prefix(const std::vector<std::string>& matches) {
     if (end - (k - 1) < need) end = k - 1;
   }
   return std::string(p.substr(0, end));
+}
+
+std::string format_candidates(const std::vector<std::string>& matches, std::size_t columns) {
+  // Measured as printed: a raw escape sequence takes no column, its printable form does.
+  std::vector<std::string> shown;
+  shown.reserve(matches.size());
+  std::size_t width = 0;
+  for (const std::string& m : matches) {
+    shown.push_back(printable(m));
+    width = std::max(width, visible_width(shown.back()));
+  }
+  width += 2;
+  const std::size_t per_row = std::max<std::size_t>(1, (columns > 0 ? columns - 1 : 0) / width);
+  std::string text;
+  for (std::size_t i = 0; i < shown.size(); ++i) {
+    if (i % per_row == 0 && i > 0) text += "\n";
+    text += shown[i];
+    if (i % per_row != per_row - 1 && i + 1 < shown.size()) {
+      text.append(width - visible_width(shown[i]), ' ');
+    }
+  }
+  return text;
 }
 
 std::vector<DirEntry> list_directory(const std::string& dir) {

@@ -49,6 +49,10 @@ std::vector<std::string> command_names();
 /// The longest common prefix of the matches, never ending inside a UTF-8 code point.
 std::string common_prefix(const std::vector<std::string>& matches);
 
+/// The candidates as the prompt lists them: in columns that fit `columns`, each shown
+/// printable (network text: control characters replaced), lines joined with '\n'.
+std::string format_candidates(const std::vector<std::string>& matches, std::size_t columns);
+
 /// Lists a real directory (used by the CLI; skips "." and "..").
 std::vector<DirEntry> list_directory(const std::string& dir);
 

@@ -14,6 +14,11 @@ constexpr const char* kFooter = R"(Examples:
   socp-cli recover --name alice --user-id <uuid> --server 127.0.0.1:8765   # new device
   socp-cli register --name alice --server wss://chat.example.org:8765    # TLS
 
+Server keys: the first login to a server pins its key (<home>/<name>/trust.json, with the
+keys of every contact); a server that later presents another key is refused (exit 3).
+--server-key pins the expected key up front; to accept a new key deliberately:
+  socp-cli forget-server 127.0.0.1:8765 --name alice   (or once: --accept-new-server-key)
+
 Commands in a session (one per line): /list, /tell <user> <text>, /all <text>,
 /file <user> <path>, /whoami, /verify <user>, /help, /quit. <user> is a display name or a
 user id. On a terminal the prompt has line editing, history (<home>/<name>/history) and Tab
@@ -56,6 +61,16 @@ void add_common(CLI::App& app, Options& o) {
                  "largest file sent or accepted by /file (default 64MiB; e.g. 1000000, 10MiB)")
       ->transform(CLI::AsSizeValue(false))
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  app.add_option("--max-frame-size", o.max_frame_size,
+                 "largest frame accepted from the server (default 64MiB; a /list of a "
+                 "10,000-user mesh is ~9MB)")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(CLI::Range(std::size_t{1} << 20, std::size_t{1} << 30));
+  app.add_option("--server-key", o.server_key,
+                 "the server's public key (base64url DER, or a file with it / a PEM): refuse "
+                 "any other key");
+  app.add_flag("--accept-new-server-key", o.accept_new_server_key,
+               "accept (and pin) a server key that differs from the pinned one, this once");
   app.add_flag("--no-color", o.no_color,
                "plain text output (also when NO_COLOR is set; colour is used only on terminals)");
 }
@@ -104,6 +119,16 @@ bool split_server_url(const std::string& text, std::string& host, std::uint16_t&
   return split_host_port(rest, host, port);
 }
 
+std::string canonical_address(const std::string& text) {
+  std::string host;
+  std::uint16_t port = 0;
+  bool tls = false;
+  if (!split_server_url(text, host, port, tls)) return {};
+  const bool v6 = host.find(':') != std::string::npos;
+  return std::string(tls ? "wss://" : "") + (v6 ? "[" + host + "]" : host) + ":" +
+         std::to_string(port);
+}
+
 int parse_options(int argc, char** argv, Options& o) {
   CLI::App app{
       "socp-cli - chat client for SOCP v1.3 (end-to-end encrypted direct messages).\n"
@@ -129,6 +154,13 @@ int parse_options(int argc, char** argv, Options& o) {
   rec->add_option("--user-id", o.user_id,
                   "the account's user id (required: the password proof is salted with it)");
 
+  CLI::App* forget = app.add_subcommand(
+      "forget-server", "remove the key pinned for a server, so the next login pins a new one");
+  forget->add_option("-n,--name", o.name, "display name (identity folder)");
+  forget->add_option("--home", o.home, "identity home (default $SOCP_HOME, else $HOME/.socp)");
+  forget->add_option("address", o.forget_address, "the server as host:port")->required();
+  forget->add_flag("--json", o.json, "print the result as a JSON event");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -137,6 +169,8 @@ int parse_options(int argc, char** argv, Options& o) {
   }
   if (reg->parsed())
     o.mode = Options::Mode::Register;
+  else if (forget->parsed())
+    o.mode = Options::Mode::ForgetServer;
   else if (rec->parsed())
     o.mode = Options::Mode::Recover;
   else
@@ -165,6 +199,15 @@ int parse_options(int argc, char** argv, Options& o) {
       std::fprintf(stderr, "error: --pin-cert must be a SHA-256 fingerprint (64 hex digits)\n");
       return kExitUsage;
     }
+  }
+  if (o.mode == Options::Mode::ForgetServer && canonical_address(o.forget_address).empty()) {
+    std::fprintf(stderr, "error: forget-server needs host:port, got '%s'\n",
+                 o.forget_address.c_str());
+    return kExitUsage;
+  }
+  if (o.mode == Options::Mode::Register && o.accept_new_server_key) {
+    std::fprintf(stderr, "error: --accept-new-server-key is for logging in, not registering\n");
+    return kExitUsage;
   }
   return -1;
 }

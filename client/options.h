@@ -1,8 +1,11 @@
 // socp-cli command line: subcommands register / login (default) / recover and their options.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+
+#include "host_options.h"
 
 namespace socp::cli {
 
@@ -16,7 +19,7 @@ enum ExitCode : int {
 };
 
 struct Options {
-  enum class Mode { Register, Login, Recover };
+  enum class Mode { Register, Login, Recover, ForgetServer };
   Mode mode = Mode::Login;
   std::string name;    ///< display name (= identity folder)
   std::string server;  ///< "[ws://|wss://]host:port"; empty = identity's (login) or the default
@@ -32,6 +35,10 @@ struct Options {
   bool no_color = false;  ///< --no-color (NO_COLOR in the environment does the same)
   std::string ca_file;    ///< --ca-file: CAs trusted for wss:// (default: the system store)
   std::string pin_cert;   ///< --pin-cert: SHA-256 of the server certificate (wss://)
+  std::size_t max_frame_size = kDefaultMaxFrame;  ///< --max-frame-size: largest server frame
+  std::string server_key;              ///< --server-key: base64url DER, or a PEM/DER-b64 file
+  bool accept_new_server_key = false;  ///< --accept-new-server-key
+  std::string forget_address;          ///< forget-server HOST:PORT
 };
 
 /// Parses argv. Returns -1 to go on, or an exit code (0 after --help, 1 on a usage error);
@@ -44,5 +51,9 @@ bool split_host_port(const std::string& text, std::string& host, std::uint16_t& 
 /// Like split_host_port, also accepting "ws://" (plain, the default) and "wss://" (TLS, sets
 /// `tls`) in front and one "/" at the end.
 bool split_server_url(const std::string& text, std::string& host, std::uint16_t& port, bool& tls);
+/// The one spelling of a server address that keys its pinned key: "host:port" (the port
+/// always written), "[v6]:port" for IPv6, with "wss://" in front for TLS (a TLS endpoint is
+/// a different server address). "" if malformed.
+std::string canonical_address(const std::string& text);
 
 }  // namespace socp::cli

@@ -40,6 +40,33 @@ Result<PrivateKey> load_or_generate_key(const Options& opt) {
 
 }  // namespace
 
+std::string trust_path(const std::string& home, const std::string& name) {
+  const std::string id_path = identity::identity_path(home, name);
+  return id_path.substr(0, id_path.rfind('/') + 1) + "trust.json";
+}
+
+Result<std::string> load_server_key(const std::string& option) {
+  std::string text = option;
+  if (PublicKey::parse(option).ok()) return text;
+  std::ifstream in(option, std::ios::binary);
+  if (!in) {
+    return make_error(Errc::InvalidArgument,
+                      "--server-key is neither a usable RSA-4096 public key nor a readable file");
+  }
+  std::string data(64 * 1024 + 1, '\0');
+  in.read(data.data(), static_cast<std::streamsize>(data.size()));
+  data.resize(static_cast<std::size_t>(in.gcount()));
+  while (!data.empty() && (data.back() == '\n' || data.back() == '\r' || data.back() == ' ')) {
+    data.pop_back();
+  }
+  auto key = PublicKey::parse(data);
+  if (!key) {
+    return make_error(Errc::InvalidArgument,
+                      "--server-key " + option + ": not a usable key (" + key.error().detail + ")");
+  }
+  return key->b64url();
+}
+
 Prepared prepare(const Options& opt, Printer& printer) {
   Prepared p;
   if (Status st = identity::validate_display_name(opt.name); !st) {
@@ -57,6 +84,17 @@ Prepared prepare(const Options& opt, Printer& printer) {
                          ? opt.download_dir
                          : id_path.substr(0, id_path.rfind('/') + 1) + "downloads";
   cfg.max_file_size = opt.max_file_size;
+  // Keys pinned in earlier sessions (a missing file is an empty store; an unreadable one is
+  // an error: silently starting afresh would forget every pin).
+  auto trust = TrustStore::open(trust_path(p.home, opt.name));
+  if (!trust) return fail(printer, kExitUsage, "IO", trust.error().detail);
+  cfg.trust = std::move(trust).value();
+  if (!opt.server_key.empty()) {
+    auto k = load_server_key(opt.server_key);
+    if (!k) return fail(printer, kExitUsage, "USAGE", k.error().detail);
+    cfg.server_key = std::move(k).value();
+  }
+  cfg.accept_new_server_key = opt.accept_new_server_key;
 
   switch (opt.mode) {
     case Options::Mode::Register: {
@@ -81,6 +119,8 @@ Prepared prepare(const Options& opt, Printer& printer) {
       p.server = opt.server.empty() ? kDefaultServer : opt.server;
       break;
     }
+    case Options::Mode::ForgetServer:
+      return fail(printer, kExitUsage, "INTERNAL", "forget-server has no session");
     case Options::Mode::Login: {
       auto id = identity::load(p.home, opt.name);
       if (!id) {
@@ -135,6 +175,8 @@ Prepared prepare(const Options& opt, Printer& printer) {
       break;
     }
   }
+  p.server = canonical_address(p.server);
+  if (p.server.empty()) return fail(printer, kExitUsage, "USAGE", "bad server address");
   return p;
 }
 

@@ -20,4 +20,11 @@ struct Prepared {
 
 Prepared prepare(const Options& opt, Printer& printer);
 
+/// <home>/<name>/trust.json: the keys this identity pinned (socp/client_trust.h).
+std::string trust_path(const std::string& home, const std::string& name);
+
+/// --server-key's value: a key itself, or the name of a file holding one (PEM or base64).
+/// Returns the key text (validated) or an error message.
+Result<std::string> load_server_key(const std::string& option);
+
 }  // namespace socp::cli

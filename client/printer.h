@@ -30,6 +30,8 @@ class Printer {
   void set_sink(Sink* sink) { sink_ = sink ? sink : &direct_; }
   /// Hints for a person at a prompt (e.g. "Tab completes" after login).
   void set_interactive(bool on) { ctx_.interactive = on; }
+  /// The local identity's name (--name), used in hints such as "socp-cli forget-server …".
+  void set_identity(std::string name) { ctx_.identity = std::move(name); }
   /// Names for ids (errors, ambiguity) and who "we" are; from ClientCore.
   void set_users(UserList users, std::string self_id);
 

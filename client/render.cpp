@@ -289,6 +289,62 @@ void render_file(const Renderer& r, const std::string& ev, const json::Value& e,
   }
 }
 
+// "2025-05-20 14:03" in local time, or "" for 0 (unknown).
+std::string format_date(std::int64_t ts_ms) {
+  if (ts_ms <= 0) return {};
+  const std::time_t t = static_cast<std::time_t>(ts_ms / 1000);
+  std::tm tm{};
+  char buf[32] = "";
+  if (localtime_r(&t, &tm)) std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
+  return buf;
+}
+
+// A changed key must not scroll by unnoticed: a framed block, every line marked "!!".
+std::string key_changed_banner(const Renderer& r, const json::Value& e) {
+  const bool color = r.c_.color_err;
+  const std::string rule(66, '=');
+  const std::int64_t* since_p = json::get_int(e, "pinned_since");
+  const std::string since = format_date(since_p ? *since_p : 0);
+  const std::string pinned = format_fingerprint(field(e, "pinned_fingerprint"));
+  const std::string offered = format_fingerprint(field(e, "offered_fingerprint"));
+  std::vector<std::string> body;
+  std::string headline;
+  if (raw(e, "kind") == "server") {
+    const std::string addr =
+        field(e, "server").empty() ? field(e, "display_name") : field(e, "server");
+    const bool option = raw(e, "source") == "option";
+    headline = "WARNING: the server at " + addr + " presents a DIFFERENT KEY than " +
+               (option ? std::string("the one given with --server-key") : "the one pinned for it");
+    body.push_back("  expected: " + (pinned.empty() ? std::string("(unusable)") : pinned) +
+                   (since.empty() ? "" : "  (pinned " + since + ")"));
+    body.push_back("  offered:  " + offered);
+    body.push_back("  It may be an impostor. socp-cli refuses to log in.");
+    if (!option) {
+      const std::string who =
+          r.c_.identity.empty() ? std::string() : " --name " + printable(r.c_.identity);
+      body.push_back("  If the server really got a new key, accept it deliberately:");
+      body.push_back("    socp-cli forget-server " + addr + who);
+      body.push_back("  (or log in once with --accept-new-server-key)");
+    }
+  } else {
+    Styled who(false, "");
+    r.user(who, raw(e, "user_id"), raw(e, "display_name"));
+    headline = "WARNING: the key of " + who.str() + " CHANGED \xe2\x80\x94 it may be an impostor";
+    body.push_back("  still pinned: " + pinned + (since.empty() ? "" : "  (since " + since + ")"));
+    body.push_back("  offered:      " + offered);
+    body.push_back("  The pinned key is kept; messages signed with the new key are rejected.");
+    body.push_back("  Compare fingerprints with /verify " +
+                   r.handle(raw(e, "user_id"), raw(e, "display_name")) +
+                   " (in person or over another channel you trust).");
+  }
+  std::string text = Styled(color, sgr::kBoldRed).text("!! " + rule).str();
+  text += "\n" + Styled(color, sgr::kBoldRed).text("!! " + headline).str();
+  for (const std::string& b : body)
+    text += "\n" + Styled(color, sgr::kYellow).text("!! " + b).str();
+  text += "\n" + Styled(color, sgr::kBoldRed).text("!! " + rule).str();
+  return text;
+}
+
 }  // namespace
 
 std::string printable(const std::string& s) {
@@ -335,6 +391,7 @@ std::string error_text(const json::Value& e, const RenderContext& ctx) {
   if (code == "NAME_IN_USE")
     return with_detail("that display name is already taken; pick another --name");
   if (code == "BAD_KEY") return with_detail("the key was refused");
+  if (code == "SERVER_KEY_CHANGED") return detail;  // says what happened and what to do
   if (code == "INVALID_SIG") return with_detail("a signature did not verify");
   if (code == "BAD_PASSWORD") return "wrong password";
   if (code == "TIMEOUT")
@@ -400,20 +457,17 @@ Rendered render_event(const json::Value& e, const RenderContext& ctx) {
       l.text(flag(e, "online") ? " is online" : " went offline");
     });
   } else if (ev == "key_changed") {
-    Styled line(ctx.color_err, sgr::kBoldRed);
-    line.text("!! the key of ");
-    self(line);
-    line.text(" changed \xe2\x80\x94 it may be an impostor; compare fingerprints with /verify " +
-              r.handle(raw(e, "user_id"), raw(e, "display_name")));
-    std::string text = line.str();
-    text += "\n" +
-            Styled(ctx.color_err, sgr::kYellow)
-                .text("   still pinned: " + format_fingerprint(field(e, "pinned_fingerprint")) +
-                      "\n   offered:      " + format_fingerprint(field(e, "offered_fingerprint")) +
-                      "\n   (the pinned key is kept; messages signed with the new key are "
-                      "rejected)")
-                .str();
-    out.lines.push_back({Stream::Err, text});
+    out.lines.push_back({Stream::Err, key_changed_banner(r, e)});
+  } else if (ev == "server_forgotten") {
+    status([&](Styled& l) {
+      if (!flag(e, "forgotten")) {
+        l.text("no key was pinned for the server at " + field(e, "server"));
+        return;
+      }
+      l.text("forgot the key pinned for the server at " + field(e, "server") + " (" +
+             format_fingerprint(field(e, "fingerprint")) +
+             "); the next login pins the key it presents: check its fingerprint");
+    });
   } else if (ev == "list") {
     render_list(r, e, out);
   } else if (ev == "sent") {

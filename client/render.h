@@ -46,6 +46,7 @@ struct RenderContext {
   bool progress = false;     ///< draw progress bars (stdout is a terminal)
   std::size_t width = 80;    ///< terminal columns, for the progress bar
   std::string self_id;       ///< our user id ("" before login)
+  std::string identity;      ///< the local identity's name (--name), for hints; may be ""
   UserList users;            ///< known (id, display name) pairs: names for ids in errors
 };
 

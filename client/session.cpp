@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "host_options.h"
 #include "input.h"
 #include "prepare.h"
 #include "printer.h"
@@ -154,6 +155,7 @@ int run_session(const Options& opt) {
       ::isatty(STDIN_FILENO) != 0 && ::isatty(STDOUT_FILENO) != 0 && !opt.no_session;
   Printer printer(opt.json, opt.no_color);
   printer.set_interactive(line_editing);
+  printer.set_identity(opt.name);
   Prepared prep = prepare(opt, printer);
   if (prep.exit_code >= 0) return prep.exit_code;
 
@@ -167,21 +169,17 @@ int run_session(const Options& opt) {
   prep.cfg.server_label = prep.server;
   prep.cfg.clock = now_ms;
 
+  // The transport and the core accept the same frame size (a large mesh's LIST_RESPONSE).
+  prep.cfg.max_frame_bytes = opt.max_frame_size;
+
   Driver driver(opt, prep, printer);
-  WsHostOptions wo;
-  wo.listen_port = 0;       // client only
-  wo.max_frame = 8u << 20;  // a LIST_RESPONSE of a large mesh can pass 1 MiB
+  WsHostOptions wo = host_options(opt.max_frame_size, opt.verbose);
   wo.tls_ca_file = opt.ca_file;
   if (!opt.pin_cert.empty() && !co.tls) {
     printer.local_error("USAGE", "--pin-cert needs a wss:// server");
     return kExitUsage;
   }
   co.pin_sha256 = opt.pin_cert;
-  if (opt.verbose) {
-    wo.log = [](LogLevel, std::string_view m) {
-      std::fprintf(stderr, "[ws] %.*s\n", static_cast<int>(m.size()), m.data());
-    };
-  }
   auto host = WsHost::create(std::move(wo), driver);
   if (!host) {
     printer.local_error("IO", host.error().detail);

@@ -393,21 +393,8 @@ struct Terminal::State {
   }
 
   void show_candidates(const std::vector<std::string>& matches) {
-    std::size_t width = 0;
-    for (const std::string& m : matches) width = std::max(width, visible_width(m));
-    width += 2;
-    const std::size_t per_row = std::max<std::size_t>(1, (columns() - 1) / width);
-    std::string text;
-    for (std::size_t i = 0; i < matches.size(); ++i) {
-      const std::string shown = printable(matches[i]);
-      if (i % per_row == 0 && i > 0) text += "\n";
-      text += shown;
-      if (i % per_row != per_row - 1 && i + 1 < matches.size()) {
-        text.append(width - visible_width(shown), ' ');
-      }
-    }
     Item item;
-    item.text = std::move(text);
+    item.text = format_candidates(matches, columns());
     std::vector<Item> items;
     items.push_back(std::move(item));
     emit(std::move(items));

@@ -1,18 +1,26 @@
-// socp-server: parse options, open the store and identity, build the core and runtime, run
-// until SIGINT/SIGTERM. Everything else lives in libsocp.
-#include <sodium.h>
-
+// socp-server: parse options, lock the data directory, open the store and identity, build the
+// core and runtime, run until SIGINT/SIGTERM (SIGHUP reloads). `socp-server check` and
+// `socp-server admin` are dispatched first. Everything else lives in libsocp.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
+#include "admin.h"
+#include "config_check.h"
+#include "core_poster.h"
+#include "metrics.h"
+#include "data_lock.h"
+#include "identity.h"
+#include "log_sink.h"
 #include "options.h"
+#include "pid_file.h"
+#include "reload.h"
+#include "sd_notify.h"
 #include "signal_watcher.h"
-#include "socp/bytes.h"
-#include "socp/client_core.h"  // format_fingerprint
 #include "socp/crypto.h"
 #include "socp/server_core.h"
 #include "socp/store.h"
@@ -25,67 +33,53 @@ int fail(const std::string& msg) {
   return 1;
 }
 
-void wipe(std::string& s) {
-  if (!s.empty()) sodium_memzero(&s[0], s.size());
-  s.clear();
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   // Before any thread exists, so that every thread inherits the blocked mask.
   socp_server::SignalWatcher::block_signals();
 
+  const std::string_view command = argc > 1 ? argv[1] : "";
+  if (command == "admin") return socp_server::admin_main(argc - 1, argv + 1);
   socp_server::Options opt;
+  if (command == "check") {
+    if (auto rc = socp_server::parse_options(argc - 1, argv + 1, opt)) return *rc;
+    return socp_server::run_check(opt, opt.config_file);
+  }
   if (auto rc = socp_server::parse_options(argc, argv, opt)) return *rc;
 
-  const socp::LogFn log =
-      socp_server::make_stderr_logger(socp_server::parse_log_level(opt.log_level));
+  socp_server::LogSink sink(socp_server::parse_log_level(opt.log_level));
+  if (!opt.log_file.empty()) {
+    if (auto st = sink.open_file(opt.log_file); !st) return fail(st.error().detail);
+  }
+  const socp::LogFn log = sink.fn();
   socp_server::SignalWatcher signals;
 
-  // ---- store and identity -------------------------------------------------------------------
+  // ---- data directory, store and identity ----------------------------------------------------
+  auto lock = socp_server::DataLock::acquire(opt.data_dir);
+  if (!lock) {
+    if (opt.print_identity && lock.code() == socp::Errc::Busy) {
+      return socp_server::print_identity(opt.data_dir, opt.db_map_size_mib);
+    }
+    return fail(lock.error().detail);
+  }
   socp::LmdbOptions lmdb;
   lmdb.map_size = opt.db_map_size_mib << 20;
   auto store = socp::LmdbStore::open(opt.data_dir, lmdb);
   if (!store)
     return fail("cannot open data directory " + opt.data_dir + ": " + store.error().detail);
 
-  auto identity = store.value()->get_identity();
-  if (!identity && identity.code() != socp::Errc::NotFound) {
-    return fail("cannot read the server identity in " + opt.data_dir + ": " +
-                identity.error().detail);
+  auto identity = socp_server::load_or_create_identity(*store.value(), opt.data_dir,
+                                                       opt.multi_prime, opt.test_identity_file);
+  if (!identity) return fail(identity.error().detail);
+  if (!identity.value().created && opt.multi_prime) {
+    log(socp::LogLevel::Info, "--multi-prime ignored: identity exists");
   }
-  std::string server_id;
-  std::optional<socp::PrivateKey> key;
-  if (identity) {
-    auto k = socp::PrivateKey::from_pem(identity.value().private_key_pem);
-    wipe(identity.value().private_key_pem);
-    if (!k)
-      return fail("server identity in " + opt.data_dir + " is unreadable: " + k.error().detail);
-    key.emplace(std::move(k.value()));
-    server_id = identity.value().server_id;
-    if (opt.multi_prime) log(socp::LogLevel::Info, "--multi-prime ignored: identity exists");
-  } else {
-    std::fprintf(stderr, "generating server identity (RSA-4096)\xe2\x80\xa6\n");
-    auto k = socp::PrivateKey::generate(opt.multi_prime ? 4 : 2);
-    if (!k) return fail("cannot generate a key: " + k.error().detail);
-    key.emplace(std::move(k.value()));
-    socp::ServerIdentity id;
-    id.server_id = socp::new_uuid_v4();
-    socp::SecretBytes pem = key->to_pem();
-    id.private_key_pem.assign(pem.view());
-    socp::Status st = store.value()->put_identity(id);
-    wipe(id.private_key_pem);
-    if (!st)
-      return fail("cannot store the server identity in " + opt.data_dir + ": " + st.error().detail);
-    server_id = id.server_id;
-  }
-
+  const std::string server_id = identity.value().server_id;
+  std::optional<socp::PrivateKey> key(std::move(identity.value().key));
   const socp::PublicKey pub = key->public_key();
-  const std::string fingerprint = "SHA256:" + socp::format_fingerprint(pub.fingerprint_hex());
   if (opt.print_identity) {
-    std::printf("server_id   %s\npublic_key  %s\nfingerprint %s\n", server_id.c_str(),
-                pub.b64url().c_str(), fingerprint.c_str());
+    std::fputs(socp_server::describe_identity(server_id, pub).c_str(), stdout);
     return 0;
   }
 
@@ -100,8 +94,8 @@ int main(int argc, char** argv) {
     using namespace std::chrono;
     return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
   };
-  log(socp::LogLevel::Info,
-      "server key fingerprint " + fingerprint + " (public key: socp-server --print-identity)");
+  log(socp::LogLevel::Info, "server key fingerprint " + socp_server::fingerprint(pub) +
+                                " (public key: socp-server --print-identity)");
 
   socp::ServerRuntimeOptions ro;
   ro.listen_host = opt.host;
@@ -123,6 +117,24 @@ int main(int argc, char** argv) {
   std::optional<socp::ServerCore> core;  // outlives the runtime (declared before it)
   // Log lines of the core name remote addresses (known once the runtime exists).
   auto runtime_ref = std::make_shared<socp::ServerRuntime*>(nullptr);
+  // GET /health and /metrics on the listener (loop thread: the core may be read directly).
+  ro.http = [&core, &clock, runtime_ref](
+                std::string_view, std::string_view path) -> socp::HttpResponse {
+    socp::HttpResponse r;
+    if (!core || (path != "/health" && path != "/metrics")) return r;  // 404
+    socp_server::RuntimeSamples rs;
+    if (*runtime_ref) {
+      const auto smp = (*runtime_ref)->samples();
+      rs.sign_latency = socp_server::LatencySummary{smp.signatures, smp.sign_seconds};
+    }
+    const auto snap = socp_server::snapshot(*core, clock(), rs);
+    const auto body = path == "/health" ? socp_server::render_health(snap)
+                                        : socp_server::render_metrics(snap);
+    r.status = body.status;
+    r.content_type = body.content_type;
+    r.body = body.body;
+    return r;
+  };
   auto make_core = [&](std::uint16_t bound_port) -> socp::ServerCore& {
     socp::ServerConfig c = std::move(cfg.value());
     if (c.port == 0) c.port = bound_port;
@@ -137,6 +149,15 @@ int main(int argc, char** argv) {
   if (!runtime) return fail(runtime.error().detail);
   *runtime_ref = runtime.value().get();
 
+  std::optional<socp_server::PidFile> pid_file;
+  if (!opt.pid_file.empty()) {
+    auto pf = socp_server::PidFile::write(opt.pid_file);
+    if (!pf) return fail(pf.error().detail);
+    pid_file.emplace(std::move(pf.value()));
+  }
+  signals.on_reload(
+      socp_server::Reloader(argc, argv, opt, sink, socp_server::core_poster(*runtime.value())));
+  signals.on_stopping([] { socp_server::notify_stopping(); });
   signals.attach(runtime.value().get());
   if (signals.stop_requested()) {  // interrupted during start-up
     signals.attach(nullptr);
@@ -149,8 +170,11 @@ int main(int argc, char** argv) {
               opt.tls_cert.empty() ? "ws" : "wss", shown_host.c_str(),
               static_cast<unsigned>(runtime.value()->listen_port()), opt.data_dir.c_str());
   std::fflush(stdout);
+  socp_server::notify_ready("listening on " + shown_host + ":" +
+                            std::to_string(runtime.value()->listen_port()));
 
   const int rc = runtime.value()->run();
+  signals.on_reload(nullptr);
   signals.attach(nullptr);
   log(socp::LogLevel::Info, rc == 0 ? "stopped" : "stopped with errors");
   return rc == 0 ? 0 : 1;

@@ -3,11 +3,10 @@
 
 #include <CLI/CLI.hpp>
 
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
-#include <ctime>
 
+#include "config_errors.h"
+#include "daemon_options.h"
 #include "socp/crypto.h"
 
 #ifndef SOCP_VERSION
@@ -42,7 +41,12 @@ constexpr const char* kFooter =
     "and logs its key fingerprint; --print-identity shows the id, public key and fingerprint\n"
     "(what other operators pin with --introducer HOST:PORT:KEY or --allow-server KEY).\n"
     "SIGINT/SIGTERM close every connection politely and exit with status 0.\n"
-    "Example: socp-server --port 9001 --data-dir /var/lib/socp --introducer 10.0.0.1:8765";
+    "Example: socp-server --port 9001 --data-dir /var/lib/socp --introducer 10.0.0.1:8765\n"
+    "SIGHUP re-reads --config, applies what can change without a restart and reopens\n"
+    "--log-file; it never stops the server. One server per --data-dir (a lock file).\n"
+    "Commands:\n"
+    "  socp-server check [--config F] [options]   would it start? one line per problem\n"
+    "  socp-server admin --help                   accounts, registration, invitations, servers";
 
 bool parse_port(const std::string& s, std::uint16_t& out) {
   if (s.empty() || s.size() > 5) return false;
@@ -134,33 +138,30 @@ socp::LogLevel parse_log_level(const std::string& name) {
   return socp::LogLevel::Info;
 }
 
-socp::LogFn make_stderr_logger(socp::LogLevel min_level) {
-  return [min_level](socp::LogLevel lvl, std::string_view msg) {
-    if (static_cast<int>(lvl) < static_cast<int>(min_level)) return;
-    static const char* const kNames[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
-    using namespace std::chrono;
-    const auto now = system_clock::now();
-    const std::time_t t = system_clock::to_time_t(now);
-    const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char stamp[64];
-    std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                  static_cast<int>(ms));
-    std::string line;
-    line.reserve(msg.size() + 40);
-    line.append(stamp).append(" ").append(kNames[static_cast<int>(lvl)]).append(" ");
-    line.append(msg.data(), msg.size()).append("\n");
-    std::fwrite(line.data(), 1, line.size(), stderr);  // one call: lines never interleave
-  };
+socp::Status validate_options(const Options& o) {
+  for (const auto& spec : o.introducers) {
+    if (auto in = parse_introducer(spec); !in) return in.error();
+  }
+  if (auto d = parse_duration_ms(o.forget_after); !d) {
+    return make_error(Errc::InvalidArgument, "--forget-after: " + d.error().detail);
+  }
+  for (const auto* list : {&o.allow_servers, &o.trust_introducers}) {
+    for (const std::string& entry : *list) {
+      if (entry.empty())
+        return make_error(Errc::InvalidArgument, "empty server key or id in a list");
+    }
+  }
+  return socp::ok_status();
 }
 
-std::optional<int> parse_options(int argc, char** argv, Options& o) {
-  CLI::App app{kDescription, "socp-server"};
+namespace {
+
+/// Every option of socp-server, bound to `o`.
+void define_options(CLI::App& app, Options& o) {
   app.footer(kFooter);
   app.set_version_flag("--version", std::string("socp-server ") + SOCP_VERSION);
-  app.set_config("--config", "", "Read options from a TOML/INI file");
+  app.set_config("--config", "", "Read options from a TOML/INI file (unknown keys are errors)");
+  app.allow_config_extras(CLI::config_extras_mode::error);
   app.option_defaults()->always_capture_default();
 
   app.add_option("--host", o.host, "Address to listen on (0.0.0.0 = all IPv4 interfaces)");
@@ -237,32 +238,43 @@ std::optional<int> parse_options(int argc, char** argv, Options& o) {
                  "PEM file of CAs trusted for --tls-links (default: the system CA store)")
       ->check(CLI::ExistingFile);
 
+  add_daemon_options(app, o);
+}
+
+}  // namespace
+
+std::optional<int> parse_options(int argc, char** argv, Options& o) {
+  CLI::App app{kDescription, "socp-server"};
+  define_options(app, o);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::ConfigError& e) {
+    std::fprintf(stderr, "socp-server: %s\n", explain_config_error(app, e).c_str());
+    return 1;
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);  // prints help/version, or the error with a usage hint
     return rc == 0 ? 0 : 1;
   }
-  for (const auto& spec : o.introducers) {
-    auto in = parse_introducer(spec);
-    if (!in) {
-      std::fprintf(stderr, "socp-server: %s\n", in.error().detail.c_str());
-      return 1;
-    }
-  }
-  if (auto d = parse_duration_ms(o.forget_after); !d) {
-    std::fprintf(stderr, "socp-server: --forget-after: %s\n", d.error().detail.c_str());
+  o.config_file = config_path(app);
+  if (auto st = validate_options(o); !st) {
+    std::fprintf(stderr, "socp-server: %s\n", st.error().detail.c_str());
     return 1;
   }
-  for (const auto* list : {&o.allow_servers, &o.trust_introducers}) {
-    for (const std::string& entry : *list) {
-      if (entry.empty()) {
-        std::fprintf(stderr, "socp-server: empty server key or id in a list\n");
-        return 1;
-      }
-    }
-  }
   return std::nullopt;
+}
+
+socp::Status reparse_options(int argc, char** argv, Options& o) {
+  CLI::App app{kDescription, "socp-server"};
+  define_options(app, o);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ConfigError& e) {
+    return make_error(Errc::InvalidArgument, explain_config_error(app, e));
+  } catch (const CLI::ParseError& e) {
+    return make_error(Errc::InvalidArgument, e.what());
+  }
+  o.config_file = config_path(app);
+  return validate_options(o);
 }
 
 socp::Result<socp::ServerConfig> to_server_config(const Options& o, socp::LogFn log) {
@@ -292,6 +304,8 @@ socp::Result<socp::ServerConfig> to_server_config(const Options& o, socp::LogFn 
   cfg.forget_after_ms = *forget;
   cfg.log_level = parse_log_level(o.log_level);
   cfg.log = std::move(log);
+  cfg.log_level = parse_log_level(o.log_level);
+  apply_test_timers(o, cfg);
   return cfg;
 }
 

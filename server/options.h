@@ -41,6 +41,22 @@ struct Options {
   std::string tls_key;
   std::string tls_ca_file;  ///< CAs for wss:// links to other servers (default: system)
   bool tls_links = false;   ///< dial other servers with wss://
+  std::string config_file;  ///< the --config file read ("" = none), set by parse_options
+  // daemon (server/log_sink.h, pid_file.h)
+  std::string log_file;  ///< log lines also appended here (reopened on SIGHUP)
+  std::string pid_file;
+  /// Hidden test options (--test-*-ms, not in --help): shortened production timers so system
+  /// tests that wait on them take seconds. 0 = the library default.
+  std::int64_t test_heartbeat_ms = 0;
+  std::int64_t test_link_dead_ms = 0;
+  std::int64_t test_reconnect_max_ms = 0;
+  std::int64_t test_unauth_idle_ms = 0;
+  std::int64_t test_unauth_max_ms = 0;
+  std::int64_t test_link_handshake_ms = 0;
+  std::int64_t test_admin_poll_ms = 0;
+  /// Hidden: on first start, take this PKCS#8 PEM key as the identity instead of generating
+  /// one (system tests use fixture keys: no key generation in tests).
+  std::string test_identity_file;
 };
 
 /// "90s", "15m", "12h", "7d" (or plain milliseconds) -> milliseconds; InvalidArgument otherwise.
@@ -52,13 +68,17 @@ bool is_loopback_host(const std::string& host);
 /// stop now: 0 after --help/--version, 1 after a usage error (already printed).
 std::optional<int> parse_options(int argc, char** argv, Options& out);
 
+/// Checks that CLI11 cannot express (introducers, durations, lists). InvalidArgument.
+socp::Status validate_options(const Options& o);
+
+/// The same parse without printing (SIGHUP re-reads the config file with the original command
+/// line): InvalidArgument with a one-line detail naming the option or config key.
+socp::Status reparse_options(int argc, char** argv, Options& out);
+
 /// "host:port[:pubkey]" (host may be "[v6addr]"). InvalidArgument with a readable detail.
 socp::Result<socp::Introducer> parse_introducer(const std::string& spec);
 
 socp::LogLevel parse_log_level(const std::string& name);
-
-/// A logger writing "<UTC time> <LEVEL> <message>" lines to stderr, dropping lower levels.
-socp::LogFn make_stderr_logger(socp::LogLevel min_level);
 
 /// The ServerCore configuration the options describe. Fails on a bad introducer.
 socp::Result<socp::ServerConfig> to_server_config(const Options& o, socp::LogFn log);

@@ -11,6 +11,7 @@ sigset_t wait_set() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGHUP);
   sigaddset(&set, SIGUSR1);  // only used to wake the watcher for exit
   return set;
 }
@@ -39,6 +40,16 @@ void SignalWatcher::attach(socp::ServerRuntime* rt) {
   rt_ = rt;
 }
 
+void SignalWatcher::on_reload(std::function<void()> fn) {
+  std::lock_guard<std::mutex> lk(reload_mu_);
+  reload_ = std::move(fn);
+}
+
+void SignalWatcher::on_stopping(std::function<void()> fn) {
+  std::lock_guard<std::mutex> lk(mu_);
+  stopping_ = std::move(fn);
+}
+
 bool SignalWatcher::stop_requested() {
   std::lock_guard<std::mutex> lk(mu_);
   return stop_requested_;
@@ -49,9 +60,16 @@ void SignalWatcher::loop() {
   for (;;) {
     int sig = 0;
     if (sigwait(&set, &sig) != 0) continue;
-    std::lock_guard<std::mutex> lk(mu_);
+    std::unique_lock<std::mutex> lk(mu_);
     if (done_) return;
     if (sig == SIGUSR1) continue;
+    if (sig == SIGHUP) {
+      lk.unlock();  // the hook may take a while (re-reads the config file)
+      std::lock_guard<std::mutex> hook(reload_mu_);
+      if (reload_) reload_();
+      continue;
+    }
+    if (!stop_requested_ && stopping_) stopping_();
     stop_requested_ = true;
     if (rt_) rt_->stop();
   }

@@ -1,5 +1,5 @@
 // Test fixtures: the RSA-4096 identities and vectors of tests/vectors (copied verbatim from
-// ../shared/vectors). Key generation is slow, so tests never generate keys.
+// the shared test vectors). Key generation is slow, so tests never generate keys.
 #pragma once
 
 #include <cstdint>

@@ -62,6 +62,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+# Shortened production timers (hidden socp-server options) for tests that wait on them:
+# heartbeat 15 s -> 1 s, dead link 45 s -> 5 s, reconnect backoff cap 15 s -> 2 s.
+FAST_MESH_TIMERS = ["--test-heartbeat-ms", "1000", "--test-link-dead-ms", "5000",
+                    "--test-reconnect-max-ms", "2000"]
+
+
+def run_server_command(args: list[str], cwd: str, timeout: float = 60.0,
+                       env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """socp-server ARGS to completion (check, admin, bad configs): text stdout/stderr."""
+    return subprocess.run([SERVER_BIN, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL,
+                          env={**os.environ, **env} if env else None)
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -203,6 +217,14 @@ class Workspace:
         self.password_file = self.write("password.txt", PASSWORD + "\n")
         self.wrong_password_file = self.write("wrong-password.txt", "not the password\n")
 
+    def next_server_key(self) -> str:
+        """A fixture server key (server1, server2, ...) not handed out yet in this workspace."""
+        n = getattr(self, "_server_keys", 0) + 1
+        if n > 12:
+            raise AssertionError("more than 12 servers in one workspace: no fixture key left")
+        self._server_keys = n
+        return export_fixture_keys(os.path.join(self.root, "keys"), [f"server{n}"])[f"server{n}"]
+
     def path(self, *parts: str) -> str:
         p = os.path.join(self.root, *parts)
         os.makedirs(os.path.dirname(p), exist_ok=True)
@@ -233,12 +255,20 @@ _LISTEN_RE = re.compile(r"^socp-server (\S+) listening on ws://([^\s:]+):(\d+)")
 
 
 class ServerProcess(_Managed):
-    """One socp-server. start() returns once it printed its `listening on` line."""
+    """One socp-server. start() returns once it printed its `listening on` line.
+
+    On a fresh data directory the server takes a fixture key as its identity (the hidden
+    --test-identity-file option; each ServerProcess of a workspace gets another of
+    server1..server12) instead of generating one; fresh_identity=True lets it generate one, for
+    tests of a real first start."""
 
     def __init__(self, ws: Workspace, name: str, port: int | None = None,
                  data_dir: str | None = None, introducers: Iterable[int | str] = (),
-                 extra_args: Iterable[str] = ()):
+                 extra_args: Iterable[str] = (), env: dict[str, str] | None = None,
+                 fresh_identity: bool = False):
         self.ws = ws
+        self.env = env
+        self.identity_file = None if fresh_identity else ws.next_server_key()
         self.name = name
         self.port = port or free_port()
         self.data_dir = data_dir or ws.dir(f"data-{name}")
@@ -260,6 +290,8 @@ class ServerProcess(_Managed):
 
     def argv(self) -> list[str]:
         args = [SERVER_BIN, "--port", str(self.port), "--data-dir", self.data_dir]
+        if self.identity_file:
+            args += ["--test-identity-file", self.identity_file]
         for i in self.introducers:
             args += ["--introducer", i]
         return args + self.extra_args
@@ -273,7 +305,8 @@ class ServerProcess(_Managed):
         err = open(self.stderr_path, "wb")
         try:
             self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=out,
-                                         stderr=err, cwd=self.ws.root)
+                                         stderr=err, cwd=self.ws.root,
+                                         env={**os.environ, **self.env} if self.env else None)
         finally:
             out.close()
             err.close()

@@ -4,8 +4,8 @@ Just enough of RFC 8017 to act as an independent SOCP peer from a raw socket: lo
 PEM private key, emit its public key as base64url(DER SubjectPublicKeyInfo), sign with
 RSASSA-PSS (SHA-256, MGF1-SHA-256, salt = maximum or 32), verify with salt auto-detection,
 RSA-OAEP (SHA-256, MGF1-SHA-256, empty label) encrypt/decrypt, and the canonical JSON of
-PROTOCOL.md section 4. Slow (a 4096-bit private operation takes tens of milliseconds) and not
-constant-time: test keys only, never for real secrets.
+docs/protocol.md section 4. Slow (a 4096-bit private operation takes tens of milliseconds)
+and not constant-time: test keys only, never for real secrets.
 
 Being written independently of libsocp is the point: the server verifying what this module
 signs is an interoperability check, not a library talking to itself.
@@ -36,7 +36,7 @@ def b64url_decode(text: str) -> bytes:
 
 
 def canonical(payload) -> bytes:
-    """PROTOCOL.md section 4: sorted keys, no whitespace, non-ASCII as lowercase \\uXXXX."""
+    """docs/protocol.md section 4: sorted keys, no whitespace, non-ASCII as lowercase \\uXXXX."""
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
 
 

@@ -68,16 +68,29 @@ case "$FLAGS" in
   *-lsocp*) ;;
   *) soft_fail "pkg-config --libs does not name -lsocp" ;;
 esac
-# libsocp is a static library: --static adds its private dependencies.
-STATIC=$(pkg-config --cflags --libs --static socp) || fail "pkg-config --static socp"
+# libsocp is a static library whose dependencies are public in socp.pc: the plain flags link
+# (what the README promises), and so do the --static ones. One compile, two links.
+STATIC=$(pkg-config --libs --static socp) || fail "pkg-config --static socp"
 # shellcheck disable=SC2086 # word splitting of the flags is intended
-if "${CXX:-c++}" -std=c++17 -o "$TMP/consumer_pc" "$SRC/examples/consumer/main.cpp" $STATIC -pthread \
-  >"$TMP/pc-build.log" 2>&1; then
-  OUT=$("$TMP/consumer_pc" "$TMP/alice.pub.pem") || soft_fail "consumer_pc exited with $?"
-  [ "$OUT" = "$EXPECTED" ] || soft_fail "pkg-config build printed '$OUT', expected '$EXPECTED'"
-else
-  tail -n 15 "$TMP/pc-build.log" >&2
-  soft_fail "cannot build a program with the flags of pkg-config --static socp"
+"${CXX:-c++}" -std=c++17 -c -o "$TMP/consumer_pc.o" "$SRC/examples/consumer/main.cpp" \
+  $(pkg-config --cflags socp) >"$TMP/pc-build.log" 2>&1 ||
+  { tail -n 15 "$TMP/pc-build.log" >&2; fail "cannot compile with pkg-config --cflags socp"; }
+for MODE in plain static; do
+  if [ "$MODE" = static ]; then PCLIBS=$STATIC; else PCLIBS=$(pkg-config --libs socp); fi
+  # shellcheck disable=SC2086
+  if "${CXX:-c++}" -o "$TMP/consumer_pc" "$TMP/consumer_pc.o" $PCLIBS >"$TMP/pc-link.log" 2>&1; then
+    OUT=$("$TMP/consumer_pc" "$TMP/alice.pub.pem") || soft_fail "consumer_pc ($MODE) exited with $?"
+    [ "$OUT" = "$EXPECTED" ] || soft_fail "pkg-config ($MODE) build printed '$OUT', expected '$EXPECTED'"
+  else
+    tail -n 15 "$TMP/pc-link.log" >&2
+    soft_fail "cannot link a program with pkg-config --libs socp ($MODE)"
+  fi
+done
+
+# A plain `cmake --install` installs the programs and the library, never system files.
+[ -x "$PREFIX/bin/socp-server" ] || soft_fail "socp-server not installed"
+if find "$PREFIX" -name '*.service' -o -name 'socp-server.conf' | grep -q .; then
+  soft_fail "cmake --install installed packaging-only files (unit or /etc config)"
 fi
 
 [ "$FAILED" = 0 ] || fail "install test: failures above"

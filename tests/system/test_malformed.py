@@ -379,7 +379,7 @@ def _version_99(ctx: Ctx) -> None:
 
 def _deflate_offer(ctx: Ctx) -> None:
     """Python `websockets` offers permessage-deflate by default: declining is fine, failing the
-    handshake is not (PROTOCOL.md section 1)."""
+    handshake is not (docs/protocol.md section 1)."""
     with h.WsClient(port=ctx.port, extra_headers="Sec-WebSocket-Extensions: permessage-deflate; "
                                                   "client_max_window_bits\r\n") as ws:
         ext = ws.headers.get("sec-websocket-extensions", "")
@@ -621,7 +621,7 @@ CASES: list[Case] = [
                            b"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n", None)),
     Case("handshake_unsupported_version_99", custom=_version_99),
     Case("post_request", custom=_http_case(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
-                                           b"\r\nhello", "400")),
+                                           b"\r\nhello", "405")),
     Case("permessage_deflate_offer_declined", custom=_deflate_offer),
     Case("garbage_instead_of_http", custom=_http_case(os.urandom(2048), None)),
     # -- on an authenticated connection (dave) -------------------------------------------------
@@ -1105,8 +1105,8 @@ class MalformedTest(unittest.TestCase):
     # -- 4: idle connections --------------------------------------------------------------------
     def test_d_idle_connections_are_closed(self) -> None:
         """Silent connections (opened in setUpClass) never blocked anyone above; the server
-        closes an unauthenticated WebSocket after its 60 s idle timeout, and drops TCP
-        connections that never finish the HTTP handshake."""
+        closes an unauthenticated WebSocket when it idles (10 s without a frame, 60 s in all),
+        and drops TCP connections that never finish the HTTP handshake."""
         ctx = self.ctx
         idle_timeout = 60.0
         budget = ctx.idle_opened + idle_timeout + 12 - time.monotonic()

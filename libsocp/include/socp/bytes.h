@@ -1,6 +1,6 @@
 // socp/bytes.h — byte buffers, secret buffers that wipe themselves, and base64url.
 //
-// base64url (PROTOCOL.md §3): encode emits URL-safe alphabet WITHOUT padding. decode accepts
+// base64url (docs/protocol.md §3): encode emits URL-safe alphabet WITHOUT padding. decode accepts
 // URL-safe or standard alphabet, padded or not; anything else (bad characters, bad length,
 // padding in the middle, whitespace) is BadFrame.
 // Thread-safety: pure functions; SecretBytes is a value type (not shared).

@@ -11,18 +11,33 @@
 // MSG_DIRECT, content_sig, OAEP encrypt/decrypt, ~3 ms each) and opens the recovered key vault
 // inline (Argon2id, ~50 ms): it is an interactive program with one connection.
 //
-// Flows (docs/protocol-notes.md, PROTOCOL.md §6):
+// Flows (docs/protocol-notes.md, docs/protocol.md §6):
 //   Register  USER_REGISTER (signed by the new key) → ACK{msg_ref:USER_REGISTER} → "registered"
-//             event → USER_HELLO → ACK{msg_ref:USER_HELLO} → "logged_in".
-//   Login     USER_HELLO (signed) → ACK → "logged_in".
+//             event → [challenge] → USER_HELLO → ACK{msg_ref:USER_HELLO} → "logged_in".
+//   Login     [challenge] → USER_HELLO (signed) → ACK → "logged_in".
 //   Recover   KEY_RECOVER {user_id (or display name), proof} → KEY_RECOVER_RESPONSE → vault
-//             opened with the password → "recovered" event → USER_HELLO → ACK → "logged_in".
+//             opened with the password → "recovered" event → [challenge] → USER_HELLO → ACK.
+//   [challenge] only when the server is known to speak socp/1 (caps of the pinned server, or
+//             of this session's USER_REGISTER ACK): USER_CHALLENGE_REQUEST {} (to = the pinned
+//             server id, else "*") → USER_CHALLENGE {nonce, server_id} (unsigned) → the signed
+//             USER_HELLO payload carries that nonce and server_id, so it is good for this
+//             connection only. Otherwise (first contact, other implementations) a plain signed
+//             hello. A socp/1 server that refuses the challenge ends the session (no silent
+//             downgrade). An ACK with msg_ref USER_HELLO_OK is taken as the hello's ACK.
+// Frames before the server id is known are addressed to "*", never to "".
 // The ACK of USER_HELLO pins `server_pub` (its own `sig` must verify with it); from then on
 // every server frame must carry a `sig` that verifies with the pinned key, otherwise it is
 // dropped with a "warning" event (or a "rejected" event for USER_DELIVER). User keys are
 // pinned by user id on first sight (LIST_RESPONSE, USER_ADVERTISE, PUBKEY_RESPONSE, or the
 // `sender_pub` of a first USER_DELIVER): a different key later is reported as "key_changed"
 // and the OLD key is kept — never silently replaced.
+//
+// Trust across sessions (ClientConfig::trust): contact keys pinned in earlier sessions are
+// loaded at construction (a different key is a "key_changed" as above), and the server key is
+// pinned per address (`server_label`). A server that later presents another key is refused:
+// "key_changed" with kind "server", then the session ends as AuthFailed with code
+// SERVER_KEY_CHANGED (unless accept_new_server_key). New pins are written as they are learned
+// (at most once a second for contacts, at once for the server, and at the end).
 //
 // Commands (one line each): /list, /tell <user> <text> (alias /msg), /all <text>,
 // /file <user> <path>, /file all <path>, /whoami, /verify <user>, /help, /quit. <user> is a
@@ -47,6 +62,7 @@
 #include <vector>
 
 #include "socp/bytes.h"
+#include "socp/client_trust.h"
 #include "socp/crypto.h"
 #include "socp/json.h"
 
@@ -103,6 +119,22 @@ struct ClientConfig {
   std::uint32_t file_chunks_per_second = 256;
   /// Incoming files reassembled at the same time (each buffered in memory until verified).
   std::size_t max_incoming_files = 4;
+  /// Largest frame accepted from the server (bytes); larger ones are dropped with a warning.
+  /// A LIST_RESPONSE carries every user's RSA-4096 key (~0.9 KB per user, 10,000 users
+  /// ~ 9 MB), so this is well above the 1 MiB a server accepts from a user. The transport in
+  /// front of the core must accept frames of this size too (socp-cli: --max-frame-size sets
+  /// both).
+  std::size_t max_frame_bytes = 64u << 20;
+  /// Trust across sessions (socp/client_trust.h): the server key pinned for `server_label`
+  /// and every contact key pinned before. nullptr = pins last for this session only.
+  std::shared_ptr<TrustStore> trust;
+  /// The server key expected in the ACK of USER_HELLO (any form PublicKey::parse accepts;
+  /// socp-cli --server-key); it overrides the stored pin and is pinned once it matched.
+  /// Empty = the stored pin, or the first key seen.
+  std::string server_key;
+  /// Accept (and re-pin) a server key that differs from the stored pin, with a warning
+  /// (socp-cli --accept-new-server-key). Never applies to --server-key or contact keys.
+  bool accept_new_server_key = false;
 };
 
 class ClientCore {

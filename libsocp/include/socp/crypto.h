@@ -1,6 +1,6 @@
 // socp/crypto.h — the whole RSA surface of socp (OpenSSL 3 EVP underneath).
 //
-// Algorithms are fixed (PROTOCOL.md §3): RSA-4096, e = 65537; RSA-OAEP(SHA-256, MGF1-SHA-256,
+// Algorithms are fixed (docs/protocol.md §3): RSA-4096, e = 65537; RSA-OAEP(SHA-256, MGF1-SHA-256,
 // empty label), plaintext <= 446 bytes; RSASSA-PSS(SHA-256, MGF1-SHA-256), sign with salt =
 // maximum (478 bytes) by default or 32 on request, verify with salt auto-detect.
 //
@@ -109,7 +109,7 @@ class PublicKeyCache {
   std::unique_ptr<State> st_;
 };
 
-// ---- transport signatures (PROTOCOL.md §4) -------------------------------------------------
+// ---- transport signatures (docs/protocol.md §4) -------------------------------------------------
 
 /// Which canonical form a transport signature matched.
 enum class SigForm { None, Canonical, Utf8, Spaced };
@@ -124,7 +124,7 @@ Result<std::string> sign_canonical(const PrivateKey& key, std::string_view canon
 /// the signature is empty or not base64.
 SigForm verify_payload(const PublicKey& key, const json::Value& payload, std::string_view sig_b64);
 
-// ---- content signatures (end to end, PROTOCOL.md §6) ---------------------------------------
+// ---- content signatures (end to end, docs/protocol.md §6) ---------------------------------------
 
 /// The message socp signs: raw ciphertext bytes || from || to || decimal ts (DM), or
 /// ciphertext || from || decimal ts when `to` is empty (public channel).

@@ -1,4 +1,4 @@
-// socp/directory.h — DirectoryService: the mesh-wide user directory (PROTOCOL.md §5).
+// socp/directory.h — DirectoryService: the mesh-wide user directory (docs/protocol.md §5).
 //
 // One record per user: id, pinned public key, location (the server the user is attached to, or
 // was last seen at), online flag, meta, the current login (time, digest, proof) and the newest

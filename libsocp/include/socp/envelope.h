@@ -1,4 +1,4 @@
-// socp/envelope.h — the SOCP envelope {"type","from","to","ts","payload","sig"} (PROTOCOL.md §2).
+// socp/envelope.h — the SOCP envelope {"type","from","to","ts","payload","sig"} (docs/protocol.md §2).
 //
 // parse_envelope() is the single entry point for untrusted frames: size and depth limits,
 // strict field validation, type aliases. It never throws and never crashes on bad input.
@@ -35,7 +35,11 @@ struct Envelope {
 ///   BadFrame  not JSON / not UTF-8 / not an object / missing or mistyped type, from, to, ts,
 ///             payload or sig / `from` not a UUID / ts not an integer / float anywhere
 /// An unknown `type` is NOT an error here: `type` is nullopt and the caller answers UNKNOWN_TYPE.
-Result<Envelope> parse_envelope(std::string_view frame, const json::ParseLimits& limits = {});
+/// `any_from`: accept a `from` that is not a UUID (1..128 printable ASCII characters) — for
+/// the one frame other implementations' introducers send from a fixed name
+/// ("introducer-0000-0000", "auto").
+Result<Envelope> parse_envelope(std::string_view frame, const json::ParseLimits& limits = {},
+                                bool any_from = false);
 
 /// Serializes with sorted keys and no whitespace (the canonical writer). `sig` is emitted
 /// whenever non-empty.

@@ -1,6 +1,6 @@
 // socp/json.h — a small JSON value type, a bounded parser and the canonical writer.
 //
-// Why our own value type: payloads are signed over their canonical bytes (PROTOCOL.md §4), so
+// Why our own value type: payloads are signed over their canonical bytes (docs/protocol.md §4), so
 // we need keys sorted by code point (std::map over UTF-8 byte strings gives exactly that),
 // integers only, and lowercase `\u` escapes — none of which RapidJSON's DOM/Writer give us.
 // RapidJSON is still the parser (iterative SAX, so deep nesting cannot crash us), used only
@@ -80,7 +80,7 @@ struct ParseLimits {
 /// Parses UTF-8 JSON text (iteratively; never recurses on input depth).
 Result<Value> parse(std::string_view text, const ParseLimits& limits = {});
 
-/// Canonical bytes (PROTOCOL.md §4): keys sorted by code point, no whitespace, non-ASCII as
+/// Canonical bytes (docs/protocol.md §4): keys sorted by code point, no whitespace, non-ASCII as
 /// lowercase `\uXXXX` (surrogate pairs above U+FFFF). What socp signs and emits.
 std::string canonical(const Value& v);
 /// Same but non-ASCII kept as raw UTF-8 (a verification fallback form).

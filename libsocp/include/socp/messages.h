@@ -68,7 +68,8 @@ struct ServerWelcome {
   json::Value to_json() const;
 };
 
-/// USER_ADVERTISE. pubkey read from top-level or meta.pubkey; emitted in both places.
+/// USER_ADVERTISE. pubkey read from top-level or meta.pubkey; emitted in both places. An advert
+/// without any key (some implementations send location only) parses with an empty pubkey.
 struct UserAdvertise {
   std::string user_id, server_id, pubkey;
   json::Value meta = json::Object{};
@@ -115,6 +116,7 @@ struct ServerDeliver {
   std::string inner_type;  ///< empty = a direct message
   std::string msg_id;      ///< socp: see MsgDirect
   json::Value parts;       ///< socp: see MsgDirect
+  bool is_public = false;  ///< see MsgDirect (`public`, emitted only when true)
   json::Object extra;      ///< other fields, passed through to the inner frame
   static Result<ServerDeliver> from_json(const json::Value& v);
   json::Value to_json() const;
@@ -182,6 +184,10 @@ struct PubkeyResponse {
 struct ListEntry {
   std::string user_id, display_name, server_id, pubkey;
   bool online = false;
+  /// socp: the dialect of the user's home server when it is not a socp server ("g43",
+  /// "g56", "g17", "plain"; empty = socp). Clients pick the content signature that server's
+  /// clients verify, and send /all there as direct messages (docs/interop.md).
+  std::string server_dialect;
   static Result<ListEntry> from_json(const json::Value& v);
   json::Value to_json() const;
 };
@@ -200,6 +206,9 @@ struct MsgDirect {
   /// ({id, index, count}; null for a whole message).
   std::string msg_id;
   json::Value parts;
+  /// A copy of a /all post sent as a direct message (to users whose servers have no socp
+  /// public channel; some implementations mark their /all this way).
+  bool is_public = false;
   static Result<MsgDirect> from_json(const json::Value& v);
   json::Value to_json() const;
 };
@@ -207,8 +216,9 @@ struct MsgDirect {
 /// USER_DELIVER {ciphertext, sender, sender_pub, content_sig}.
 struct UserDeliver {
   std::string ciphertext, sender, sender_pub, content_sig;
-  std::string msg_id;  ///< socp: see MsgDirect
-  json::Value parts;   ///< socp: see MsgDirect
+  std::string msg_id;      ///< socp: see MsgDirect
+  json::Value parts;       ///< socp: see MsgDirect
+  bool is_public = false;  ///< see MsgDirect
   static Result<UserDeliver> from_json(const json::Value& v);
   json::Value to_json() const;
 };
@@ -313,10 +323,11 @@ struct DeliveryReceipts {
   json::Value to_json() const;
 };
 
-/// meta.display_name if a non-empty string, else the id.
+/// meta.display_name if a non-empty string, else meta.username (another implementation's
+/// name for it), else the id.
 std::string display_name_of(const json::Value& meta, const std::string& id);
 
-// ---- public channel (PROTOCOL.md §6, docs/protocol-notes.md "Public channel") ---------------
+// ---- public channel (docs/protocol.md §6, docs/protocol-notes.md "Public channel") ---------------
 // Sender keys: every member has its own channel key K (32 bytes, XChaCha20-Poly1305) and hands
 // it to each other member RSA-OAEP-wrapped (KEY_SHARE). Servers relay and store only wrapped
 // keys; they never hold a K.

@@ -1,4 +1,4 @@
-// socp/protocol.h — wire constants of SOCP v1.3 as socp speaks it (../shared/PROTOCOL.md).
+// socp/protocol.h — wire constants of SOCP v1.3 as socp speaks it (docs/protocol.md).
 //
 // One enum for every message type socp knows, the aliases other implementations send, the
 // default limits and the protocol timers. Pure constants and pure functions: thread-safe.
@@ -12,7 +12,7 @@
 namespace socp {
 
 enum class MessageType : std::uint8_t {
-  // server <-> server (PROTOCOL.md §5)
+  // server <-> server (docs/protocol.md §5)
   ServerHelloJoin,
   ServerWelcome,
   ServerAnnounce,
@@ -23,7 +23,7 @@ enum class MessageType : std::uint8_t {
   Heartbeat,
   DirectorySnapshot,  ///< socp extension (caps "socp/1")
   ServerIntroduce,    ///< socp extension: an introducer vouches for a server it admitted
-  // user <-> server (PROTOCOL.md §6)
+  // user <-> server (docs/protocol.md §6)
   UserHello,
   UserRegister,          ///< socp extension
   KeyRecover,            ///< socp extension
@@ -53,7 +53,7 @@ enum class MessageType : std::uint8_t {
 
 /// Canonical (emitted) name, e.g. "SERVER_HELLO_JOIN".
 std::string_view to_string(MessageType t) noexcept;
-/// Parses a type name, accepting the aliases of PROTOCOL.md (CMD_LIST, USER_LIST_REQ, CTRL_LIST,
+/// Parses a type name, accepting the aliases of docs/protocol.md (CMD_LIST, USER_LIST_REQ, CTRL_LIST,
 /// LIST -> ListRequest; MSG_PRIVATE -> MsgDirect; USER_FILE_START/CHUNK/END -> File*).
 std::optional<MessageType> message_type_from_string(std::string_view name) noexcept;
 /// True for types a server sends to servers (used to classify the first frame of a link).

@@ -1,4 +1,4 @@
-// socp/seen_cache.h — duplicate/loop suppression (PROTOCOL.md §7).
+// socp/seen_cache.h — duplicate/loop suppression (docs/protocol.md §7).
 //
 // Bounded (capacity) and time-limited (ttl) set of frame keys. The key of a frame is
 // (ts, from, to, SHA-256 of the canonical payload), so a forwarded frame that comes back, or a

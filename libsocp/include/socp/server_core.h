@@ -9,7 +9,7 @@
 // Message families are handled in libsocp/src/core/server/handle_*.cpp; this class is the
 // dispatcher plus the per-connection state and the ordered, sign-once outbox.
 // Thread-safety: not thread-safe; every call on one thread (the service thread).
-// Errors: bad input from peers never throws; it becomes an ERROR frame or a close (PROTOCOL.md)
+// Errors: bad input from peers never throws; it becomes an ERROR frame or a close (docs/protocol.md)
 // and a counter increment (see counters()).
 #pragma once
 
@@ -88,7 +88,7 @@ struct ServerConfig {
   std::int64_t heartbeat_ms = kHeartbeatIntervalMs;
   std::int64_t link_dead_ms = kLinkDeadAfterMs;
   /// Reconnect backoff: 1 s doubling up to this cap, each delay jittered down by up to 25 %.
-  /// PROTOCOL.md suggests 60 s; socp caps at one heartbeat period (15 s) so a healed partition
+  /// docs/protocol.md suggests 60 s; socp caps at one heartbeat period (15 s) so a healed partition
   /// converges within one heartbeat period (docs/protocol-notes.md).
   std::int64_t reconnect_max_ms = kHeartbeatIntervalMs;
   LogFn log;  ///< may be empty
@@ -147,6 +147,11 @@ struct ServerConfig {
   std::int64_t message_ttl_ms = 7LL * 24 * 3600 * 1000;
   /// Receipts wait at most this long to be sent in a batch.
   std::int64_t receipt_delay_ms = 100;
+
+  // ---- other implementations (docs/interop.md) ----------------------------------------------
+  /// The dialect of particular servers, as "SERVER_ID=dialect" or "HOST:PORT=dialect" with
+  /// dialect one of socp, plain, g43, g56, g17 (otherwise detected from what they send).
+  std::vector<std::string> peer_dialects;
 };
 
 /// Store settings the core reads (written by `socp-server admin`, see docs/deploy.md):
@@ -175,6 +180,9 @@ class ServerCore {
   void on_open(ConnId conn);
   void on_frame(ConnId conn, std::string_view frame);
   void on_close(ConnId conn);
+  /// The transport saw the connection alive without a data frame (a WebSocket ping or pong):
+  /// it counts as activity for the dead-link rule (the profile lets heartbeats rely on them).
+  void on_activity(ConnId conn);
   /// Timers: heartbeats, dead-link detection, reconnects, timeouts. Call at least every second.
   void on_tick();
   void on_job_done(JobResult result);
@@ -222,9 +230,18 @@ class ServerCore {
     std::size_t password_queue = 0;   ///< Argon2id jobs waiting or running
     std::size_t queued_messages = 0;  ///< messages kept in mailboxes and outboxes
     bool store_ok = true;             ///< the last store commit succeeded
+    std::uint64_t store_commits = 0;  ///< store commits attempted (one per loop turn at most)
+    double store_commit_seconds = 0;  ///< their total wall time
     std::int64_t started_at = 0;      ///< clock at start() (ms)
   };
   Stats stats() const;
+
+  /// Labelled counts for /metrics: frames received by wire type ("unknown" for types socp
+  /// does not know), frames sent by wire type, ERRORs sent by wire code.
+  struct LabelledCounts {
+    std::map<std::string, std::uint64_t, std::less<>> frames_in, frames_out, errors;
+  };
+  LabelledCounts labelled_counts() const;
 
   struct Impl;
 

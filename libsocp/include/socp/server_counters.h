@@ -111,6 +111,9 @@ enum class Counter : std::uint16_t {
   MessagesExpired,
   MailboxFull,
   HopsAcked,
+  DialectOut,
+  DialectIn,
+  ReceiveOnlyLinks,
   kCount  ///< number of counters (not a counter)
 };
 

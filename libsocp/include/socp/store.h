@@ -1,4 +1,4 @@
-// socp/store.h — persistent server state (PROTOCOL.md §8) behind a narrow interface.
+// socp/store.h — persistent server state (docs/protocol.md §8) behind a narrow interface.
 //
 // Tables: users (accounts registered here), directory (every user key this server has pinned,
 // local or remote, with last known home server), servers (pinned server keys), groups,
@@ -62,6 +62,7 @@ struct ServerRecord {
   std::int64_t last_seen = 0;  ///< last time a link to it was up (ms); forgotten long after
   bool socp = false;           ///< announced socp/1: its frames must carry a signed context
   std::string introduced_by;   ///< the server that vouched for it ("" = configured or self)
+  std::string dialect;         ///< how it speaks when it is not socp ("" = not known)
 };
 
 struct GroupRecord {

@@ -111,6 +111,8 @@ class WsHost {
     virtual void on_frame(ConnId conn, std::string frame) = 0;
     /// Closed for any reason, including a failed outgoing connect. Called once per id.
     virtual void on_close(ConnId conn) = 0;
+    /// A ping or pong arrived on an open connection (liveness without data). Optional.
+    virtual void on_activity(ConnId conn) { (void)conn; }
   };
 
   /// Binds the listener (if any). Io error if the port is taken, InvalidArgument on bad TLS
@@ -216,6 +218,17 @@ class ServerRuntime {
   /// "ip:port" of a connection ("" if unknown). Loop thread only (e.g. from the core's log
   /// callbacks: ServerConfig::peer_address).
   std::string peer_address(ConnId conn) const;
+  /// Thread-safe: runs fn(core) on the loop thread soon, then performs the actions it caused
+  /// (a SIGHUP reload, an admin command). Dropped once the loop has stopped.
+  void post(std::function<void(ServerCore&)> fn);
+
+  /// What only the runtime measures. Any thread.
+  struct Samples {
+    std::uint64_t signatures = 0;     ///< signing jobs done
+    double sign_seconds = 0;          ///< their total time from submit to result (queue + RSA)
+    std::uint64_t sign_waiting = 0;   ///< signing jobs submitted and not done yet
+  };
+  Samples samples() const;
 
   struct Impl;
 

@@ -1,4 +1,4 @@
-// base64url encode (libsodium) and a strict, alphabet-tolerant decoder (PROTOCOL.md §3).
+// base64url encode (libsodium) and a strict, alphabet-tolerant decoder (docs/protocol.md §3).
 #include <sodium.h>
 
 #include <array>

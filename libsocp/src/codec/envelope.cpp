@@ -1,4 +1,4 @@
-// Envelope parsing and serialization (PROTOCOL.md §2).
+// Envelope parsing and serialization (docs/protocol.md §2).
 #include <algorithm>
 #include <utility>
 #include <vector>
@@ -46,7 +46,8 @@ bool is_standard_field(std::string_view k) {
 
 }  // namespace
 
-Result<Envelope> parse_envelope(std::string_view frame, const json::ParseLimits& limits) {
+Result<Envelope> parse_envelope(std::string_view frame, const json::ParseLimits& limits,
+                                bool any_from) {
   auto parsed = json::parse(frame, limits);
   if (!parsed) return parsed.error();
   json::Value& root = parsed.value();
@@ -71,7 +72,12 @@ Result<Envelope> parse_envelope(std::string_view frame, const json::ParseLimits&
   json::Value* from = field("from");
   if (!from) return bad("missing envelope field 'from'");
   if (!from->is_string()) return mistyped("from", "a string", *from);
-  if (!is_uuid(from->as_string())) return bad("envelope field 'from' is not a UUID");
+  if (!is_uuid(from->as_string())) {
+    const std::string& f = from->as_string();
+    bool printable = !f.empty() && f.size() <= 128;
+    for (char ch : f) printable = printable && ch > ' ' && ch < 0x7f;
+    if (!any_from || !printable) return bad("envelope field 'from' is not a UUID");
+  }
   env.from = from->as_string();
 
   json::Value* to = field("to");

@@ -1,4 +1,4 @@
-// Canonical JSON writer (PROTOCOL.md §4). Byte-for-byte equal to Python's
+// Canonical JSON writer (docs/protocol.md §4). Byte-for-byte equal to Python's
 //   json.dumps(v, ensure_ascii=True, sort_keys=True, separators=(",", ":"))
 // (Ascii), the same with ensure_ascii=False (Utf8), and with the default separators (Spaced).
 // RapidJSON's Writer is not used: it escapes with uppercase hex and does not sort keys.

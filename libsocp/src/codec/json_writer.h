@@ -9,7 +9,7 @@
 
 namespace socp::json::detail {
 
-/// The three byte forms of PROTOCOL.md §4.
+/// The three byte forms of docs/protocol.md §4.
 enum class Style {
   Ascii,   ///< `,` `:` separators, non-ASCII as lowercase \uXXXX (what socp signs and emits)
   Utf8,    ///< `,` `:` separators, non-ASCII as raw UTF-8

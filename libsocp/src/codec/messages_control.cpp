@@ -1,4 +1,4 @@
-// ACK and ERROR payloads (PROTOCOL.md §6).
+// ACK and ERROR payloads (docs/protocol.md §6).
 #include "codec/message_fields.h"
 #include "socp/messages.h"
 

@@ -1,4 +1,4 @@
-// File transfer payloads (PROTOCOL.md §6, §9.4): FILE_START, FILE_CHUNK, FILE_END.
+// File transfer payloads (docs/protocol.md §6): FILE_START, FILE_CHUNK, FILE_END.
 #include "codec/message_fields.h"
 #include "socp/messages.h"
 

@@ -1,4 +1,4 @@
-// Public channel payloads (PROTOCOL.md §6, docs/protocol-notes.md "Public channel"):
+// Public channel payloads (docs/protocol.md §6, docs/protocol-notes.md "Public channel"):
 // MSG_PUBLIC_CHANNEL, PUBLIC_CHANNEL_KEY_SHARE (live and stored forms), PUBLIC_CHANNEL_UPDATED,
 // PUBLIC_CHANNEL_ADD, and the exact bytes the share signatures cover.
 #include "codec/message_fields.h"

@@ -1,4 +1,4 @@
-// Server <-> server payloads (PROTOCOL.md §5).
+// Server <-> server payloads (docs/protocol.md §5).
 #include <array>
 
 #include "codec/message_fields.h"
@@ -99,13 +99,18 @@ json::Value ServerIntroduce::to_json() const {
 Result<ServerWelcome> ServerWelcome::from_json(const json::Value& v) {
   SOCP_TRY(require_object(v));
   ServerWelcome w;
-  SOCP_CODEC_ASSIGN(w.assigned_id, req_string(v, "assigned_id"));
+  // Leniency for other implementations: `assigned_id` may be null or absent (keep your id),
+  // the list may be absent (empty), and entries without the fields socp needs are skipped.
+  SOCP_CODEC_ASSIGN(w.assigned_id, opt_string(v, "assigned_id"));
   // Peers send the server list as `servers` or as `clients`; prefer `servers` when both are.
   const char* list_key = v.find("servers") ? "servers" : v.find("clients") ? "clients" : nullptr;
-  if (!list_key) return bad("missing field 'servers'");
   const json::Array* list = nullptr;
-  SOCP_CODEC_ASSIGN(list, req_array(v, list_key));
-  SOCP_CODEC_ASSIGN(w.servers, decode_array<ServerEntry>(*list, list_key));
+  if (list_key) {
+    SOCP_CODEC_ASSIGN(list, req_array(v, list_key));
+    for (const json::Value& e : *list) {
+      if (auto entry = ServerEntry::from_json(e)) w.servers.push_back(std::move(entry).value());
+    }
+  }
   if (const json::Value* users = v.find("users"); users && !users->is_null()) {
     SOCP_CODEC_ASSIGN(list, req_array(v, "users"));
     SOCP_CODEC_ASSIGN(w.users, decode_array<DirectoryEntry>(*list, "users"));
@@ -148,9 +153,7 @@ Result<UserAdvertise> UserAdvertise::from_json(const json::Value& v) {
     auto r = req_string(a.meta, "pubkey");
     if (!r.ok()) return bad("field 'meta.pubkey' must be a string");
     a.pubkey = std::move(r).value();
-  } else {
-    return bad("missing field 'pubkey'");
-  }
+  }  // else: a location-only advert (empty pubkey); the receiver asks the home server
   SOCP_CODEC_ASSIGN(a.since, opt_int(v, "since"));
   if (const json::Value* p = v.find("proof"); p && !p->is_null()) a.proof = *p;
   return a;
@@ -222,6 +225,7 @@ Result<ServerDeliver> ServerDeliver::from_json(const json::Value& v) {
   SOCP_CODEC_ASSIGN(d.inner_type, opt_string(v, "inner_type"));
   SOCP_CODEC_ASSIGN(d.msg_id, opt_string(v, "msg_id"));
   SOCP_CODEC_ASSIGN(d.parts, opt_parts(v));
+  SOCP_CODEC_ASSIGN(d.is_public, opt_bool(v, "public", false));
   for (const auto& [k, val] : v.as_object()) {
     if (!is_deliver_field(k)) d.extra.emplace(k, val);
   }
@@ -247,6 +251,7 @@ json::Value ServerDeliver::to_json() const {
   }
   if (!msg_id.empty()) o["msg_id"] = msg_id;
   if (!parts.is_null()) o["parts"] = parts;
+  if (is_public) o["public"] = true;
   return o;
 }
 

@@ -1,4 +1,4 @@
-// User <-> server payloads (PROTOCOL.md §6): hello, accounts, key look-up, /list, DMs.
+// User <-> server payloads (docs/protocol.md §6): hello, accounts, key look-up, /list, DMs.
 #include <algorithm>
 
 #include "codec/message_fields.h"
@@ -15,7 +15,10 @@ Result<UserHello> UserHello::from_json(const json::Value& v) {
   SOCP_TRY(require_object(v));
   UserHello h;
   SOCP_CODEC_ASSIGN(h.client, opt_string(v, "client"));
-  SOCP_CODEC_ASSIGN(h.pubkey, req_string(v, "pubkey"));
+  // `pubkey_b64u`: another implementation's name for the same field.
+  SOCP_CODEC_ASSIGN(
+      h.pubkey,
+      req_string(v, v.find("pubkey") || !v.find("pubkey_b64u") ? "pubkey" : "pubkey_b64u"));
   SOCP_CODEC_ASSIGN(h.enc_pubkey, opt_string(v, "enc_pubkey"));
   SOCP_CODEC_ASSIGN(h.meta, opt_object(v, "meta"));
   SOCP_CODEC_ASSIGN(h.ts, opt_int(v, "ts"));
@@ -121,8 +124,9 @@ Result<PubkeyResponse> PubkeyResponse::from_json(const json::Value& v) {
   PubkeyResponse p;
   SOCP_CODEC_ASSIGN(p.user_id, req_string(v, "user_id"));
   SOCP_CODEC_ASSIGN(p.pubkey, req_string(v, "pubkey"));
-  SOCP_CODEC_ASSIGN(p.server_id, req_string(v, "server_id"));
-  SOCP_CODEC_ASSIGN(p.dir_sig, req_string(v, "dir_sig"));
+  // Another implementation answers servers with {user_id, pubkey} only.
+  SOCP_CODEC_ASSIGN(p.server_id, opt_string(v, "server_id"));
+  SOCP_CODEC_ASSIGN(p.dir_sig, opt_string(v, "dir_sig"));
   return p;
 }
 
@@ -142,15 +146,18 @@ Result<ListEntry> ListEntry::from_json(const json::Value& v) {
   SOCP_CODEC_ASSIGN(e.server_id, opt_string(v, "server_id"));
   SOCP_CODEC_ASSIGN(e.online, opt_bool(v, "online", false));
   SOCP_CODEC_ASSIGN(e.pubkey, opt_string(v, "pubkey"));
+  SOCP_CODEC_ASSIGN(e.server_dialect, opt_string(v, "server_dialect"));
   return e;
 }
 
 json::Value ListEntry::to_json() const {
-  return json::Object{{"user_id", user_id},
-                      {"display_name", display_name},
-                      {"server_id", server_id},
-                      {"online", online},
-                      {"pubkey", pubkey}};
+  json::Object o{{"user_id", user_id},
+                 {"display_name", display_name},
+                 {"server_id", server_id},
+                 {"online", online},
+                 {"pubkey", pubkey}};
+  if (!server_dialect.empty()) o.emplace("server_dialect", server_dialect);
+  return o;
 }
 
 Result<ListResponse> ListResponse::from_json(const json::Value& v) {
@@ -187,6 +194,7 @@ Result<MsgDirect> MsgDirect::from_json(const json::Value& v) {
   SOCP_CODEC_ASSIGN(m.content_sig, req_string(v, "content_sig"));
   SOCP_CODEC_ASSIGN(m.msg_id, opt_string(v, "msg_id"));
   SOCP_CODEC_ASSIGN(m.parts, opt_parts(v));
+  SOCP_CODEC_ASSIGN(m.is_public, opt_bool(v, "public", false));
   return m;
 }
 
@@ -195,6 +203,7 @@ json::Value MsgDirect::to_json() const {
       {"ciphertext", ciphertext}, {"sender_pub", sender_pub}, {"content_sig", content_sig}};
   if (!msg_id.empty()) o.emplace("msg_id", msg_id);
   if (!parts.is_null()) o.emplace("parts", parts);
+  if (is_public) o.emplace("public", true);
   return o;
 }
 
@@ -207,6 +216,7 @@ Result<UserDeliver> UserDeliver::from_json(const json::Value& v) {
   SOCP_CODEC_ASSIGN(d.content_sig, req_string(v, "content_sig"));
   SOCP_CODEC_ASSIGN(d.msg_id, opt_string(v, "msg_id"));
   SOCP_CODEC_ASSIGN(d.parts, opt_parts(v));
+  SOCP_CODEC_ASSIGN(d.is_public, opt_bool(v, "public", false));
   return d;
 }
 
@@ -217,6 +227,7 @@ json::Value UserDeliver::to_json() const {
                  {"content_sig", content_sig}};
   if (!msg_id.empty()) o.emplace("msg_id", msg_id);
   if (!parts.is_null()) o.emplace("parts", parts);
+  if (is_public) o.emplace("public", true);
   return o;
 }
 
@@ -235,7 +246,9 @@ Status require_only_fields(const json::Value& payload,
 
 std::string display_name_of(const json::Value& meta, const std::string& id) {
   const std::string* name = json::get_string(meta, "display_name");
-  return name && !name->empty() ? *name : id;
+  if (name && !name->empty()) return *name;
+  const std::string* username = json::get_string(meta, "username");
+  return username && !username->empty() ? *username : id;
 }
 
 }  // namespace socp::msg

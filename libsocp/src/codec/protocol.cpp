@@ -1,4 +1,4 @@
-// MessageType names and aliases (PROTOCOL.md §5, §6).
+// MessageType names and aliases (docs/protocol.md §5, §6).
 #include "socp/protocol.h"
 
 #include <array>

@@ -1,4 +1,4 @@
-// End-to-end content signatures (PROTOCOL.md §6, vectors/content_sig.json).
+// End-to-end content signatures (docs/protocol.md §6, vectors/content_sig.json).
 #include <string>
 
 #include "crypto/key_impl.h"

@@ -1,5 +1,5 @@
 // Private: the definitions behind PublicKey::Impl / PrivateKey::Impl and the one place that
-// validates an RSA key against PROTOCOL.md §3 (RSA, 4096-bit modulus, e = 65537).
+// validates an RSA key against docs/protocol.md §3 (RSA, 4096-bit modulus, e = 65537).
 #pragma once
 
 #include <memory>

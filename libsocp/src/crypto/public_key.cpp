@@ -1,4 +1,4 @@
-// PublicKey: parsing every encoding peers send (PROTOCOL.md §3), validation, cached encodings.
+// PublicKey: parsing every encoding peers send (docs/protocol.md §3), validation, cached encodings.
 #include <openssl/core_names.h>
 #include <openssl/decoder.h>
 #include <openssl/x509.h>

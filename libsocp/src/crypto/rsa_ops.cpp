@@ -1,4 +1,4 @@
-// RSA-OAEP-SHA256 and RSASSA-PSS-SHA256 (PROTOCOL.md §3). Every operation builds its own
+// RSA-OAEP-SHA256 and RSASSA-PSS-SHA256 (docs/protocol.md §3). Every operation builds its own
 // EVP_PKEY_CTX / EVP_MD_CTX: the shared EVP_PKEY is only read, so const methods are
 // thread-safe.
 #include <openssl/rsa.h>

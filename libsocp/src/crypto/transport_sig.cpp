@@ -1,4 +1,4 @@
-// Transport signatures: PSS over the canonical payload bytes (PROTOCOL.md §4).
+// Transport signatures: PSS over the canonical payload bytes (docs/protocol.md §4).
 #include "crypto/key_impl.h"
 
 namespace socp {

@@ -1,4 +1,4 @@
-// LmdbStore: one LMDB environment with a named database per table (PROTOCOL.md §8).
+// LmdbStore: one LMDB environment with a named database per table (docs/protocol.md §8).
 //
 // Every public call runs in its own short transaction: writes commit durably (no MDB_NOSYNC),
 // reads use a read-only transaction and decode (i.e. copy) each value before it ends. The

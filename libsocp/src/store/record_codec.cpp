@@ -203,7 +203,8 @@ Status validate(const ServerRecord& r) {
   return check_utf8({{"server_id", &r.server_id},
                      {"host", &r.host},
                      {"pubkey", &r.pubkey},
-                     {"introduced_by", &r.introduced_by}});
+                     {"introduced_by", &r.introduced_by},
+                     {"dialect", &r.dialect}});
 }
 
 Status validate(const GroupRecord& r) {
@@ -256,7 +257,8 @@ std::string encode(const ServerRecord& r) {
                                       {"pubkey", r.pubkey},
                                       {"last_seen", r.last_seen},
                                       {"socp", r.socp},
-                                      {"introduced_by", r.introduced_by}});
+                                      {"introduced_by", r.introduced_by},
+                                      {"dialect", r.dialect}});
 }
 
 std::string encode(const GroupRecord& r) {
@@ -316,6 +318,7 @@ Result<ServerRecord> decode_server(std::string_view bytes) {
   rd.i64("last_seen", r.last_seen);
   rd.opt_bool("socp", r.socp);
   rd.opt_str("introduced_by", r.introduced_by);
+  rd.opt_str("dialect", r.dialect);
   return rd.finish(std::move(r));
 }
 

@@ -6,6 +6,7 @@
 // host whose loop has ended, which drops it; queued jobs are discarded. Nothing touches a
 // destroyed host.
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <utility>
 
@@ -27,6 +28,10 @@ struct ServerRuntime::Impl final : WsHost::Handler {
   const PrivateKey key;
   ServerRuntimeOptions opt;
   std::atomic<bool> stop_requested{false};
+  // Signing latency for /metrics (written by workers, read by anyone).
+  std::atomic<std::uint64_t> signs_done{0};
+  std::atomic<std::uint64_t> signs_submitted{0};
+  std::atomic<std::uint64_t> sign_micros{0};
   bool shut_down = false;
 
   // Declaration order matters: pools after host, so they are joined before it goes away.
@@ -56,6 +61,7 @@ struct ServerRuntime::Impl final : WsHost::Handler {
     core().on_close(conn);
     apply();
   }
+  void on_activity(ConnId conn) override { core().on_activity(conn); }
 
   void on_tick() {
     core().on_tick();
@@ -92,8 +98,11 @@ struct ServerRuntime::Impl final : WsHost::Handler {
     WorkerPool& pool = job.is_password_job() ? *password_pool : *sign_pool;
     const bool low = job.bulk;
     const std::uint64_t owner = job.owner;
+    const bool sign = job.kind == Job::Kind::Sign;
+    const auto t0 = std::chrono::steady_clock::now();
+    if (sign) signs_submitted.fetch_add(1, std::memory_order_relaxed);
     pool.submit(
-        [this, job = std::move(job)] {
+        [this, sign, t0, job = std::move(job)] {
           JobResult r;
           try {
             r = run_job(job, key);
@@ -103,6 +112,13 @@ struct ServerRuntime::Impl final : WsHost::Handler {
           } catch (...) {
             r.id = job.id;
             r.status = make_error(Errc::Internal, "job failed");
+          }
+          if (sign) {
+            const auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::steady_clock::now() - t0);
+            sign_micros.fetch_add(static_cast<std::uint64_t>(us.count()),
+                                  std::memory_order_relaxed);
+            signs_done.fetch_add(1, std::memory_order_relaxed);
           }
           // Back to the loop thread; dropped if the loop has already stopped.
           host->post([this, r = std::move(r)]() mutable {
@@ -191,6 +207,24 @@ std::uint16_t ServerRuntime::listen_port() const noexcept {
 
 std::string ServerRuntime::peer_address(ConnId conn) const {
   return impl_->host->peer_address(conn);
+}
+
+void ServerRuntime::post(std::function<void(ServerCore&)> fn) {
+  Impl* self = impl_.get();
+  self->host->post([self, fn = std::move(fn)] {
+    fn(self->core());
+    self->apply();
+  });
+}
+
+ServerRuntime::Samples ServerRuntime::samples() const {
+  Samples s;
+  s.signatures = impl_->signs_done.load(std::memory_order_relaxed);
+  s.sign_seconds =
+      static_cast<double>(impl_->sign_micros.load(std::memory_order_relaxed)) / 1e6;
+  const std::uint64_t submitted = impl_->signs_submitted.load(std::memory_order_relaxed);
+  s.sign_waiting = submitted > s.signatures ? submitted - s.signatures : 0;
+  return s;
 }
 
 void ServerRuntime::stop() {

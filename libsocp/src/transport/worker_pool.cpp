@@ -59,8 +59,8 @@ class FairLane {
 struct WorkerPool::Impl {
   std::mutex mu;
   std::condition_variable cv;
-  FairLane queue;  // guarded by mu
-  FairLane low;    // guarded by mu: bulk lane
+  FairLane queue;         // guarded by mu
+  FairLane low;           // guarded by mu: bulk lane
   bool stopping = false;  // guarded by mu
   std::vector<std::thread> threads;
 

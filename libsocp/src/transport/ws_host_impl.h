@@ -141,7 +141,7 @@ struct WsHost::Impl {
 
   // ---- handler events: queued, then delivered one at a time (never re-entrantly) -----------
   struct Event {
-    enum class Kind { Open, Frame, Close } kind;
+    enum class Kind { Open, Frame, Close, Activity } kind;
     ConnId id;
     std::string data;
   };

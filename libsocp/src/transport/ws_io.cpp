@@ -108,6 +108,9 @@ void WsHost::Impl::deliver(WsConn& c, std::vector<SessionEvent>& evs) {
       case SessionEvent::Kind::Message:
         emit(Event{Event::Kind::Frame, id, std::move(ev.data)});
         break;
+      case SessionEvent::Kind::Activity:
+        emit(Event{Event::Kind::Activity, id, {}});
+        break;
       case SessionEvent::Kind::Http: {
         if (!opt.http) {
           c.session.respond_http(400, "text/plain; charset=utf-8", "socp: WebSocket only\n");

@@ -87,6 +87,10 @@ void WsHost::Impl::drain_events() {
           what = "on_close";
           handler.on_close(ev.id);
           break;
+        case Event::Kind::Activity:
+          what = "on_activity";
+          handler.on_activity(ev.id);
+          break;
       }
     } catch (const std::exception& e) {
       log_nothrow(LogLevel::Error, std::string("ws: handler ") + what + " threw: " + e.what());

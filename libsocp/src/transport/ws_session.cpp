@@ -115,9 +115,13 @@ void WsSession::frame_bytes(const char* p, std::size_t n, std::vector<SessionEve
         break;
       case ReadEvent::Kind::Ping:
         if (!close_sent_) pong_ = std::move(ev.data);  // only the latest ping is answered
+        if (state_ == State::Open)
+          out.push_back(SessionEvent{SessionEvent::Kind::Activity, {}, {}});
         break;
       case ReadEvent::Kind::Pong:
-        break;  // any input counts as liveness; the owner tracks time
+        if (state_ == State::Open)
+          out.push_back(SessionEvent{SessionEvent::Kind::Activity, {}, {}});
+        break;
       case ReadEvent::Kind::Close:
         peer_closed_ = true;
         if (state_ == State::Open) {

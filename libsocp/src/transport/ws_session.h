@@ -37,9 +37,10 @@ namespace socp::transport {
 
 struct SessionEvent {
   enum class Kind {
-    Open,     ///< handshake done (data: the subprotocol answered, server role)
-    Message,  ///< a complete text message (data)
-    Http,     ///< plain HTTP request (method, data = path): call respond_http() now
+    Open,      ///< handshake done (data: the subprotocol answered, server role)
+    Message,   ///< a complete text message (data)
+    Http,      ///< plain HTTP request (method, data = path): call respond_http() now
+    Activity,  ///< a ping or pong arrived: the peer is alive (no data)
   };
   Kind kind;
   std::string data;

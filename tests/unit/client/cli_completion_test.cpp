@@ -158,3 +158,25 @@ TEST_CASE("cli completion: listing a real directory", "[cli]") {
   ::unlink((dir + "/a.txt").c_str());
   ::rmdir(dir.c_str());
 }
+
+// A display name comes from the network. One with an escape sequence is narrower raw (the
+// sequence takes no column) than printed ("?[31m" takes five): the padding was computed from
+// the raw width and underflowed — std::length_error, and socp-cli died on a double Tab.
+TEST_CASE("cli completion: candidates with control characters are laid out as printed",
+          "[cli][regression]") {
+  const std::vector<std::string> matches = {"a\x1b[31mb", "bob", "\x1b[2Jx"};
+  std::string text;
+  REQUIRE_NOTHROW(text = format_candidates(matches, 80));
+  CHECK(text == "a?[31mb  bob      ?[2Jx");
+  CHECK(text.find('\x1b') == std::string::npos);
+  CHECK(format_candidates({"alice", "bob", "carol"}, 15) == "alice  bob\ncarol");
+  CHECK(format_candidates({"alice", "bob", "carol"}, 12) == "alice\nbob\ncarol");
+  CHECK(format_candidates({}, 80).empty());
+  CHECK(format_candidates({"x"}, 1) == "x");
+}
+
+// Such a name is not offered for insertion into the line either: its id is.
+TEST_CASE("cli completion: a name with control characters completes to its id", "[cli]") {
+  const UserList users = {{kAlice, "alice"}, {kBob, "b\x1b[31mob"}};
+  CHECK(complete("/tell b", users, kAlice, fake_dir).matches == Strings{kBob});
+}

@@ -162,17 +162,68 @@ TEST_CASE("cli render: key change warning", "[cli]") {
                                      {"source", "advertise"}});
   Line l = one(k);
   CHECK(l.stream == Stream::Err);
-  CHECK(l.text.rfind("!! the key of bob changed \xe2\x80\x94 it may be an impostor; compare "
-                     "fingerprints with /verify bob\n",
+  // A framed block that cannot scroll by unnoticed: every line starts with "!!".
+  const std::string rule = "!! " + std::string(66, '=');
+  CHECK(l.text.rfind(rule + "\n!! WARNING: the key of bob CHANGED \xe2\x80\x94 it may be an "
+                            "impostor\n",
                      0) == 0);
-  CHECK(l.text.find("still pinned: 80b3 e32d") != std::string::npos);
-  CHECK(l.text.find("offered:      ffff ffff") != std::string::npos);
+  CHECK(l.text.find("!!   still pinned: 80b3 e32d") != std::string::npos);
+  CHECK(l.text.find("!!   offered:      ffff ffff") != std::string::npos);
+  CHECK(l.text.find("Compare fingerprints with /verify bob ") != std::string::npos);
+  CHECK(l.text.size() > rule.size());
+  CHECK(l.text.substr(l.text.size() - rule.size()) == rule);
+  for (std::size_t pos = 0; pos != std::string::npos;) {
+    CHECK(l.text.compare(pos, 2, "!!") == 0);
+    pos = l.text.find('\n', pos);
+    if (pos != std::string::npos) ++pos;
+  }
   // Bold red when coloured.
-  CHECK(one(k, colored()).text.rfind("\033[1;31m!! the key of ", 0) == 0);
+  CHECK(one(k, colored()).text.rfind("\033[1;31m!! ===", 0) == 0);
   // A name shared by two users: /verify needs the id.
   RenderContext two = plain();
   two.users.push_back({kBob2, "bob"});
-  CHECK(one(k, two).text.find("/verify " + kBob + "\n") != std::string::npos);
+  CHECK(one(k, two).text.find("/verify " + kBob + " ") != std::string::npos);
+  // When it was pinned, if known.
+  UtcZone utc;
+  json::Value dated = k;
+  dated.as_object()["pinned_since"] = kTs;
+  CHECK(one(dated).text.find("(since 2023-11-14 22:13)") != std::string::npos);
+}
+
+TEST_CASE("cli render: a changed server key says how to accept it deliberately", "[cli]") {
+  json::Value k = ev("key_changed", {{"kind", "server"},
+                                     {"user_id", kServer},
+                                     {"display_name", "127.0.0.1:8765"},
+                                     {"server", "127.0.0.1:8765"},
+                                     {"pinned_fingerprint", kFp},
+                                     {"pinned_since", std::int64_t{0}},
+                                     {"offered_fingerprint", std::string(64, 'f')},
+                                     {"source", "pinned"}});
+  RenderContext c = plain();
+  c.identity = "alice";
+  Line l = one(k, c);
+  CHECK(l.stream == Stream::Err);
+  CHECK(l.text.find("!! WARNING: the server at 127.0.0.1:8765 presents a DIFFERENT KEY than the "
+                    "one pinned for it") != std::string::npos);
+  CHECK(l.text.find("!!   expected: 80b3 e32d") != std::string::npos);
+  CHECK(l.text.find("!!   offered:  ffff ffff") != std::string::npos);
+  CHECK(l.text.find("refuses to log in") != std::string::npos);
+  CHECK(l.text.find("!!     socp-cli forget-server 127.0.0.1:8765 --name alice") !=
+        std::string::npos);
+  CHECK(l.text.find("--accept-new-server-key") != std::string::npos);
+  // Against --server-key there is nothing to forget.
+  k.as_object()["source"] = "option";
+  Line o = one(k, c);
+  CHECK(o.text.find("than the one given with --server-key") != std::string::npos);
+  CHECK(o.text.find("forget-server") == std::string::npos);
+  // The error that ends the session shows its detail as is.
+  CHECK(err_text("SERVER_KEY_CHANGED", "the server at x presents a different key") ==
+        "the server at x presents a different key");
+  // forget-server's own event.
+  CHECK(one(ev("server_forgotten", {{"server", "h:1"}, {"forgotten", true}, {"fingerprint", kFp}}))
+            .text.find("* forgot the key pinned for the server at h:1 (80b3 e32d") == 0);
+  CHECK(one(ev("server_forgotten", {{"server", "h:1"}, {"forgotten", false}})).text ==
+        "* no key was pinned for the server at h:1");
 }
 
 TEST_CASE("cli render: /verify and /whoami fingerprints in groups of four", "[cli]") {

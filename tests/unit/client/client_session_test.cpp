@@ -17,7 +17,7 @@ TEST_CASE("login: first frame is a USER_HELLO signed by the user's key", "[clien
   const Envelope& hello = frames[0];
   CHECK(hello.type == MessageType::UserHello);
   CHECK(hello.from == kAlice);
-  CHECK(hello.to.empty());
+  CHECK(hello.to == "*");  // the server id is not known yet; never "" (see below)
   CHECK(hello.ts == clock.ms);
   const PublicKey& alice_pub = fixture_key("alice").public_key();
   CHECK(verify_payload(alice_pub, hello.payload, hello.sig) != SigForm::None);
@@ -307,4 +307,53 @@ TEST_CASE("commands typed before login run after it, in order", "[client]") {
   c.on_frame(server_frame(MessageType::ListResponse, kAlice, clock.ms, lr.to_json()));
   CHECK(find_event(c.take_events(), "list"));
   CHECK(c.wants_close());
+}
+
+// Found by the fuzz harness's invariant: other implementations close the socket on `to:""`,
+// so frames sent before the server id is known are addressed to "*".
+TEST_CASE("no frame is ever sent with an empty `to`", "[client][regression]") {
+  auto check_to = [](const std::vector<Envelope>& frames, const std::string& want) {
+    for (const Envelope& e : frames) {
+      CAPTURE(e.type_name);
+      CHECK(e.to == want);
+    }
+  };
+  const std::string vault = KeyVault::seal(fixture_key("alice"), "pw").value();
+  FakeClock clock;
+  SECTION("register, then hello") {
+    ClientConfig cfg = alice_login_config(clock);
+    cfg.mode = ClientMode::Register;
+    cfg.privkey_store = "vault";
+    cfg.pake_password = "verifier";
+    ClientCore c(std::move(cfg));
+    c.on_connected();
+    check_to(parse_all(c.take_frames()), "*");
+    msg::Ack a;
+    a.msg_ref = "USER_REGISTER";
+    c.on_frame(server_frame(MessageType::Ack, kAlice, clock.ms, a.to_json()));
+    check_to(parse_all(c.take_frames()), "*");
+  }
+  SECTION("recover, then hello") {
+    ClientConfig cfg;
+    cfg.mode = ClientMode::Recover;
+    cfg.user_id = kAlice;
+    cfg.display_name = "alice";
+    cfg.recover_proof = "proof";
+    cfg.password = SecretBytes("pw");
+    cfg.clock = clock.fn();
+    ClientCore c(std::move(cfg));
+    c.on_connected();
+    check_to(parse_all(c.take_frames()), "*");
+    msg::KeyRecoverResponse resp;
+    resp.user_id = kAlice;
+    resp.privkey_store = vault;
+    c.on_frame(server_frame(MessageType::KeyRecoverResponse, kAlice, clock.ms, resp.to_json()));
+    check_to(parse_all(c.take_frames()), "*");
+  }
+  SECTION("after login: the server's id") {
+    ClientCore c(alice_login_config(clock));
+    log_in(c, clock);
+    c.command("/list");
+    check_to(parse_all(c.take_frames()), kServerA);
+  }
 }

@@ -294,9 +294,10 @@ std::vector<ReadEvent> client_read(const std::string& server_bytes) {
 TEST_CASE("session: upgrade, frames in the same read, echo order", "[transport][codec]") {
   WsSession s(WsSession::Role::Server, 1000);
   auto ev = feed(s, kUpgrade + ws_frame(1, "one") + ws_frame(9, "ping"));
-  REQUIRE(ev.size() == 2);
+  REQUIRE(ev.size() == 3);
   CHECK(ev[0].kind == SessionEvent::Kind::Open);
   CHECK((ev[1].kind == SessionEvent::Kind::Message && ev[1].data == "one"));
+  CHECK(ev[2].kind == SessionEvent::Kind::Activity);  // a ping keeps the link alive
   CHECK(s.send_text("reply"));
   const std::string out = drain(s);
   REQUIRE(out.rfind("HTTP/1.1 101 ", 0) == 0);

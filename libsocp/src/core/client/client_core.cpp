@@ -27,7 +27,7 @@ void ClientCore::Impl::set_phase(Phase p) {
 
 bool ClientCore::Impl::send(MessageType type, const std::string& to, std::int64_t ts,
                             json::Value payload, bool sign) {
-  // Before recovery the user id may be unknown; `from` must still be a UUID (PROTOCOL.md §2).
+  // Before recovery the user id may be unknown; `from` must still be a UUID (docs/protocol.md §2).
   static const std::string kNoUserYet = "00000000-0000-4000-8000-000000000000";
   Envelope env = make_envelope(type, me().empty() ? kNoUserYet : me(), to, ts, std::move(payload));
   if (sign) {
@@ -137,7 +137,9 @@ Step ClientCore::Impl::run_command(const client::Command& c) {
 
 // ---- ClientCore --------------------------------------------------------------------------
 
-ClientCore::ClientCore(ClientConfig cfg) : impl_(std::make_unique<Impl>(std::move(cfg))) {}
+ClientCore::ClientCore(ClientConfig cfg) : impl_(std::make_unique<Impl>(std::move(cfg))) {
+  impl_->load_trust();
+}
 ClientCore::~ClientCore() = default;
 
 void ClientCore::on_connected() {
@@ -151,19 +153,22 @@ void ClientCore::on_connected() {
 void ClientCore::on_frame(std::string_view text) {
   Impl& s = *impl_;
   if (!s.connected || s.phase == Phase::Closed) return;
-  auto parsed = parse_envelope(text);
+  json::ParseLimits limits;
+  limits.max_bytes = s.cfg.max_frame_bytes;
+  auto parsed = parse_envelope(text, limits);
   if (!parsed) {
     s.emit(client::ev::warning("malformed frame from server: " + parsed.error().detail));
     return;
   }
   Envelope& env = parsed.value();
-  if (!env.type) return;  // a type this client does not know: nothing to do with it
-
-  if (s.phase != Phase::Ready) {
+  if (s.phase != Phase::Ready) {  // (USER_CHALLENGE may be a type the codec does not know)
     s.on_prelogin_frame(env);
     s.drain();
+    s.persist(false);
     return;
   }
+
+  if (!env.type) return;  // a type this client does not know: nothing to do with it
 
   // Logged in: everything the server sends must verify with the key pinned at login.
   bool sig_ok =
@@ -218,6 +223,7 @@ void ClientCore::on_frame(std::string_view text) {
   }
   client::public_after_frame(s, env);  // new members learn our channel key
   s.drain();
+  s.persist(false);
 }
 
 void ClientCore::on_closed() {
@@ -240,6 +246,7 @@ void ClientCore::on_closed() {
   s.await_key.clear();
   s.lists_in_flight.clear();
   s.cfg.password.wipe();
+  s.persist(true);
   s.emit(client::ev::closed(s.outcome, s.failure_code));
 }
 
@@ -259,8 +266,8 @@ void ClientCore::input_closed() {
 void ClientCore::on_tick() {
   Impl& s = *impl_;
   const std::int64_t t = s.now();
-  const bool prelogin =
-      s.phase == Phase::Registering || s.phase == Phase::Recovering || s.phase == Phase::LoggingIn;
+  const bool prelogin = s.phase == Phase::Registering || s.phase == Phase::Recovering ||
+                        s.phase == Phase::Challenging || s.phase == Phase::LoggingIn;
   if (prelogin && !s.want_close && t - s.phase_since > s.cfg.login_timeout_ms) {
     s.fail(ClientOutcome::ProtocolError, "TIMEOUT", "no answer from the server", "");
     return;
@@ -285,6 +292,7 @@ void ClientCore::on_tick() {
   client::public_tick(s);
   s.tick_files();
   s.drain();
+  s.persist(false);
 }
 
 std::vector<std::string> ClientCore::take_frames() {

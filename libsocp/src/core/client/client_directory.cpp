@@ -4,9 +4,44 @@
 
 namespace socp::client {
 
+void ClientDirectory::configure(TrustStore* trust, std::function<std::int64_t()> clock) {
+  trust_ = trust;
+  clock_ = std::move(clock);
+}
+
+void ClientDirectory::preload(const std::string& user_id, const std::string& display_name,
+                              std::string key_text, std::int64_t since) {
+  KnownUser& u = upsert(user_id);
+  if (!display_name.empty()) u.display_name = display_name;
+  if (u.key) return;  // already pinned in this session
+  u.pinned_since = since;
+  pending_[user_id] = std::move(key_text);
+}
+
+void ClientDirectory::materialize(KnownUser& u) const {
+  if (pending_.empty()) return;
+  auto it = pending_.find(u.user_id);
+  if (it == pending_.end()) return;
+  auto key = PublicKey::parse(it->second);
+  if (key) {
+    u.key = std::move(key).value();
+  } else {
+    unusable_.insert(u.user_id);
+  }
+  pending_.erase(it);
+}
+
+void ClientDirectory::set_name(KnownUser& u, const std::string& display_name) {
+  u.display_name = display_name;
+  if (trust_ && u.key) trust_->set_contact_name(u.user_id, display_name);
+}
+
 KnownUser& ClientDirectory::upsert(const std::string& user_id) {
   auto it = users_.find(user_id);
-  if (it != users_.end()) return it->second;
+  if (it != users_.end()) {
+    materialize(it->second);
+    return it->second;
+  }
   KnownUser u;
   u.user_id = user_id;
   u.display_name = user_id;
@@ -15,18 +50,28 @@ KnownUser& ClientDirectory::upsert(const std::string& user_id) {
 
 const KnownUser* ClientDirectory::find(std::string_view user_id) const {
   auto it = users_.find(user_id);
-  return it == users_.end() ? nullptr : &it->second;
+  if (it == users_.end()) return nullptr;
+  materialize(it->second);
+  return &it->second;
 }
 
 KnownUser* ClientDirectory::find_mut(std::string_view user_id) {
   auto it = users_.find(user_id);
-  return it == users_.end() ? nullptr : &it->second;
+  if (it == users_.end()) return nullptr;
+  materialize(it->second);
+  return &it->second;
 }
 
 PinResult ClientDirectory::offer_key(const std::string& user_id, const PublicKey& key) {
   KnownUser& u = upsert(user_id);
+  if (!u.key && unusable_.count(user_id)) return PinResult::Changed;  // stored, unparseable
   if (!u.key) {
     u.key = key;
+    u.pinned_since = clock_ ? clock_() : 0;
+    if (trust_) {
+      const std::string name = u.display_name == user_id ? std::string() : u.display_name;
+      (void)trust_->pin_contact(user_id, ContactPin{key.b64url(), name, u.pinned_since});
+    }
     return PinResult::Pinned;
   }
   // Key rotation is an explicit, later extension: a different key is news, not an update.
@@ -49,6 +94,7 @@ Resolution ClientDirectory::resolve(std::string_view who) const {
   if (r.candidates.size() == 1) {
     r.user = match;
     r.candidates.clear();
+    materialize(users_.find(match->user_id)->second);
   }
   return r;
 }

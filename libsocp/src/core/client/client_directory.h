@@ -2,12 +2,16 @@
 // the public key pinned for each user id (trust on first sight; never silently replaced).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "socp/client_trust.h"
 #include "socp/crypto.h"
 
 namespace socp::client {
@@ -17,6 +21,7 @@ struct KnownUser {
   std::string display_name;  ///< meta.display_name, else the id
   std::string server_id;     ///< home server; "" if unknown
   std::optional<PublicKey> key;
+  std::int64_t pinned_since = 0;  ///< when `key` was first pinned (Unix ms; 0 = unknown)
   bool online = false;
 };
 
@@ -35,12 +40,23 @@ struct Resolution {
 
 class ClientDirectory {
  public:
+  /// Where pins come from and go to: `clock` dates new pins; with a `trust` store, every key
+  /// pinned from now on is also recorded there (nullptr: this session only).
+  void configure(TrustStore* trust, std::function<std::int64_t()> clock);
+  /// Adds a pin loaded from the trust store (not written back). The key text is parsed when
+  /// the user is first looked up (find, upsert, resolve, offer_key): parsing ~0.3 ms per key
+  /// would make a start with 10,000 pinned contacts take seconds. A stored key that does not
+  /// parse still counts as pinned: any key offered later is "Changed".
+  void preload(const std::string& user_id, const std::string& display_name, std::string key_text,
+               std::int64_t since);
   /// The entry for `user_id`, created (display name = id, offline, no key) if missing.
   KnownUser& upsert(const std::string& user_id);
   const KnownUser* find(std::string_view user_id) const;
   KnownUser* find_mut(std::string_view user_id);
   /// Pins `key` for the user (creating the entry) unless a different key is pinned.
   PinResult offer_key(const std::string& user_id, const PublicKey& key);
+  /// Sets a user's display name (and the trust store's copy of it).
+  void set_name(KnownUser& u, const std::string& display_name);
   /// Exact id first, then exact (case-sensitive) display name among all known users.
   Resolution resolve(std::string_view who) const;
   /// Online users other than `self_id`, sorted by display name then id.
@@ -48,11 +64,20 @@ class ClientDirectory {
   /// Display name of a user id (the id itself when unknown).
   std::string name_of(std::string_view user_id) const;
   std::size_t size() const noexcept { return users_.size(); }
-  /// Every entry, by user id (read-only view for listings).
+  /// Every entry, by user id (read-only view for listings: keys of preloaded users that were
+  /// not looked up yet are absent here).
   const std::map<std::string, KnownUser, std::less<>>& all() const noexcept { return users_; }
 
  private:
-  std::map<std::string, KnownUser, std::less<>> users_;
+  /// Parses a preloaded key of `u` if there is one (const: lookups stay const for callers).
+  void materialize(KnownUser& u) const;
+
+  // mutable: preloaded keys are parsed lazily by const lookups (materialize).
+  mutable std::map<std::string, KnownUser, std::less<>> users_;
+  mutable std::map<std::string, std::string, std::less<>> pending_;  ///< id → stored key text
+  mutable std::set<std::string, std::less<>> unusable_;  ///< stored keys that did not parse
+  TrustStore* trust_ = nullptr;
+  std::function<std::int64_t()> clock_;
 };
 
 /// Sort order of user lists shown to humans: display name, then id.

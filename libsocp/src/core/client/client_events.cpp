@@ -45,9 +45,11 @@ json::Value recovered(const std::string& user_id, const std::string& display_nam
 }
 
 json::Value logged_in(const std::string& user_id, const std::string& display_name,
-                      const std::string& server_id) {
-  return make("logged_in",
-              {{"user_id", user_id}, {"display_name", display_name}, {"server_id", server_id}});
+                      const std::string& server_id, bool challenge) {
+  return make("logged_in", {{"user_id", user_id},
+                            {"display_name", display_name},
+                            {"server_id", server_id},
+                            {"challenge", challenge}});
 }
 
 json::Value presence(const KnownUser& u) {
@@ -59,11 +61,26 @@ json::Value presence(const KnownUser& u) {
 
 json::Value key_changed(const KnownUser& u, const PublicKey& offered, const std::string& source) {
   return make("key_changed",
-              {{"user_id", u.user_id},
+              {{"kind", "user"},
+               {"user_id", u.user_id},
                {"display_name", u.display_name},
                {"pinned_fingerprint", u.key ? u.key->fingerprint_hex() : std::string()},
+               {"pinned_since", u.pinned_since},
                {"offered_fingerprint", offered.fingerprint_hex()},
                {"source", source}});
+}
+
+json::Value server_key_changed(const std::string& address, const std::string& server_id,
+                               const std::string& pinned_fingerprint, std::int64_t pinned_since,
+                               const PublicKey& offered, const std::string& source) {
+  return make("key_changed", {{"kind", "server"},
+                              {"user_id", server_id},
+                              {"display_name", address},
+                              {"server", address},
+                              {"pinned_fingerprint", pinned_fingerprint},
+                              {"pinned_since", pinned_since},
+                              {"offered_fingerprint", offered.fingerprint_hex()},
+                              {"source", source}});
 }
 
 json::Value list(const std::vector<const KnownUser*>& users) {

@@ -17,10 +17,15 @@ json::Value closed(ClientOutcome outcome, const std::string& code);
 json::Value registered(const std::string& user_id, const std::string& display_name);
 json::Value recovered(const std::string& user_id, const std::string& display_name);
 json::Value logged_in(const std::string& user_id, const std::string& display_name,
-                      const std::string& server_id);
+                      const std::string& server_id, bool challenge);
 json::Value presence(const KnownUser& u);
-/// `source`: "advertise", "list", "pubkey", "deliver".
+/// A user's key: `source` "advertise", "list", "pubkey", "deliver"; kind "user".
 json::Value key_changed(const KnownUser& u, const PublicKey& offered, const std::string& source);
+/// The server's key (kind "server"): user_id = the server id offered, display_name and
+/// server = its address; `source` "pinned" (the trust store) or "option" (--server-key).
+json::Value server_key_changed(const std::string& address, const std::string& server_id,
+                               const std::string& pinned_fingerprint, std::int64_t pinned_since,
+                               const PublicKey& offered, const std::string& source);
 json::Value list(const std::vector<const KnownUser*>& users);
 json::Value sent(const std::string& to, const std::string& to_name, std::size_t bytes,
                  std::size_t pieces);

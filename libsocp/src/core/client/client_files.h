@@ -26,7 +26,7 @@
 
 namespace socp::client {
 
-/// Plaintext bytes per chunk: one RSA-OAEP block (PROTOCOL.md §3). Public mode uses the same
+/// Plaintext bytes per chunk: one RSA-OAEP block (docs/protocol.md §3). Public mode uses the same
 /// split so both modes have the same chunk layout.
 inline constexpr std::size_t kFileChunkBytes = kOaepMaxPlaintext;
 

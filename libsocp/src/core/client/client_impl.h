@@ -25,7 +25,7 @@
 namespace socp {
 
 struct ClientCore::Impl {
-  enum class Phase { Idle, Registering, Recovering, LoggingIn, Ready, Closed };
+  enum class Phase { Idle, Registering, Recovering, Challenging, LoggingIn, Ready, Closed };
   /// What running a command needs next.
   enum class Step { Done, NeedList };
 
@@ -87,11 +87,37 @@ struct ClientCore::Impl {
   Step run_command(const client::Command& c);
   void request_list(bool user_visible);
   const std::string& me() const { return cfg.user_id; }
-  const std::string& server_to() const { return server_id; }
+  /// `to` of frames for the server: its id once known, else "*" (never "": other
+  /// implementations close the connection on an empty `to`).
+  std::string server_to() const { return server_id.empty() ? std::string("*") : server_id; }
+
+  // ---- client_pins.cpp: trust across sessions (cfg.trust)
+  std::optional<PublicKey> expected_server_key;  ///< cfg.server_key, parsed
+  std::int64_t last_save = 0;
+  bool save_warned = false;
+  /// Parses cfg.server_key and loads the trust store's contact pins (constructor).
+  void load_trust();
+  /// Writes new pins to the trust store: now if `force`, else at most once a second.
+  void persist(bool force);
+  /// The trust store's pin for our server address, or nullptr.
+  const ServerPin* server_pin() const;
+  /// Checks the key in the ACK of USER_HELLO against --server-key and the stored pin, then
+  /// pins it with the server id and caps. False when refused (key_changed emitted, failed).
+  bool accept_server_key(const std::string& id, const PublicKey& offered,
+                         std::vector<std::string> caps);
 
   // ---- client_session.cpp
+  /// Capabilities the ACK of USER_REGISTER announced in this session.
+  std::vector<std::string> session_caps;
+  /// The hello went out bound to a server challenge (reported in "logged_in").
+  bool hello_challenged = false;
   void start_session();
-  void send_hello();
+  /// Logs in: USER_CHALLENGE_REQUEST first when the server is known to speak socp/1
+  /// (pinned caps, or the caps of this session's register ACK), else a plain signed hello.
+  void begin_login();
+  /// A signed USER_HELLO; with a challenge, its nonce and server_id go inside the payload.
+  void send_hello(const std::string& nonce = {}, const std::string& challenge_server = {});
+  void on_challenge(const Envelope& env);
   void on_prelogin_frame(const Envelope& env);
   void on_ack_hello(const Envelope& env);
   void on_recover_response(const Envelope& env);

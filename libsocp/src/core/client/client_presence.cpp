@@ -28,7 +28,7 @@ void ClientCore::Impl::on_advertise(const Envelope& env) {
     return;
   }
   client::KnownUser& u = dir.upsert(ad->user_id);
-  u.display_name = msg::display_name_of(ad->meta, ad->user_id);
+  dir.set_name(u, msg::display_name_of(ad->meta, ad->user_id));
   u.server_id = ad->server_id;
   u.online = true;
   offer_key(ad->user_id, ad->pubkey, "advertise");
@@ -66,7 +66,7 @@ void ClientCore::Impl::on_list_response(const Envelope& env) {
   for (const msg::ListEntry& e : lr->users) {
     if (e.user_id.empty()) continue;
     client::KnownUser& u = dir.upsert(e.user_id);
-    if (!e.display_name.empty()) u.display_name = e.display_name;
+    if (!e.display_name.empty()) dir.set_name(u, e.display_name);
     if (!e.server_id.empty()) u.server_id = e.server_id;
     u.online = e.online;
     offer_key(e.user_id, e.pubkey, "list");

@@ -22,9 +22,35 @@ json::Value meta_of(const ClientConfig& cfg) {
   return json::Object{{"display_name", cfg.display_name}};
 }
 
+constexpr std::string_view kUserChallengeRequest = "USER_CHALLENGE_REQUEST";
+constexpr std::string_view kUserChallenge = "USER_CHALLENGE";
+
+bool has_socp_capability(const std::vector<std::string>& caps) {
+  return std::find(caps.begin(), caps.end(), kSocpCapability) != caps.end();
+}
+
+// The capabilities an ACK announces ("caps":["socp/1"]); bounded, strings only.
+std::vector<std::string> caps_of(const json::Value& payload) {
+  std::vector<std::string> out;
+  const json::Value* caps = payload.find("caps");
+  if (!caps || !caps->is_array()) return out;
+  for (const json::Value& c : caps->as_array()) {
+    if (out.size() >= 16) break;
+    if (c.is_string() && !c.as_string().empty() && c.as_string().size() <= 64) {
+      out.push_back(c.as_string());
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void ClientCore::Impl::start_session() {
+  if (!cfg.server_key.empty() && !expected_server_key) {
+    fail(ClientOutcome::ProtocolError, "BAD_KEY",
+         "the expected server key (--server-key) is not a usable RSA-4096 public key", "");
+    return;
+  }
   const bool have_key = cfg.key.has_value();
   switch (cfg.mode) {
     case ClientMode::Register: {
@@ -43,7 +69,7 @@ void ClientCore::Impl::start_session() {
       reg.meta = meta_of(cfg);
       // Signed by the key being registered: proof of possession; ts inside the signed payload.
       reg.ts = next_ts();
-      send(MessageType::UserRegister, "", *reg.ts, reg.to_json(), true);
+      send(MessageType::UserRegister, server_to(), *reg.ts, reg.to_json(), true);
       return;
     }
     case ClientMode::Login:
@@ -51,7 +77,7 @@ void ClientCore::Impl::start_session() {
         fail(ClientOutcome::ProtocolError, "INTERNAL", "login needs a key and a user id", "");
         return;
       }
-      send_hello();
+      begin_login();
       return;
     case ClientMode::Recover: {
       const std::string& who = cfg.user_id.empty() ? cfg.recover_name : cfg.user_id;
@@ -65,35 +91,87 @@ void ClientCore::Impl::start_session() {
       kr.user_id = who;
       kr.proof = cfg.recover_proof;
       // Unsigned: this device has no key yet.
-      send(MessageType::KeyRecover, "", next_ts(), kr.to_json(), false);
+      send(MessageType::KeyRecover, server_to(), next_ts(), kr.to_json(), false);
       return;
     }
   }
 }
 
-void ClientCore::Impl::send_hello() {
+void ClientCore::Impl::begin_login() {
+  const ServerPin* pin = server_pin();
+  const bool socp1 = (pin && has_socp_capability(pin->caps)) || has_socp_capability(session_caps);
+  if (!socp1) {
+    send_hello();
+    return;
+  }
+  // Challenge-bound login: the server hands out a nonce for this connection, which goes
+  // inside the signed hello, so a captured hello is worthless on any other connection.
+  set_phase(Phase::Challenging);
+  const std::string to = pin && !pin->server_id.empty() ? pin->server_id : server_to();
+  Envelope env;
+  env.type_name = std::string(kUserChallengeRequest);
+  env.from = me();
+  env.to = to;
+  env.ts = next_ts();
+  env.payload = json::Object{};
+  frames.push_back(serialize(env));
+}
+
+void ClientCore::Impl::send_hello(const std::string& nonce, const std::string& challenge_server) {
   set_phase(Phase::LoggingIn);
+  hello_challenged = !nonce.empty();
   msg::UserHello hello;
   hello.client = cfg.client_name;
   hello.pubkey = cfg.key->public_key().b64url();
-  hello.enc_pubkey = hello.pubkey;  // one RSA key for both jobs (PROTOCOL.md §3)
+  hello.enc_pubkey = hello.pubkey;  // one RSA key for both jobs (docs/protocol.md §3)
   hello.meta = meta_of(cfg);
   // ts is repeated inside the signed payload so the hello cannot be replayed later.
   hello.ts = next_ts();
-  // `to` is ignored on a hello; the server id is not known yet anyway.
-  send(MessageType::UserHello, server_to(), *hello.ts, hello.to_json(), true);
+  json::Value payload = hello.to_json();
+  if (hello_challenged) {
+    payload.as_object()["nonce"] = nonce;
+    payload.as_object()["server_id"] = challenge_server;
+  }
+  // `to` is ignored on a hello: the challenger's id, else "*" while the id is not known.
+  send(MessageType::UserHello, hello_challenged ? challenge_server : server_to(), *hello.ts,
+       std::move(payload), true);
+}
+
+void ClientCore::Impl::on_challenge(const Envelope& env) {
+  if (phase != Phase::Challenging) return;  // unasked for: nothing to answer
+  const std::string* nonce = json::get_string(env.payload, "nonce");
+  const std::string* sid = json::get_string(env.payload, "server_id");
+  std::string why;
+  if (!nonce || nonce->empty()) {
+    why = "no nonce";
+  } else if (nonce->size() > 128) {
+    why = "nonce too long";
+  } else if (auto raw = b64_decode(*nonce); !raw || raw->size() < 16) {
+    why = "nonce is not base64url of at least 16 bytes";
+  } else if (!sid || sid->empty() || sid->size() > 128) {
+    why = "no usable server_id";
+  }
+  if (!why.empty()) {
+    fail(ClientOutcome::ProtocolError, "BAD_FRAME", "malformed USER_CHALLENGE: " + why,
+         std::string(kUserChallengeRequest));
+    return;
+  }
+  send_hello(*nonce, *sid);
 }
 
 void ClientCore::Impl::on_prelogin_frame(const Envelope& env) {
+  if (env.type_name == kUserChallenge) return on_challenge(env);
+  if (!env.type) return;  // a type this client does not know
   switch (*env.type) {
     case MessageType::Ack: {
       const std::string* ref = json::get_string(env.payload, "msg_ref");
       if (!ref) return;
       if (*ref == "USER_REGISTER" && phase == Phase::Registering) {
+        session_caps = caps_of(env.payload);
         emit(client::ev::registered(cfg.user_id, cfg.display_name));
-        send_hello();
-      } else if (*ref == "USER_HELLO" && phase == Phase::LoggingIn) {
-        on_ack_hello(env);
+        begin_login();
+      } else if ((*ref == "USER_HELLO" || *ref == "USER_HELLO_OK") && phase == Phase::LoggingIn) {
+        on_ack_hello(env);  // USER_HELLO_OK: what another implementation sends
       }
       return;
     }
@@ -127,7 +205,9 @@ void ClientCore::Impl::on_ack_hello(const Envelope& env) {
          "the server's ACK is not signed by its server_pub", "USER_HELLO");
     return;
   }
-  server_id = ack->server_id.empty() ? env.from : ack->server_id;
+  const std::string id = ack->server_id.empty() ? env.from : ack->server_id;
+  if (!accept_server_key(id, pub.value(), caps_of(env.payload))) return;
+  server_id = id;
   server_pub = std::move(pub).value();
   set_phase(Phase::Ready);
 
@@ -137,7 +217,7 @@ void ClientCore::Impl::on_ack_hello(const Envelope& env) {
   self.online = true;
   (void)dir.offer_key(cfg.user_id, cfg.key->public_key());
 
-  emit(client::ev::logged_in(cfg.user_id, cfg.display_name, server_id));
+  emit(client::ev::logged_in(cfg.user_id, cfg.display_name, server_id, hello_challenged));
 }
 
 void ClientCore::Impl::on_recover_response(const Envelope& env) {
@@ -170,7 +250,7 @@ void ClientCore::Impl::on_recover_response(const Envelope& env) {
   cfg.user_id = r->user_id;
   recovered_vault = r->privkey_store;
   emit(client::ev::recovered(cfg.user_id, cfg.display_name));
-  send_hello();
+  begin_login();
 }
 
 void ClientCore::Impl::on_error_frame(const Envelope& env, bool prelogin) {
@@ -182,6 +262,20 @@ void ClientCore::Impl::on_error_frame(const Envelope& env, bool prelogin) {
   const std::string detail = detail_p ? *detail_p : "";
   const std::string ref = ref_p ? *ref_p : "";
 
+  if (prelogin && phase == Phase::Challenging && !is_auth_code(code)) {
+    // The server announced socp/1 before (pinned caps) but refuses the challenge request.
+    // Falling back to an unbound hello on our own would let anyone in the middle downgrade
+    // us, so the session ends and says how to reset what we remembered.
+    const std::string addr = cfg.server_label.empty() ? "the server" : cfg.server_label;
+    fail(ClientOutcome::ProtocolError, code,
+         "the server at " + addr + " refused " + std::string(kUserChallengeRequest) +
+             " although it announced socp/1 before" + (detail.empty() ? "" : " (" + detail + ")") +
+             "; if it no longer supports challenge login, forget what was pinned for it: "
+             "socp-cli forget-server " +
+             addr,
+         ref.empty() ? std::string(kUserChallengeRequest) : ref);
+    return;
+  }
   if (prelogin) {
     fail(is_auth_code(code) ? ClientOutcome::AuthFailed : ClientOutcome::ProtocolError, code,
          detail, ref);

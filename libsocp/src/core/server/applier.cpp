@@ -1,4 +1,5 @@
 // core::Applier (applier.h): outboxes, error policy, signature charging, per-turn commit.
+#include <chrono>
 #include "core/server/applier.h"
 
 #include "core/server/core_impl.h"
@@ -28,7 +29,13 @@ void Applier::end_turn() {
   }
   cause_ = 0;
   if (s_.store.pending() == 0) return;
-  if (Status st = s_.store.commit(); !st.ok()) {
+  // Wall time of the commit for /metrics only (nothing decides on it, so the injected clock
+  // is not needed).
+  const auto t0 = std::chrono::steady_clock::now();
+  Status st = s_.store.commit();
+  s_.commit_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ++s_.commit_count;
+  if (!st.ok()) {
     s_.count(Counter::StoreCommitErrors);
     if (s_.store_ok) {
       s_.log(LogLevel::Error, "store commit failed (kept for the next turn): " + st.error().detail);
@@ -54,6 +61,10 @@ void Applier::send(ConnId conn, MessageType type, const std::string& to, json::V
   Conn* c = s_.conn(conn);
   if (!c || c->closing) return;
   const std::int64_t ts = o.ts ? *o.ts : s_.next_ts();
+  const Dialect d = s_.dialect_of(*c);
+  if (d != Dialect::Socp && encode_for(d, type, payload, s_.self_id, s_.keys)) {
+    s_.count(Counter::DialectOut);
+  }
   auto sp = sign(with_context(std::move(payload), to_string(type), s_.self_id, to, ts), o.bulk);
   send_signed_payload(conn, type, to, ts, std::move(sp), o.bulk);
 }
@@ -102,6 +113,7 @@ void Applier::error(ConnId conn, Errc code, const std::string& detail, ErrorOpts
   Conn* c = s_.conn(conn);
   if (!c || c->closing) return;
   s_.count(Counter::ErrorsSent);
+  ++s_.errors_by_code[std::string(wire_code(code))];
   const bool proven = c->role == Role::User || c->role == Role::Server;
   if (!proven) {
     // Fixed payload, no signed context: signed once per process, nothing echoed.
@@ -192,6 +204,7 @@ void Applier::flush(ConnId id) {
     }
     if (!f.sp->ready) break;
     Envelope env = std::move(f.header);
+    if (env.type) ++s_.frames_out_by_type[std::string(to_string(*env.type))];
     env.payload = f.sp->payload;
     env.sig = f.sp->sig;
     Action a;

@@ -23,6 +23,7 @@
 
 #include "core/server/admission.h"
 #include "core/server/applier.h"
+#include "core/server/dialect.h"
 #include "core/server/file_relay.h"
 #include "core/server/login_guard.h"
 #include "core/server/mail_queues.h"
@@ -103,6 +104,9 @@ struct Conn {
   /// deliveries); others get plain USER_DELIVERs, counted delivered once handed over.
   bool acks = false;
   LinkHandshake link;
+  /// A connection a server without socp/1 opened to us: its frames are received (each still
+  /// verified), but socp sends to that server only on a connection socp dialed.
+  bool receive_only = false;
   /// A server hello from a server not introduced yet: held until its introduction arrives
   /// (SERVER_INTRODUCE from a trusted introducer) or the connection times out.
   std::optional<Envelope> awaiting_intro;
@@ -120,8 +124,10 @@ struct Peer {
   std::int64_t next_dial = 0;  ///< earliest next reconnect attempt
   std::int64_t backoff = kReconnectMinMs;
   std::int64_t last_hb_sent = 0;
-  std::int64_t last_seen = 0;         ///< last time a link was up (persisted)
-  std::int64_t last_snapshot_ts = 0;  ///< ts of the newest DIRECTORY_SNAPSHOT applied
+  std::int64_t last_seen = 0;                    ///< last time a link was up (persisted)
+  std::int64_t last_snapshot_ts = 0;             ///< ts of the newest DIRECTORY_SNAPSHOT applied
+  core::Dialect dialect = core::Dialect::Plain;  ///< Socp once it announced socp/1
+  bool dialect_set_by_operator = false;
 };
 
 /// A frame signed once, lazily (on its first recipient), then resent as is: the current
@@ -171,6 +177,9 @@ struct ServerCore::Impl {
   std::map<ConnId, core::Conn> conns;
   std::map<std::string, ConnId> sessions;  ///< user id -> connection
   std::map<std::string, core::Peer> peers;
+  /// Adverts without a key (location only), waiting for the PUBKEY_RESPONSE of their home
+  /// server: user id -> (origin, advert).
+  std::map<std::string, std::pair<std::string, Envelope>> keyless_adverts;
   /// The current USER_ADVERTISE (to users) of every online user, signed on first use.
   std::unordered_map<std::string, core::SharedFrame> user_adverts;
   std::array<std::uint64_t, kCounterCount> counter_values{};
@@ -191,6 +200,11 @@ struct ServerCore::Impl {
   std::int64_t last_admin_poll = 0;
   std::int64_t started_at = 0;
   bool store_ok = true;
+  /// Frames by wire type in and out, ERRORs by code (for /metrics).
+  std::map<std::string, std::uint64_t, std::less<>> frames_in_by_type, frames_out_by_type,
+      errors_by_code;
+  std::uint64_t commit_count = 0;  ///< store commits attempted (for /metrics)
+  double commit_seconds = 0;       ///< their total wall time
   std::mt19937_64 rng;
 
   // ---- helpers used by handlers ----
@@ -242,6 +256,15 @@ struct ServerCore::Impl {
   const PublicKey* server_key(const std::string& server_id);
   /// True if `server_id` announced socp/1 (so its frames must carry a signed context).
   bool is_socp_server(const std::string& server_id) const;
+  /// The dialect socp uses towards the other end of `c` (Socp for users and unknown peers).
+  core::Dialect dialect_of(const core::Conn& c) const;
+  /// What we learned about a server's dialect (an operator's setting wins; only a more
+  /// specific guess replaces Plain; socp/1 wins over any guess). Persisted.
+  void note_dialect(const std::string& server_id, core::Dialect d);
+  /// The operator's dialect for a server (by id or host:port), if any.
+  std::optional<core::Dialect> configured_dialect(const std::string& server_id,
+                                                  const std::string& host,
+                                                  std::uint16_t port) const;
   /// Registers/pins a peer; BadKey if a different key is pinned. Persists it. `address_ok`:
   /// the host/port may replace the known ones (only on the peer's own authenticated link or
   /// when the peer is new).
@@ -303,7 +326,7 @@ class FanOut {
         ts_(ts ? *ts : s.next_ts()),
         payload_(std::move(payload)),
         bulk_(bulk) {}
-  /// Queues the shared frame on `conn`.
+  /// Queues the shared frame on `conn` (one signature per dialect of the recipients).
   void send(ConnId conn);
 
  private:
@@ -313,7 +336,7 @@ class FanOut {
   std::int64_t ts_;
   json::Value payload_;
   bool bulk_;
-  std::shared_ptr<SignedPayload> sp_;
+  std::map<Dialect, std::shared_ptr<SignedPayload>> sp_;
 };
 }  // namespace core
 
@@ -332,6 +355,10 @@ void on_join_failed(ServerCore::Impl& s, Conn& c);
 void handle_user_advertise(ServerCore::Impl& s, Conn& c, const Envelope& env);
 void handle_user_remove(ServerCore::Impl& s, Conn& c, const Envelope& env);
 void handle_directory_snapshot(ServerCore::Impl& s, Conn& c, const Envelope& env);
+/// PUBKEY_REQUEST / PUBKEY_RESPONSE between servers (implementations that advertise users
+/// without their key).
+void handle_server_pubkey_request(ServerCore::Impl& s, Conn& c, const Envelope& env);
+void handle_server_pubkey_response(ServerCore::Impl& s, Conn& c, const Envelope& env);
 // handle_user_session.cpp
 void handle_challenge_request(ServerCore::Impl& s, Conn& c, const Envelope& env);
 void handle_user_hello(ServerCore::Impl& s, Conn& c, const Envelope& env);

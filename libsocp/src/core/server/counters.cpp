@@ -106,6 +106,9 @@ constexpr std::array<std::string_view, kCounterCount> kNames = {
     "messages_expired",
     "mailbox_full",
     "hops_acked",
+    "dialect_out",
+    "dialect_in",
+    "receive_only_links",
 };
 
 constexpr bool all_named() {

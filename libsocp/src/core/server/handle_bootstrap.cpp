@@ -1,6 +1,6 @@
 // Bootstrap family: SERVER_HELLO_JOIN -> SERVER_WELCOME -> SERVER_ANNOUNCE, SERVER_HELLO_LINK
 // (both directions), SERVER_INTRODUCE, and trying the introducers in order with backoff
-// (PROTOCOL.md §5, docs/protocol-notes.md "Links" and "Admission").
+// (docs/protocol.md §5, docs/protocol-notes.md "Links" and "Admission").
 //
 // A link counts as up only after a challenge-response: each side sends a fresh nonce and each
 // side's signed hello/announce/welcome carries the other side's nonce (`peer_nonce`) in a
@@ -60,8 +60,8 @@ json::Value hello_with(const ServerCore::Impl& s, const std::string& nonce,
 
 /// Strict parse of a socp hello/announce: no fields beyond these.
 Status strict_hello(const Envelope& env) {
-  return msg::require_only_fields(env.payload,
-                                  {"host", "port", "pubkey", "caps", "nonce", "peer_nonce", "ctx"});
+  return msg::require_only_fields(
+      env.payload, {"host", "port", "pubkey", "caps", "nonce", "peer_nonce", "server_id", "ctx"});
 }
 
 /// A signed socp bootstrap frame: signature by `key`, signed context equal to the envelope,
@@ -168,10 +168,17 @@ void handle_welcome(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   }
   const Introducer& in = s.cfg.introducers[c.introducer_index];
   const std::string where = in.host + ":" + std::to_string(in.port);
+  const bool socp = has_socp_cap(w->caps);
+  // Other implementations' introducers may name themselves with something else than a UUID
+  // ("introducer-0000-0000", "auto") and give their id in the payload, or not be a server at
+  // all (then they are not a peer: we take the list and leave).
+  const std::string intro_id = is_uuid(env.from)       ? env.from
+                               : is_uuid(w->server_id) ? w->server_id
+                                                       : std::string();
   // The key the introducer presents: server_pub, else its own entry in the list.
   std::string presented = w->server_pub;
   for (const msg::ServerEntry& e : w->servers) {
-    if (e.server_id == env.from && presented.empty()) presented = e.pubkey;
+    if (e.server_id == intro_id && presented.empty()) presented = e.pubkey;
   }
   auto presented_key = s.keys.get(presented);
   if (!in.pubkey.empty()) {
@@ -187,12 +194,21 @@ void handle_welcome(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     }
   }
   const PublicKey* key = presented_key ? &*presented_key : nullptr;
-  if (!key || env.sig.empty() || verify_payload(*key, env.payload, env.sig) == SigForm::None) {
-    s.count(Counter::InvalidSigs);
-    s.log(LogLevel::Error, "SERVER_WELCOME from " + where + " failed verification");
-    return s.out.close(c.id, 1008, "welcome signature");
+  const bool verified =
+      key && !env.sig.empty() && verify_payload(*key, env.payload, env.sig) != SigForm::None;
+  if (!verified) {
+    // socp/1 introducers always sign; an unsigned welcome from another implementation is
+    // taken on first use unless the operator pinned the introducer's key.
+    const bool tofu = !socp && env.sig.empty() && in.pubkey.empty();
+    if (!tofu) {
+      s.count(Counter::InvalidSigs);
+      s.log(LogLevel::Error, "SERVER_WELCOME from " + where + " failed verification");
+      return s.out.close(c.id, 1008, "welcome signature");
+    }
+    s.count(Counter::DialectIn);
+    s.log(LogLevel::Warn, "unsigned SERVER_WELCOME from " + where +
+                              " taken on first use (pin the introducer's key to refuse this)");
   }
-  const bool socp = has_socp_cap(w->caps);
   if (socp) {
     if (check_context(env) != ContextCheck::Match || env.to != w->assigned_id ||
         w->peer_nonce != c.link.my_nonce || w->nonce.empty()) {
@@ -202,7 +218,7 @@ void handle_welcome(ServerCore::Impl& s, Conn& c, const Envelope& env) {
       return s.out.close(c.id, 1008, "welcome proof");
     }
   }
-  if (w->assigned_id != s.self_id && is_uuid(w->assigned_id)) {
+  if (!w->assigned_id.empty() && w->assigned_id != s.self_id && is_uuid(w->assigned_id)) {
     s.log(LogLevel::Warn, "introducer assigned us a new server id " + w->assigned_id);
     s.self_id = w->assigned_id;
     s.dir.set_self_id(s.self_id);
@@ -214,17 +230,24 @@ void handle_welcome(ServerCore::Impl& s, Conn& c, const Envelope& env) {
       }
     }
   }
-  // The introducer itself: pinned with the key that verified the welcome, at the address we
-  // dialed (its own authenticated link).
-  if (Status st = s.pin_peer(env.from, in.host, in.port, key->b64url(), socp, true); !st.ok()) {
-    s.log(LogLevel::Error, "introducer " + where + ": " + st.error().detail);
-    return s.out.close(c.id, 1008, "introducer refused");
+  // The introducer itself, when it is a server: pinned with the key that verified (or came
+  // with) the welcome, at the address we dialed (its own link).
+  const bool intro_is_peer = !intro_id.empty() && key != nullptr;
+  if (intro_is_peer) {
+    if (Status st = s.pin_peer(intro_id, in.host, in.port, key->b64url(), socp, true); !st.ok()) {
+      s.log(LogLevel::Error, "introducer " + where + ": " + st.error().detail);
+      return s.out.close(c.id, 1008, "introducer refused");
+    }
+    if (!socp) {
+      const bool g17 = env.payload.find("snapshot") != nullptr || w->assigned_id.empty();
+      s.note_dialect(intro_id, g17 ? Dialect::G17 : Dialect::Plain);
+    }
+    s.admission.joined_via(intro_id);
   }
-  s.admission.joined_via(env.from);
   for (const msg::ServerEntry& e : w->servers) {
-    if (e.server_id == s.self_id || e.server_id == env.from) continue;
+    if (e.server_id == s.self_id || e.server_id == intro_id || !is_uuid(e.server_id)) continue;
     if (Status st = s.pin_peer(e.server_id, e.host, static_cast<std::uint16_t>(e.port), e.pubkey,
-                               has_socp_cap(e.caps), false, env.from);
+                               has_socp_cap(e.caps), false, intro_id);
         !st.ok()) {
       s.log(LogLevel::Warn, "welcome lists " + e.server_id + ": " + st.error().detail);
     }
@@ -233,11 +256,17 @@ void handle_welcome(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   s.join_conn = 0;
   s.join_backoff = kReconnectMinMs;
   s.count(Counter::Joins);
-  s.log(LogLevel::Info, "joined the mesh through " + env.from + " (" +
+  s.log(LogLevel::Info, "joined the mesh through " + where + " (" +
                             std::to_string(w->servers.size()) + " servers, " +
                             std::to_string(w->users.size()) + " users)");
-  s.out.send(c.id, MessageType::ServerAnnounce, env.from, hello_with(s, "", w->nonce));
-  s.link_up(c, env.from);
+  if (!intro_is_peer) {
+    // An introducer that is not itself a server: nothing more to say to it.
+    s.out.close(c.id, 1000, "joined");
+    dial_unlinked(s);
+    return;
+  }
+  s.out.send(c.id, MessageType::ServerAnnounce, intro_id, hello_with(s, "", w->nonce));
+  s.link_up(c, intro_id);
   std::vector<std::optional<LoginStamp>> stamps(w->users.size());
   for (std::size_t i = 0; i < w->users.size(); ++i) {
     const msg::DirectoryEntry& e = w->users[i];
@@ -248,7 +277,7 @@ void handle_welcome(ServerCore::Impl& s, Conn& c, const Envelope& env) {
       stamps[i] = std::move(st).value();
     }
   }
-  if (Status st = s.dir.apply_snapshot(env.from, w->users, /*trust_third_party=*/true, stamps);
+  if (Status st = s.dir.apply_snapshot(intro_id, w->users, /*trust_third_party=*/true, stamps);
       !st.ok()) {
     s.log(LogLevel::Warn, "welcome snapshot: " + st.error().detail);
   }
@@ -272,7 +301,7 @@ void handle_hello_join(ServerCore::Impl& s, Conn& c, const Envelope& env) {
       return reject(s, c, st.code(), st.error().detail, kJoinRef);
     }
   } else if (!env.sig.empty() && verify_payload(*key, env.payload, env.sig) == SigForm::None) {
-    // The first bootstrap frame may be unsigned (PROTOCOL.md §2); if signed, it must verify.
+    // The first bootstrap frame may be unsigned (docs/protocol.md §2); if signed, it must verify.
     return reject(s, c, Errc::InvalidSig, "SERVER_HELLO_JOIN signature did not verify", kJoinRef);
   }
   std::string assigned = env.from;
@@ -308,6 +337,7 @@ void handle_hello_join(ServerCore::Impl& s, Conn& c, const Envelope& env) {
         !st.ok()) {
       return reject(s, c, st.code(), st.error().detail, kJoinRef);
     }
+    s.note_dialect(assigned, dialect_of_hello(env.payload, false).value_or(Dialect::Plain));
     s.out.send(c.id, MessageType::ServerWelcome, assigned, w.to_json());
     s.link_up(c, assigned);
     return;
@@ -406,6 +436,12 @@ void on_first_hello(ServerCore::Impl& s, Conn& c, const Envelope& env,
     Status st = strict_hello(env);
     if (st.ok()) st = check_signed(s, env, *key, s.self_id);
     if (!st.ok()) return reject(s, c, st.code(), st.error().detail, kLinkRef);
+  } else if (env.sig.empty() && pinned && !s.is_socp_server(env.from)) {
+    // Some implementations never sign their hello/announce. Its key is the one we pinned, and
+    // a connection it opens to us only ever receives (each frame verified): accept it so.
+    s.count(Counter::DialectIn);
+    s.note_dialect(env.from, dialect_of_hello(env.payload, false).value_or(Dialect::Plain));
+    return s.link_up(c, env.from);
   } else if (env.sig.empty() || verify_payload(*key, env.payload, env.sig) == SigForm::None) {
     s.count(Counter::InvalidSigs);
     return reject(s, c, Errc::InvalidSig, env.type_name + " signature did not verify", kLinkRef);
@@ -434,6 +470,7 @@ void on_first_hello(ServerCore::Impl& s, Conn& c, const Envelope& env,
         !st.ok()) {
       return reject(s, c, st.code(), st.error().detail, kLinkRef);
     }
+    s.note_dialect(env.from, dialect_of_hello(env.payload, false).value_or(Dialect::Plain));
     return s.link_up(c, env.from);
   }
   c.role = Role::LinkPending;

@@ -1,5 +1,5 @@
 // Delivery family: MSG_DIRECT from a local user and SERVER_DELIVER from a server, with store
-// and forward (PROTOCOL.md §7, docs/protocol-notes.md "Nothing lost"). Servers never decrypt.
+// and forward (docs/protocol.md §7, docs/protocol-notes.md "Nothing lost"). Servers never decrypt.
 //
 //   * A DM whose recipient's home is this server goes into the recipient's mailbox and, if the
 //     recipient is online, to their client; it leaves the mailbox when the client acknowledges
@@ -30,7 +30,8 @@ std::string recent_key(const StoredDm& dm) {
 }
 
 json::Value user_deliver(const StoredDm& dm) {
-  msg::UserDeliver d{dm.ciphertext, dm.sender, dm.sender_pub, dm.content_sig, dm.msg_id, dm.parts};
+  msg::UserDeliver d{dm.ciphertext, dm.sender, dm.sender_pub, dm.content_sig,
+                     dm.msg_id,     dm.parts,  dm.is_public};
   return d.to_json();
 }
 
@@ -44,6 +45,7 @@ json::Value server_deliver(const StoredDm& dm) {
   d.orig_ts = dm.ts;
   d.msg_id = dm.msg_id;
   d.parts = dm.parts;
+  d.is_public = dm.is_public;
   return d.to_json();
 }
 
@@ -135,7 +137,8 @@ void handle_msg_direct(ServerCore::Impl& s, Conn& c, const Envelope& env) {
               m->content_sig,
               env.ts,
               m->parts,
-              ""};
+              "",
+              m->is_public};
   auto fail = [&](Errc code, const std::string& why) {
     s.count(Counter::Undeliverable);
     if (receipts) {
@@ -212,7 +215,8 @@ void handle_server_deliver(ServerCore::Impl& s, Conn& c, const Envelope& env) {
               d->content_sig,
               d->orig_ts.value_or(env.ts),
               d->parts,
-              socp ? env.from : ""};
+              socp ? env.from : "",
+              d->is_public};
   const UserInfo* to = s.dir.find(d->user_id);
   if (!to || to->server_id != s.self_id) {
     // Not ours (logged in elsewhere since, or unknown): the sender's server is told.

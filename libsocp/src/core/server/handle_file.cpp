@@ -1,4 +1,4 @@
-// File family (PROTOCOL.md §6 "Files", docs/protocol-notes.md "Files"): FILE_START,
+// File family (docs/protocol.md §6 "Files", docs/protocol-notes.md "Files"): FILE_START,
 // FILE_CHUNK and FILE_END from local users.
 //   DM mode      routed like MSG_DIRECT: a local recipient gets the same type (payload plus
 //                `sender`); a remote one gets SERVER_DELIVER {inner_type: "FILE_…"} which

@@ -13,6 +13,12 @@ void handle_list_request(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     e.server_id = u.server_id;
     e.online = u.online;
     e.pubkey = u.pubkey;
+    if (u.server_id != s.self_id) {
+      auto p = s.peers.find(u.server_id);
+      if (p != s.peers.end() && !p->second.socp_caps) {
+        e.server_dialect = std::string(dialect_name(p->second.dialect));
+      }
+    }
     if (u.online) out.online_users.push_back(u.user_id);
     out.users.push_back(std::move(e));
   }

@@ -1,4 +1,4 @@
-// Presence gossip family: USER_ADVERTISE, USER_REMOVE, DIRECTORY_SNAPSHOT (PROTOCOL.md §5).
+// Presence gossip family: USER_ADVERTISE, USER_REMOVE, DIRECTORY_SNAPSHOT (docs/protocol.md §5).
 // Signatures and signed contexts were checked by the dispatcher against the pinned key of
 // `from` (the origin). From socp/1 servers these frames are parsed strictly (no fields beyond
 // their own: a payload shaped for another purpose cannot pass as one of them), and a login
@@ -33,6 +33,33 @@ std::optional<LoginStamp> stamp_of(ServerCore::Impl& s, const json::Value& proof
     return std::nullopt;
   }
   return std::move(st).value();
+}
+
+/// Parks a location-only advert and asks its home server for the user's key.
+void request_key(ServerCore::Impl& s, Conn& c, const Envelope& env, const std::string& user_id) {
+  if (s.keyless_adverts.size() >= 10'000 && !s.keyless_adverts.count(user_id)) return;
+  const bool asked = s.keyless_adverts.count(user_id) != 0;
+  s.keyless_adverts[user_id] = {env.from, env};
+  if (!s.is_socp_server(env.from)) s.note_dialect(env.from, Dialect::G17);
+  if (asked) return;
+  auto p = s.peers.find(env.from);
+  const ConnId link = p != s.peers.end() && p->second.link ? p->second.link : c.id;
+  s.out.send(link, MessageType::PubkeyRequest, env.from, msg::PubkeyRequest{user_id}.to_json());
+  s.count(Counter::DialectIn);
+}
+
+/// G43 learns the users of other servers only from adverts sent back to it when one of its
+/// users appears: ours, addressed to that user ("backfill").
+void backfill(ServerCore::Impl& s, const std::string& origin, const std::string& new_user) {
+  auto p = s.peers.find(origin);
+  if (p == s.peers.end() || p->second.link == 0 || !wants_backfill(p->second.dialect)) return;
+  for (const UserInfo& u : s.dir.list()) {
+    if (!u.online || u.server_id != s.self_id) continue;
+    json::Value ad = s.advert_payload(u);
+    ad.as_object()["origin"] = std::string("backfill");
+    s.out.send(p->second.link, MessageType::UserAdvertise, new_user, std::move(ad));
+    s.count(Counter::DialectOut);
+  }
 }
 
 void count_refusal(ServerCore::Impl& s, Errc code) {
@@ -70,6 +97,15 @@ void handle_user_advertise(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     s.log(LogLevel::Warn, "bad USER_ADVERTISE from " + env.from + ": " + ad.error().detail);
     return;
   }
+  if (ad->pubkey.empty()) {
+    // A location-only advert (another implementation): the key we pinned, else ask its home.
+    if (const UserInfo* known = s.dir.find(ad->user_id)) {
+      ad->pubkey = known->pubkey;
+    } else {
+      request_key(s, c, env, ad->user_id);
+      return;
+    }
+  }
   // Normalise the key to our emitted form so pinning compares like with like.
   auto key = s.keys.get(ad->pubkey);
   if (!key) {
@@ -97,7 +133,48 @@ void handle_user_advertise(ServerCore::Impl& s, Conn& c, const Envelope& env) {
                               ": " + st.error().detail);
     return;
   }
+  if (ad->meta.find("username") && !s.is_socp_server(env.from)) {
+    s.note_dialect(env.from, Dialect::G43);
+  }
   s.forward_servers(env, c.server_id);
+  backfill(s, env.from, ad->user_id);
+}
+
+void handle_server_pubkey_request(ServerCore::Impl& s, Conn& c, const Envelope& env) {
+  auto rq = msg::PubkeyRequest::from_json(env.payload);
+  if (!rq) return;
+  const UserInfo* u = s.dir.find(rq->user_id);
+  if (!u) return;
+  const ConnId link =
+      s.peers.count(env.from) && s.peers[env.from].link ? s.peers[env.from].link : c.id;
+  msg::PubkeyResponse out{u->user_id, u->pubkey, u->server_id, ""};
+  s.out.send(link, MessageType::PubkeyResponse, env.from, out.to_json());
+}
+
+void handle_server_pubkey_response(ServerCore::Impl& s, Conn& c, const Envelope& env) {
+  auto r = msg::PubkeyResponse::from_json(env.payload);
+  if (!r) return;
+  auto it = s.keyless_adverts.find(r->user_id);
+  // Only the server that advertised the user (its home) may tell us the key, once.
+  if (it == s.keyless_adverts.end() || it->second.first != env.from) return;
+  Envelope advert = std::move(it->second.second);
+  s.keyless_adverts.erase(it);
+  s.count(Counter::DialectIn);
+  auto& o = advert.payload.as_object();
+  o["pubkey"] = r->pubkey;
+  // Applied as the advert it completes (its signature was checked when it arrived; not
+  // forwarded: the others get it from its home themselves).
+  auto ad = msg::UserAdvertise::from_json(advert.payload);
+  if (!ad) return;
+  auto key = s.keys.get(ad->pubkey);
+  if (!key) return;
+  ad->pubkey = key->b64url();
+  if (Status st = s.dir.apply_advertise(*ad, env.from); !st.ok()) {
+    count_refusal(s, st.code());
+    return;
+  }
+  (void)c;
+  backfill(s, env.from, ad->user_id);
 }
 
 void handle_user_remove(ServerCore::Impl& s, Conn& c, const Envelope& env) {

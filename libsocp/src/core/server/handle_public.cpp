@@ -1,4 +1,4 @@
-// Public channel family (PROTOCOL.md §6, docs/protocol-notes.md "Public channel"):
+// Public channel family (docs/protocol.md §6, docs/protocol-notes.md "Public channel"):
 // membership of group "public", MSG_PUBLIC_CHANNEL fan-out, PUBLIC_CHANNEL_KEY_SHARE relay and
 // storage, PUBLIC_CHANNEL_UPDATED / PUBLIC_CHANNEL_ADD.
 //
@@ -38,7 +38,7 @@ bool first_post(ServerCore::Impl& s, const std::string& sender, const std::strin
 }
 
 /// Live links to servers that announced the socp capability: the channel payloads are socp's
-/// own (sender keys), so other implementations are not sent them (PROTOCOL.md §5).
+/// own (sender keys), so other implementations are not sent them (docs/protocol.md §5).
 void persist_member(ServerCore::Impl& s, const GroupMemberRecord& rec) {
   if (Status st = s.store.put_group_member(rec); !st.ok()) {
     s.count(Counter::PublicStoreErrors);

@@ -1,5 +1,5 @@
 // User session family: USER_CHALLENGE_REQUEST, USER_REGISTER, USER_HELLO, KEY_RECOVER,
-// PUBKEY_REQUEST (PROTOCOL.md §6, docs/protocol-notes.md "Client ↔ server flows", "Logins").
+// PUBKEY_REQUEST (docs/protocol.md §6, docs/protocol-notes.md "Client ↔ server flows", "Logins").
 //
 // Logins cannot be replayed or forged:
 //   * With a challenge (USER_CHALLENGE_REQUEST -> unsigned USER_CHALLENGE {nonce, server_id}),

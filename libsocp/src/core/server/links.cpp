@@ -46,8 +46,9 @@ Status ServerCore::Impl::pin_peer(const std::string& server_id, const std::strin
   if (is_new) p.introduced_by = introduced_by;
   if (is_new && p.last_seen == 0) p.last_seen = now();
   if (is_new || move || caps_learned) {
-    ServerRecord rec{server_id,   p.host,      p.port,         p.pubkey,
-                     p.last_seen, p.socp_caps, p.introduced_by};
+    ServerRecord rec{
+        server_id,   p.host,      p.port,          p.pubkey,
+        p.last_seen, p.socp_caps, p.introduced_by, std::string(core::dialect_name(p.dialect))};
     if (Status st = store.put_server(rec); !st.ok()) {
       log(LogLevel::Error, "cannot persist server " + server_id + ": " + st.error().detail);
     }
@@ -63,6 +64,20 @@ void ServerCore::Impl::link_up(Conn& c, const std::string& server_id) {
   c.budget = core::SignBudget{{{cfg.server_sign_rate, cfg.server_sign_burst}, now()},
                               {{cfg.server_sign_rate, cfg.server_sign_burst}, now()}};
   p.last_seen = now();
+  if (!p.socp_caps && !c.outgoing) {
+    // A server without socp/1 opened this connection. Some of them read only connections they
+    // accepted themselves (one socket per direction): receive on this one (every frame is
+    // still verified against the pinned key) and send on a connection we dial.
+    c.receive_only = true;
+    count(Counter::ReceiveOnlyLinks);
+    log(LogLevel::Info, "receiving from server " + server_id + " on " + who(c.id) +
+                            "; sending on a connection we dial");
+    if (p.link == 0) {
+      p.next_dial = now();
+      dial_peer(p);
+    }
+    return;
+  }
   if (p.link != 0 && p.link != c.id && conn(p.link) != nullptr) {
     // Two links to the same server (both dialed at once): keep the one dialed by the server
     // with the smaller id. Both ends apply the same rule, so they keep the same link. The
@@ -98,8 +113,8 @@ void ServerCore::Impl::link_down(const std::string& server_id) {
   if (p.link == 0) return;
   p.link = 0;
   p.last_seen = now();
-  (void)store.put_server(
-      ServerRecord{server_id, p.host, p.port, p.pubkey, p.last_seen, p.socp_caps, p.introduced_by});
+  (void)store.put_server(ServerRecord{server_id, p.host, p.port, p.pubkey, p.last_seen, p.socp_caps,
+                                      p.introduced_by, std::string(core::dialect_name(p.dialect))});
   count(Counter::LinksDown);
   log(LogLevel::Info, "link down: " + server_id);
   dir.server_down(server_id);

@@ -15,6 +15,7 @@ json::Value StoredDm::to_json() const {
                  {"ts", ts},
                  {"reply_to", reply_to}};
   if (!parts.is_null()) o.emplace("parts", parts);
+  if (is_public) o.emplace("public", true);
   return o;
 }
 
@@ -34,6 +35,7 @@ Result<StoredDm> StoredDm::from_json(const json::Value& v) {
   }
   d.ts = *ts;
   if (const json::Value* p = v.find("parts")) d.parts = *p;
+  if (const json::Value* p = v.find("public"); p && p->is_bool()) d.is_public = p->as_bool();
   return d;
 }
 

@@ -31,8 +31,9 @@ namespace socp::core {
 struct StoredDm {
   std::string msg_id, sender, recipient, ciphertext, sender_pub, content_sig;
   std::int64_t ts = 0;
-  json::Value parts;     ///< null or {id, index, count}
-  std::string reply_to;  ///< server to send receipts to ("" = the sender is local)
+  json::Value parts;       ///< null or {id, index, count}
+  std::string reply_to;    ///< server to send receipts to ("" = the sender is local)
+  bool is_public = false;  ///< a /all copy sent as a DM (MsgDirect::is_public)
   json::Value to_json() const;
   static Result<StoredDm> from_json(const json::Value& v);
 };

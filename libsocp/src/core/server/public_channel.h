@@ -1,4 +1,4 @@
-// Private: the public channel on the server side (PROTOCOL.md §6, docs/protocol-notes.md
+// Private: the public channel on the server side (docs/protocol.md §6, docs/protocol-notes.md
 // "Public channel"). Implemented in handle_public.cpp.
 //
 // Group "public" (creator "system"): every user the DirectoryService knows is a member; the

@@ -1,4 +1,4 @@
-// Router: route_to_user of PROTOCOL.md §7, over the directory and the live links.
+// Router: route_to_user of docs/protocol.md §7, over the directory and the live links.
 #pragma once
 
 #include <string>

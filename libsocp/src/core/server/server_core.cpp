@@ -96,11 +96,17 @@ void ServerCore::Impl::pump_password_jobs() {
 void core::FanOut::send(ConnId conn) {
   Conn* c = s_.conn(conn);
   if (!c || c->closing) return;
-  if (!sp_) {  // the first recipient pays for the context, canonical form and hash
-    sp_ = s_.out.sign(
-        core::with_context(std::move(payload_), to_string(type_), s_.self_id, to_, ts_), bulk_);
+  const core::Dialect d = s_.dialect_of(*c);
+  auto& sp = sp_[d];
+  if (!sp) {  // the first recipient (of a dialect) pays for the context, canonical form, hash
+    json::Value p = payload_;
+    if (d != core::Dialect::Socp && core::encode_for(d, type_, p, s_.self_id, s_.keys)) {
+      s_.count(Counter::DialectOut);
+    }
+    sp = s_.out.sign(core::with_context(std::move(p), to_string(type_), s_.self_id, to_, ts_),
+                     bulk_);
   }
-  s_.out.send_signed_payload(conn, type_, to_, ts_, sp_, bulk_);
+  s_.out.send_signed_payload(conn, type_, to_, ts_, sp, bulk_);
 }
 
 void ServerCore::Impl::send_shared(ConnId conn, core::SharedFrame& f) {
@@ -189,7 +195,9 @@ json::Value ServerCore::Impl::hello_payload() const {
   h.port = cfg.port;
   h.pubkey = self_pub.b64url();
   h.caps = {std::string(kSocpCapability)};
-  return h.to_json();
+  json::Value p = h.to_json();
+  p.as_object()["server_id"] = self_id;  // some implementations learn a key only with the id
+  return p;
 }
 
 json::Value ServerCore::Impl::advert_payload(const UserInfo& u) const {
@@ -408,6 +416,10 @@ void dispatch_server(ServerCore::Impl& s, Conn& c, const Envelope& env) {
       return core::handle_server_deliver(s, c, env);
     case MessageType::DeliveryReceipts:
       return core::handle_delivery_receipts(s, c, env);
+    case MessageType::PubkeyRequest:
+      return core::handle_server_pubkey_request(s, c, env);
+    case MessageType::PubkeyResponse:
+      return core::handle_server_pubkey_response(s, c, env);
     case MessageType::FileStart:
     case MessageType::FileChunk:
     case MessageType::FileEnd:
@@ -453,6 +465,16 @@ void dispatch_first(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     case MessageType::ServerAnnounce:
       return core::handle_hello_link(s, c, env);
     default: {
+      // A server without socp/1 writing on a connection it opened, without a hello first
+      // (it reads only connections it accepted): its frames are taken if they verify against
+      // the key we pinned for it.
+      const PublicKey* key = is_server_type(*env.type) ? s.server_key(env.from) : nullptr;
+      if (key && !s.is_socp_server(env.from) && !env.sig.empty() &&
+          verify_payload(*key, env.payload, env.sig) != SigForm::None) {
+        s.count(Counter::DialectIn);
+        s.link_up(c, env.from);  // receive-only: it is not socp/1 and we did not dial it
+        return dispatch_server(s, c, env);
+      }
       s.count(Counter::UnauthenticatedFrames);
       core::ErrorOpts o;
       o.msg_ref = env.type_name;
@@ -549,6 +571,11 @@ Status ServerCore::start() {
       p.socp_caps = r.socp;
       p.introduced_by = r.introduced_by;
       p.last_seen = r.last_seen;
+      if (auto d = core::dialect_from_name(r.dialect)) p.dialect = *d;
+      if (auto d = s.configured_dialect(r.server_id, r.host, r.port)) {
+        p.dialect = *d;
+        p.dialect_set_by_operator = true;
+      }
       if (auto k = s.keys.get(r.pubkey)) p.key = *k;
       s.peers[r.server_id] = std::move(p);
     }
@@ -606,7 +633,8 @@ void ServerCore::on_frame(ConnId id, std::string_view frame) {
     pl.max_bytes = limit;
     pl.max_depth = s.cfg.limits.max_json_depth;
     pl.max_string = s.cfg.limits.max_string;
-    auto parsed = parse_envelope(frame, pl);
+    // The join socket: another implementation's introducer may not name itself with a UUID.
+    auto parsed = parse_envelope(frame, pl, /*any_from=*/c.role == Role::Joining);
     if (!parsed) return bad_frame(s, c, parsed.error());
     Envelope& env = *parsed;
     if (s.cfg.log_level == LogLevel::Debug) {
@@ -614,6 +642,7 @@ void ServerCore::on_frame(ConnId id, std::string_view frame) {
                                  env.to.substr(0, 64) + " on " + s.who(id) + " (" +
                                  std::to_string(frame.size()) + " bytes)");
     }
+    ++s.frames_in_by_type[env.type ? std::string(to_string(*env.type)) : "unknown"];
     if (!env.type) {
       s.count(Counter::UnknownTypes);
       if (server_side || c.role == Role::LinkPending) {
@@ -688,6 +717,11 @@ void ServerCore::on_close(ConnId id) {
                                (c.server_id.empty() ? "" : " (server " + c.server_id + ")"));
     s.conns.erase(id);
   });
+}
+
+void ServerCore::on_activity(ConnId id) {
+  Impl& s = *impl_;
+  if (Conn* c = s.conn(id)) c->last_rx = s.now();
 }
 
 void ServerCore::on_tick() {
@@ -793,6 +827,7 @@ void ServerCore::reload(const ServerConfig& c) {
   Impl& s = *impl_;
   ServerConfig& k = s.cfg;
   k.log = c.log;
+  k.log_level = c.log_level;
   k.limits = c.limits;
   k.compat_unsigned_hello = c.compat_unsigned_hello;
   k.max_password_jobs_in_flight = c.max_password_jobs_in_flight;
@@ -834,9 +869,16 @@ ServerCore::Stats ServerCore::stats() const {
   st.sign_queue = s.signer.in_flight();
   st.password_queue = s.password_queue.size() + s.password_in_flight;
   st.store_ok = s.store_ok;
+  st.store_commits = s.commit_count;
+  st.store_commit_seconds = s.commit_seconds;
   st.queued_messages = s.queues.total();
   st.started_at = s.started_at;
   return st;
+}
+
+ServerCore::LabelledCounts ServerCore::labelled_counts() const {
+  return LabelledCounts{impl_->frames_in_by_type, impl_->frames_out_by_type,
+                        impl_->errors_by_code};
 }
 
 std::vector<std::string> ServerCore::linked_servers() const {

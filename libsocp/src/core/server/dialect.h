@@ -1,0 +1,64 @@
+// Private: peer dialects — how socp talks to servers of other SOCP implementations.
+//
+// Every linked server has a dialect. socp/1 servers speak socp's profile exactly; for the
+// others socp keeps today's plain rules and adds the accommodations each implementation needs
+// (docs/interop.md). The dialect is detected from what a server sends, or set by the operator
+// (ServerConfig::peer_dialects). It decides, in this one module:
+//   * how socp encodes what it sends there (encode_for): key form, extra fields;
+//   * the reactions a dialect needs after a frame was handled (backfill adverts for G43,
+//     in handle_presence via wants_backfill);
+//   * what socp clients are told about users living there (ListEntry::server_dialect): the
+//     content-signature variant their clients verify, whether /all must travel as DMs.
+// Handlers stay dialect-free. No accommodation applies to socp/1 servers, and none weakens a
+// signature check: every frame from any server is still verified against its pinned key, and
+// the directory rules (R1–R7) apply unchanged. Every accommodation is counted
+// (Counter::DialectOut / DialectIn) and logged at debug level.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "socp/crypto.h"
+#include "socp/envelope.h"
+#include "socp/json.h"
+#include "socp/protocol.h"
+
+namespace socp::core {
+
+enum class Dialect {
+  Socp,   ///< announced socp/1
+  Plain,  ///< another implementation, nothing specific known: the profile as written
+  G43,    ///< meta.username, backfill adverts, inner_type/public in deliveries, one socket
+          ///< per direction, content_sig over SHA-256 of the concatenation
+  G56,    ///< keys as base64url of PEM text only, unsigned LINK/ANNOUNCE
+  G17,    ///< keyless adverts (PUBKEY_REQUEST), learns keys from WELCOME/ANNOUNCE ids
+};
+
+std::string_view dialect_name(Dialect d) noexcept;
+/// "socp", "plain", "g43", "g56", "g17" (case-insensitive); nullopt otherwise.
+std::optional<Dialect> dialect_from_name(std::string_view name) noexcept;
+
+/// What a server's hello/announce says about its dialect (nullopt = nothing conclusive).
+std::optional<Dialect> dialect_of_hello(const json::Value& payload, bool has_socp_cap);
+
+/// base64url of the PEM text of `key` (the only key form G56 parses).
+std::string pem_b64url(const PublicKey& key);
+
+/// Adjusts a payload socp is about to sign for a server of dialect `d` (before the signed
+/// context is added). Returns true if anything changed. `self_id`: this server's id.
+bool encode_for(Dialect d, MessageType type, json::Value& payload, const std::string& self_id,
+                PublicKeyCache& keys);
+
+/// G43 learns the users of other servers only from adverts sent back to it when one of its
+/// users appears ("backfill").
+inline bool wants_backfill(Dialect d) noexcept {
+  return d == Dialect::G43;
+}
+/// Inbound sockets from such a server carry its frames while it reads only the socket it
+/// dialed (one socket per direction): accept them as receive-only links.
+inline bool splits_sockets(Dialect d) noexcept {
+  return d != Dialect::Socp;
+}
+
+}  // namespace socp::core
