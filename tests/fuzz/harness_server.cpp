@@ -71,6 +71,9 @@ class World {
     ServerConfig cfg;
     cfg.host = "fuzz";
     cfg.port = 9000;
+    // server_b is admitted whatever the default join policy is.
+    cfg.join_policy = JoinPolicy::Allowlist;
+    cfg.allowed_servers = {key("server_b").public_key().b64url()};
     core_ = std::make_unique<ServerCore>(cfg, kServerA, sa.public_key(), store_,
                                          [this] { return now_; });
     if (!core_->start()) finding("ServerCore::start failed");
