@@ -53,13 +53,22 @@ class MeshCase(unittest.TestCase):
 
     # -- helpers -------------------------------------------------------------------------------
     @classmethod
-    def socp_server(cls, name: str, introducers=(), extra=()) -> h.ServerProcess:
+    def socp_server(cls, name: str, introducers=(), extra=(), start=True) -> h.ServerProcess:
+        """A socp-server with the workspace's next fixture key (server1, server2, ...; the
+        scripted peers use server9..server12). Its identity is set up (and printed) first:
+        peers' operators pin socp's key, and other socp operators may allowlist it. With
+        start=False the caller adds options to extra_args and calls start_server()."""
+        debug = ["--log-level", "debug"] if os.environ.get("SOCP_INTEROP_DEBUG") == "1" else []
         s = h.ServerProcess(cls.ws, name, introducers=introducers,
-                            extra_args=[*cls.timers.server_args, *extra])
-        # The identity is made (and printed) first: peers' operators pin socp's key.
-        out = subprocess.run([h.SERVER_BIN, "--data-dir", s.data_dir, "--print-identity"],
+                            extra_args=[*cls.timers.server_args, *debug, *extra])
+        out = subprocess.run([h.SERVER_BIN, "--data-dir", s.data_dir, "--test-identity-file",
+                              s.identity_file, "--print-identity"],
                              capture_output=True, text=True, timeout=120, check=True).stdout
         s.pubkey = dict(line.split(None, 1) for line in out.splitlines() if line)["public_key"]
+        return cls.start_server(s) if start else s
+
+    @classmethod
+    def start_server(cls, s: h.ServerProcess) -> h.ServerProcess:
         cls.servers.append(s.start())
         return s
 

@@ -27,7 +27,6 @@ import os
 import select
 import socket
 import struct
-import subprocess
 import sys
 import threading
 import time
@@ -140,23 +139,17 @@ def new_id() -> str:
 class Timers:
     """socp-server's heartbeat and dead-link times, and the options that set them.
 
-    Short timers are used when socp-server has `--test-heartbeat-ms`/`--test-link-dead-ms`;
-    otherwise the production ones (15 s / 45 s) and the hold tests take about a minute.
-    Override with SOCP_INTEROP_HEARTBEAT_MS / SOCP_INTEROP_LINK_DEAD_MS. Scripted peers scale
-    their own liveness timers from these, keeping each peer's ratio."""
+    The hidden --test-heartbeat-ms / --test-link-dead-ms / --test-reconnect-max-ms options
+    (not in --help) shorten them, as in the system tests; override with
+    SOCP_INTEROP_HEARTBEAT_MS / SOCP_INTEROP_LINK_DEAD_MS. Scripted peers scale their own
+    liveness timers from these, keeping each peer's ratio."""
 
     def __init__(self) -> None:
-        try:
-            help_text = subprocess.run([h.SERVER_BIN, "--help"], capture_output=True, text=True,
-                                       timeout=30).stdout
-        except (OSError, subprocess.TimeoutExpired):
-            help_text = ""
-        self.supported = "--test-link-dead-ms" in help_text
-        hb = int(os.environ.get("SOCP_INTEROP_HEARTBEAT_MS", 1000 if self.supported else 15000))
-        dead = int(os.environ.get("SOCP_INTEROP_LINK_DEAD_MS", 4000 if self.supported else 45000))
+        hb = int(os.environ.get("SOCP_INTEROP_HEARTBEAT_MS", 1000))
+        dead = int(os.environ.get("SOCP_INTEROP_LINK_DEAD_MS", 4000))
         self.heartbeat_s, self.dead_s = hb / 1000, dead / 1000
-        self.server_args = (["--test-heartbeat-ms", str(hb), "--test-link-dead-ms", str(dead)]
-                            if self.supported else [])
+        self.server_args = ["--test-heartbeat-ms", str(hb), "--test-link-dead-ms", str(dead),
+                            "--test-reconnect-max-ms", "2000"]
 
     def scaled(self, seconds_at_45: float) -> float:
         """A peer timer given for socp's 45 s dead time, scaled to the one in use."""

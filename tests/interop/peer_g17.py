@@ -72,7 +72,7 @@ class G17User:
 class G17Server(ScriptedServer):
     dialect = "G17"
 
-    def __init__(self, timers, key_name="server5", port=None):
+    def __init__(self, timers, key_name="server9", port=None):
         super().__init__("g17", key_name, timers, port)
         self.pub_b64 = self.pub.b64url()
         self.server_pubkeys: dict[str, str] = {}

@@ -48,7 +48,7 @@ class G43Introducer(ScriptedServer):
     dialect = "G43"
 
     def __init__(self, timers, port=None):
-        super().__init__("g43-introducer", "server1", timers, port)
+        super().__init__("g43-introducer", "server12", timers, port)
         self.server_id = INTRODUCER_ID
         self.joined: list[dict] = []
 
@@ -196,7 +196,7 @@ class G43User:
 class G43Server(ScriptedServer):
     dialect = "G43"
 
-    def __init__(self, timers, key_name="server2", port=None):
+    def __init__(self, timers, key_name="server11", port=None):
         super().__init__("g43", key_name, timers, port)
         self.pub_b64 = self.pub.b64url()
         self.servers: dict[str, Conn] = {}  # server_id -> socket we write on (we dialed it)

@@ -200,7 +200,7 @@ class G56ClientOnSocp:
 class G56Server(ScriptedServer):
     dialect = "G56"
 
-    def __init__(self, timers, key_name="server4", port=None):
+    def __init__(self, timers, key_name="server10", port=None):
         super().__init__("g56", key_name, timers, port)
         self.pub_b64 = pem_b64url(self.pub)
         # server_id -> {host, port, pubkey, link}; like G56 it lists itself
