@@ -311,9 +311,13 @@ class G56Server(ScriptedServer):
 
     # -- receiving -----------------------------------------------------------------------------
     def on_dialed_text(self, conn: Conn, env: dict) -> None:
-        if conn is self.join_conn and self.welcome is None and env.get("type") == "SERVER_WELCOME":
-            self.welcome = env
-            self.note("welcome", env.get("from"))
+        if conn is self.join_conn:
+            # bootstrap() reads one message from the join socket (the welcome), nothing else.
+            if self.welcome is None and env.get("type") == "SERVER_WELCOME":
+                self.welcome = env
+                self.note("welcome", env.get("from"))
+            else:
+                self.note("unread on the join socket", env.get("type"))
             return
         if conn in self.client_conns:
             self.client_conns[conn].receive(env)
