@@ -13,7 +13,7 @@ import os
 import unittest
 
 from mesh_case import WAIT, MeshCase
-from peer_base import h
+from peer_base import ScriptedServer, h
 from peer_g17 import G17Server
 
 
@@ -111,6 +111,38 @@ class G17Mesh(MeshCase):
             self.cli_wait(carol, "logged_in", since=0)
         finally:
             carol.kill()
+
+    def test_7_socp_joins_a_g17_introducer(self):
+        """F1: socp-server C joins through a G17 introducer whose welcome is G17's {server_id,
+        server_pub, snapshot, assigned_id: null} plus an entry without server_id: C keeps its
+        own id, skips the entry, pins the introducer with server_pub and announces itself."""
+        intro = G17Introducer(self.timers).start()
+        self.addCleanup(intro.stop)
+        c = self.socp_server("C", introducers=[intro.port])
+        announce = intro.wait_for(lambda: intro.notes("announce"), WAIT,
+                                  "C's SERVER_ANNOUNCE after the welcome")[0]
+        self.assertEqual(announce, c.server_id, "C kept its own id (assigned_id null)")
+        self.assertFalse(intro.notes("closed"), intro.summary() + "\n" + c.logs())
+        self.assertTrue(c.alive(), c.logs())
+
+
+class G17Introducer(ScriptedServer):
+    """G17 as an introducer (network_protocol_core.py:330-381): a signed welcome with its own
+    id and key, a snapshot, assigned_id null; here also a list entry without server_id."""
+    dialect = "G17"
+
+    def __init__(self, timers):
+        super().__init__("g17-intro", "server8", timers)
+
+    def on_accepted_text(self, conn, env: dict) -> None:
+        t = env.get("type")
+        if t == "SERVER_HELLO_JOIN":
+            conn.send_json(self.signed("SERVER_WELCOME", env["from"], {
+                "server_id": self.server_id, "server_pub": self.pub.b64url(),
+                "snapshot": {"user_locations": {}}, "assigned_id": None,
+                "servers": [{"host": "127.0.0.1", "port": 9}]}))
+        elif t == "SERVER_ANNOUNCE":
+            self.note("announce", env.get("from"))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import unittest
 
 from mesh_case import WAIT, MeshCase
 from peer_base import h, parse_der_only, pem_b64url
-from peer_g56 import G56ClientOnSocp, G56Server
+from peer_g56 import G56ClientOnSocp, G56Server, G56User
 
 
 class G56Mesh(MeshCase):
@@ -168,6 +168,21 @@ class G56Mesh(MeshCase):
         ivan.send_file(self.alice_id, "from-ivan.bin", data)
         got = self.cli_wait(self.alice, "file_received", since=since)
         self.assertEqual((got["from"], got["sha256"]), (ivan.user_id, digest))
+
+    def test_12_pubkey_b64u_alias(self):
+        """F18: a client whose USER_HELLO names its key `pubkey_b64u` (G12's form) is
+        TOFU-registered and ACKed, and alice sees it."""
+        user = G56User(self.peer.note, "hana", "carol")
+        conn = self.peer.dial(self.a.port, "client-hana")
+        conn.remote_id = "socp"
+        self.peer.client_conns[conn] = user
+        hello = user.hello()
+        hello["payload"]["pubkey_b64u"] = hello["payload"].pop("pubkey")
+        conn.send_json(hello)
+        self.check(lambda: user.acks or user.errors, "an answer to hana's hello")
+        self.assertEqual(user.errors, [], self.context())
+        self.assertIn("USER_HELLO", user.acks)
+        self.cli_sees(self.alice, user.user_id)
 
 
 def parse_pem_only_ok(key: str) -> bool:
