@@ -154,6 +154,19 @@ socp::Status validate_options(const Options& o) {
         return make_error(Errc::InvalidArgument, "empty server key or id in a list");
     }
   }
+  for (const std::string& entry : o.peer_dialects) {
+    const auto eq = entry.rfind('=');
+    if (eq == std::string::npos || eq == 0) {
+      return make_error(
+          Errc::InvalidArgument,
+          "--peer-dialect " + entry + ": expected SERVER_ID=DIALECT or HOST:PORT=DIALECT");
+    }
+    const std::string d = entry.substr(eq + 1);
+    if (d != "socp" && d != "plain" && d != "g43" && d != "g56" && d != "g17") {
+      return make_error(Errc::InvalidArgument, "--peer-dialect " + entry + ": unknown dialect '" +
+                                                   d + "' (socp, plain, g43, g56, g17)");
+    }
+  }
   return socp::ok_status();
 }
 
@@ -212,6 +225,11 @@ void define_options(CLI::App& app, Options& o) {
   app.add_option("--trust-introducer", o.trust_introducers,
                  "A server (key or id) whose introductions of new servers this server accepts, "
                  "besides the introducers it joined through (repeatable)")
+      ->take_all();
+  app.add_option("--peer-dialect", o.peer_dialects,
+                 "How a server of another SOCP implementation speaks, when detection is not "
+                 "enough: SERVER_ID=DIALECT or HOST:PORT=DIALECT, DIALECT one of socp, plain, "
+                 "g43, g56, g17 (repeatable; docs/interop.md)")
       ->take_all();
   app.add_option("--max-peers", o.max_peers, "Most peer servers kept; more are refused")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100'000}));
@@ -313,6 +331,7 @@ socp::Result<socp::ServerConfig> to_server_config(const Options& o, socp::LogFn 
                                             : socp::JoinPolicy::Closed;
   cfg.allowed_servers = o.allow_servers;
   cfg.trusted_introducers = o.trust_introducers;
+  cfg.peer_dialects = o.peer_dialects;
   cfg.max_peers = o.max_peers;
   auto forget = parse_duration_ms(o.forget_after);
   if (!forget) return forget.error();

@@ -32,6 +32,8 @@ struct Options {
   std::string join_policy;  ///< "" = open on a loopback listener, else allowlist
   std::vector<std::string> allow_servers;
   std::vector<std::string> trust_introducers;
+  /// "SERVER_ID=dialect" or "HOST:PORT=dialect" (docs/interop.md)
+  std::vector<std::string> peer_dialects;
   std::size_t max_peers = 64;
   std::string forget_after = "7d";
   // Store and forward (ServerConfig::mailbox_*, message_ttl_ms).

@@ -62,8 +62,9 @@ void codec(std::string_view input);
 
 /// ServerCore (server_a, MemoryStore) with three connections:
 ///   'U' frame on an unauthenticated connection;  'A' frame on alice's logged-in connection,
-///   'a' the same re-signed by alice's key;  'S' frame on a linked server (server_b), 's' the
-///   same re-signed by server_b (from = server_b);  'O' opens a new unauthenticated connection
+///   'a' the same re-signed by alice's key;  'S' frame on server_b's socp/1 link (joined by
+///   challenge-response), 's' the same re-signed by server_b (from = server_b, with the signed
+///   context of its envelope);  'O' opens a new unauthenticated connection
 ///   (the target of later 'U'); 'C' one byte: closes connection (byte % 3); 'T' one byte n:
 ///   the clock moves n*250 ms, on_tick.
 void server(std::string_view input, Jobs jobs = Jobs::Fast);

@@ -26,10 +26,24 @@ std::string signed_frame(MessageType type, const std::string& from, const std::s
   return serialize(env);
 }
 
-std::string resign(std::string_view frame, const PrivateKey& signer, const std::string& from) {
+json::Value with_ctx(MessageType type, const std::string& from, const std::string& to,
+                     std::int64_t ts, json::Value payload) {
+  if (payload.is_object()) {
+    payload.as_object()["ctx"] = json::Object{
+        {"type", std::string(to_string(type))}, {"from", from}, {"to", to}, {"ts", ts}};
+  }
+  return payload;
+}
+
+std::string resign(std::string_view frame, const PrivateKey& signer, const std::string& from,
+                   bool context) {
   auto env = parse_envelope(frame);
   if (!env) return std::string(frame);
   if (!from.empty()) env->from = from;
+  if (context && env->payload.is_object()) {
+    env->payload.as_object()["ctx"] = json::Object{
+        {"type", env->type_name}, {"from", env->from}, {"to", env->to}, {"ts", env->ts}};
+  }
   auto sig = sign_payload(signer, env->payload);
   if (!sig) return std::string(frame);
   env->sig = std::move(sig).value();

@@ -29,9 +29,16 @@ const PrivateKey& key(const std::string& name);
 /// A frame signed with `signer`.
 std::string signed_frame(MessageType type, const std::string& from, const std::string& to,
                          std::int64_t ts, json::Value payload, const PrivateKey& signer);
+/// `payload` (an object) with the signed context socp servers put in what they sign:
+/// ctx = {type, from, to, ts} of the envelope it travels in (docs/protocol-notes.md).
+json::Value with_ctx(MessageType type, const std::string& from, const std::string& to,
+                     std::int64_t ts, json::Value payload);
 /// `frame` with its payload signed again by `signer` (and `from` replaced when non-empty), so
-/// a fuzzed payload gets past a signature check. Unparseable frames come back unchanged.
-std::string resign(std::string_view frame, const PrivateKey& signer, const std::string& from = {});
+/// a fuzzed payload gets past a signature check; with `context`, an object payload first gets
+/// the ctx of its envelope (as a socp/1 server's frames must carry). Unparseable frames come
+/// back unchanged.
+std::string resign(std::string_view frame, const PrivateKey& signer, const std::string& from = {},
+                   bool context = false);
 
 /// Reports a finding on stderr and aborts.
 [[noreturn]] void finding(const std::string& what, std::string_view context = {});

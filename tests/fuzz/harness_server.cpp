@@ -1,6 +1,9 @@
 // ServerCore harness, through its public API only: server_a with a MemoryStore, an
 // unauthenticated connection, alice logged in (registered and hello'd through frames) and a
-// link from server_b (SERVER_HELLO_JOIN). Jobs run inline. See fuzz_harness.h.
+// socp/1 link from server_b, which joins as a socp server does (docs/protocol-notes.md
+// "Server ↔ server"): SERVER_HELLO_JOIN with a nonce, the core's SERVER_WELCOME answers it with
+// its own nonce, and server_b's signed SERVER_ANNOUNCE carries that nonce back. Every bootstrap
+// frame carries the signed context. Jobs run inline. See fuzz_harness.h.
 #include <map>
 #include <memory>
 #include <set>
@@ -44,8 +47,11 @@ struct Fixtures {
     sh.port = 9001;
     sh.pubkey = key("server_b").public_key().b64url();
     sh.caps = {std::string(kSocpCapability)};
-    join = signed_frame(MessageType::ServerHelloJoin, kServerB, "fuzz:9000", kT0, sh.to_json(),
-                        key("server_b"));
+    sh.nonce = b64url_encode(Bytes(32, 0x6a));
+    join = signed_frame(
+        MessageType::ServerHelloJoin, kServerB, "fuzz:9000", kT0,
+        with_ctx(MessageType::ServerHelloJoin, kServerB, "fuzz:9000", kT0, sh.to_json()),
+        key("server_b"));
     fast_sig = b64url_encode(Bytes(512, 0x5a));
   }
 };
@@ -65,6 +71,9 @@ class World {
     ServerConfig cfg;
     cfg.host = "fuzz";
     cfg.port = 9000;
+    // server_b is admitted whatever the default join policy is.
+    cfg.join_policy = JoinPolicy::Allowlist;
+    cfg.allowed_servers = {key("server_b").public_key().b64url()};
     core_ = std::make_unique<ServerCore>(cfg, kServerA, sa.public_key(), store_,
                                          [this] { return now_; });
     if (!core_->start()) finding("ServerCore::start failed");
@@ -76,6 +85,8 @@ class World {
     deliver(kAliceConn, fx.hello);
     if (!acked_hello_) finding("setup: alice's hello was not acknowledged");
     deliver(kLink, fx.join);
+    if (welcome_nonce_.empty()) finding("setup: server_b's SERVER_HELLO_JOIN got no welcome");
+    deliver(kLink, announce(welcome_nonce_));
     bool linked = false;
     for (const std::string& id : core_->linked_servers()) linked = linked || id == kServerB;
     if (!linked) finding("setup: server_b's SERVER_HELLO_JOIN did not make a link");
@@ -98,7 +109,7 @@ class World {
           deliver(kLink, r.body);
           break;
         case 's':
-          deliver(kLink, resign(r.body, key("server_b"), kServerB));
+          deliver(kLink, resign(r.body, key("server_b"), kServerB, /*context=*/true));
           break;
         case 'O':
           unauth = next_conn_++;
@@ -201,7 +212,29 @@ class World {
     finding("ServerCore keeps producing actions (1000 rounds)");
   }
 
+  // server_b's proof: its signed announce answers the nonce of the core's welcome (a fresh
+  // nonce per world, so one RSA signature per input).
+  static std::string announce(const std::string& nonce) {
+    msg::ServerHello a;
+    a.host = "fuzz-b";
+    a.port = 9001;
+    a.pubkey = key("server_b").public_key().b64url();
+    a.caps = {std::string(kSocpCapability)};
+    a.peer_nonce = nonce;
+    const std::int64_t ts = kT0 + 2;
+    return signed_frame(MessageType::ServerAnnounce, kServerB, kServerA, ts,
+                        with_ctx(MessageType::ServerAnnounce, kServerB, kServerA, ts, a.to_json()),
+                        key("server_b"));
+  }
+
   void note_sent(ConnId c, const std::string& text) {
+    if (c == kLink && welcome_nonce_.empty()) {
+      auto env = parse_envelope(text);
+      if (!env || env->type != MessageType::ServerWelcome) return;
+      auto w = msg::ServerWelcome::from_json(env->payload);
+      if (w) welcome_nonce_ = w->nonce;
+      return;
+    }
     if (c != kAliceConn || acked_hello_) return;
     auto env = parse_envelope(text);
     if (!env || env->type != MessageType::Ack) return;
@@ -217,6 +250,7 @@ class World {
   std::map<ConnId, std::size_t> limits_;
   ConnId next_conn_ = 10;
   bool acked_hello_ = false;
+  std::string welcome_nonce_;
 };
 
 }  // namespace

@@ -70,8 +70,9 @@ std::optional<Dialect> dialect_of_hello(const json::Value& payload, bool has_soc
   if (has_socp_cap) return Dialect::Socp;
   const std::string* key = json::get_string(payload, "pubkey");
   if (key && key->rfind(kPemB64urlPrefix, 0) == 0) return Dialect::G56;
-  // G17 announces itself with its id in the payload.
+  // G17 announces itself with its id in the payload, and joins with its ws_uri.
   if (json::get_string(payload, "server_id") != nullptr) return Dialect::G17;
+  if (json::get_string(payload, "ws_uri") != nullptr) return Dialect::G17;
   return std::nullopt;
 }
 

@@ -55,10 +55,12 @@ bool encode_for(Dialect d, MessageType type, json::Value& payload, const std::st
 inline bool wants_backfill(Dialect d) noexcept {
   return d == Dialect::G43;
 }
-/// Inbound sockets from such a server carry its frames while it reads only the socket it
-/// dialed (one socket per direction): accept them as receive-only links.
+/// Inbound sockets from such a server carry its frames while it may read only the sockets it
+/// accepted (G43: one socket per direction): accept them as receive-only links and dial back.
+/// Not G17: it uses its one socket both ways and refuses a server hello on a socket it
+/// accepted, so dialing back would only churn.
 inline bool splits_sockets(Dialect d) noexcept {
-  return d != Dialect::Socp;
+  return d != Dialect::Socp && d != Dialect::G17;
 }
 
 }  // namespace socp::core

@@ -64,7 +64,7 @@ void ServerCore::Impl::link_up(Conn& c, const std::string& server_id) {
   c.budget = core::SignBudget{{{cfg.server_sign_rate, cfg.server_sign_burst}, now()},
                               {{cfg.server_sign_rate, cfg.server_sign_burst}, now()}};
   p.last_seen = now();
-  if (!p.socp_caps && !c.outgoing) {
+  if (!p.socp_caps && !c.outgoing && core::splits_sockets(p.dialect)) {
     // A server without socp/1 opened this connection. Some of them read only connections they
     // accepted themselves (one socket per direction): receive on this one (every frame is
     // still verified against the pinned key) and send on a connection we dial.

@@ -469,11 +469,22 @@ void dispatch_first(ServerCore::Impl& s, Conn& c, const Envelope& env) {
       // (it reads only connections it accepted): its frames are taken if they verify against
       // the key we pinned for it.
       const PublicKey* key = is_server_type(*env.type) ? s.server_key(env.from) : nullptr;
-      if (key && !s.is_socp_server(env.from) && !env.sig.empty() &&
-          verify_payload(*key, env.payload, env.sig) != SigForm::None) {
+      const bool verified =
+          key && !env.sig.empty() && verify_payload(*key, env.payload, env.sig) != SigForm::None;
+      if (verified && !s.is_socp_server(env.from)) {
         s.count(Counter::DialectIn);
         s.link_up(c, env.from);  // receive-only: it is not socp/1 and we did not dial it
         return dispatch_server(s, c, env);
+      }
+      if (verified) {
+        // A socp/1 server's frame, forwarded unchanged by whoever opened this connection (G43
+        // relays gossip on the sockets it writes): it says nothing about the sender of this
+        // connection. Dropped; the connection stays unidentified (closed when idle) until a
+        // frame of its own sender identifies it.
+        s.count(Counter::UnauthenticatedFrames);
+        s.log(LogLevel::Debug, "dropped " + env.type_name + " of " + env.from +
+                                   " relayed on unidentified " + s.who(c.id));
+        return;
       }
       s.count(Counter::UnauthenticatedFrames);
       core::ErrorOpts o;
