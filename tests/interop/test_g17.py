@@ -88,8 +88,6 @@ class G17Mesh(MeshCase):
         self.assertTrue(m["verified"])
         self.assertEqual(m["from"], fay.user_id)
 
-    @unittest.skip("client-side: socp-cli must send /all as one DM per member on a server "
-                   "without socp/1 (docs/interop.md, 'Not done')")
     def test_5_all_socp_to_g17(self):
         """F8 F15: alice's /all reaches fay as a DM (G17 cannot read socp's channel)."""
         fay = self.login_fay()

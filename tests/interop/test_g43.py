@@ -93,8 +93,6 @@ class G43Mesh(MeshCase):
         self.assertIsNone(bob.dead, "G43 client's receive loop alive")
         self.assertFalse(self.peer.notes("handler error"), "G's handler kept its socket")
 
-    @unittest.skip("client-side: socp-cli signs content_sig variant B; G43's client verifies "
-                   "only C (docs/interop.md, 'Not done')")
     def test_3b_tell_socp_to_g43_verified(self):
         """F7: bob43 verifies alice's content_sig (variant C for recipients on G43)."""
         bob = self.login_bob()
@@ -116,8 +114,6 @@ class G43Mesh(MeshCase):
         self.assertTrue(m["verified"])
         self.assertEqual(m["from"], bob.user_id)
 
-    @unittest.skip("client-side: socp-cli must send /all as one DM {public:true} per member on "
-                   "a server without socp/1 (docs/interop.md, 'Not done')")
     def test_5_all_socp_to_g43(self):
         """F8: alice's /all reaches bob43 as G43's /all travels: one MSG_DIRECT {public:true}
         per member on a G43 server, content_sig variant C."""

@@ -67,7 +67,6 @@ class G56Mesh(MeshCase):
         self.assertFalse([e for e in self.peer.notes("sent ERROR") if e[0] == "INVALID_SIG"],
                          self.context())
 
-    @unittest.skip("client-side: gina verifies content_sig variant A; socp-cli signs B (docs/interop.md, 'Not done')")
     def test_03_tell_socp_to_g56(self):
         """F12 F7: SERVER_DELIVER verified by G with A's PEM key; gina checks content_sig
         variant A (over the base64url ciphertext text) with sender_pub parsed as PEM."""
@@ -90,7 +89,6 @@ class G56Mesh(MeshCase):
         self.assertTrue(m["verified"])
         self.assertEqual(m["from"], gina.user_id)
 
-    @unittest.skip("client-side: socp-cli must send /all as one DM per member on a server without socp/1 (docs/interop.md, 'Not done')")
     def test_05_all_socp_to_g56(self):
         """F8 F12: alice's /all reaches gina (as a DM to a member on a non-socp server)."""
         gina = self.login_gina()

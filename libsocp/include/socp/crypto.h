@@ -133,7 +133,9 @@ Bytes content_message(const Bytes& ciphertext, std::string_view from, std::strin
 /// The form of content_sig to emit. Raw (variant B, socp's): PSS over the concatenation.
 /// Sha256 (variant C, what G43 clients verify, the spec's literal "SHA256(ciphertext‖from‖
 /// to‖ts)"): PSS over the 32-byte SHA-256 of the concatenation.
-enum class ContentSigForm { Raw, Sha256 };
+/// B64Text (variant A, what G56 clients verify): PSS over the base64url ciphertext text
+/// followed by from, to and ts.
+enum class ContentSigForm { Raw, Sha256, B64Text };
 /// base64url content_sig (variant B_raw unless `form` says otherwise).
 Result<std::string> sign_content(const PrivateKey& key, const Bytes& ciphertext,
                                  std::string_view from, std::string_view to, std::int64_t ts,

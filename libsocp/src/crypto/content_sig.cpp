@@ -29,7 +29,14 @@ Bytes content_message(const Bytes& ciphertext, std::string_view from, std::strin
 Result<std::string> sign_content(const PrivateKey& key, const Bytes& ciphertext,
                                  std::string_view from, std::string_view to, std::int64_t ts,
                                  ContentSigForm form) {
-  Bytes msg = content_message(ciphertext, from, to, ts);
+  Bytes msg;
+  if (form == ContentSigForm::B64Text) {
+    const std::string text = b64url_encode(ciphertext);
+    msg.assign(text.begin(), text.end());
+    append_tail(msg, from, to, ts);
+  } else {
+    msg = content_message(ciphertext, from, to, ts);
+  }
   if (form == ContentSigForm::Sha256) msg = sha256(msg.data(), msg.size());
   auto sig = key.sign(msg.data(), msg.size());
   if (!sig) return sig.error();

@@ -28,6 +28,13 @@ struct KnownUser {
   std::string server_dialect;
 };
 
+/// The content_sig form the clients of a server of this dialect verify ("" = socp: raw).
+inline ContentSigForm content_sig_form_for(const std::string& server_dialect) {
+  if (server_dialect == "g43") return ContentSigForm::Sha256;
+  if (server_dialect == "g56") return ContentSigForm::B64Text;
+  return ContentSigForm::Raw;
+}
+
 /// Result of offering a key for a user id.
 enum class PinResult {
   Pinned,   ///< no key was pinned; this one is now

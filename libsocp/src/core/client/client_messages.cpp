@@ -136,8 +136,7 @@ bool ClientCore::Impl::send_piece(const std::string& to, const std::string& ciph
   // Clients of a G43 server verify only the SHA-256 form (docs/interop.md); socp's own and
   // every other client accept the raw form.
   const client::KnownUser* ku = dir.find(to);
-  const ContentSigForm form =
-      ku && ku->server_dialect == "g43" ? ContentSigForm::Sha256 : ContentSigForm::Raw;
+  const ContentSigForm form = client::content_sig_form_for(ku ? ku->server_dialect : "");
   auto csig = sign_content(*cfg.key, ct.value(), me(), to, ts, form);
   if (!csig) {
     emit(client::ev::error("CRYPTO", "cannot sign: " + csig.error().detail, ""));

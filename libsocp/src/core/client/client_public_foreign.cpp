@@ -28,8 +28,7 @@ std::size_t ClientCore::Impl::send_public_to_foreign(const std::string& text) {
     auto ct = u->key->encrypt(text);
     if (!ct) continue;
     const std::int64_t ts = next_ts();
-    const ContentSigForm form =
-        u->server_dialect == "g43" ? ContentSigForm::Sha256 : ContentSigForm::Raw;
+    const ContentSigForm form = client::content_sig_form_for(u->server_dialect);
     auto csig = sign_content(*cfg.key, ct.value(), me(), u->user_id, ts, form);
     if (!csig) continue;
     msg::MsgDirect m;

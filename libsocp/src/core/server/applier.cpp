@@ -60,8 +60,9 @@ void Applier::send(ConnId conn, MessageType type, const std::string& to, json::V
                    SendOpts o) {
   Conn* c = s_.conn(conn);
   if (!c || c->closing) return;
-  const std::int64_t ts = o.ts ? *o.ts : s_.next_ts();
   const Dialect d = s_.dialect_of(*c);
+  std::int64_t ts = o.ts ? *o.ts : s_.next_ts();
+  if (auto dts = envelope_ts_for(d, type, payload)) ts = *dts;
   if (d != Dialect::Socp && encode_for(d, type, payload, s_.self_id, s_.keys)) {
     s_.count(Counter::DialectOut);
   }

@@ -143,4 +143,12 @@ bool encode_for(Dialect d, MessageType type, json::Value& p, const std::string& 
   return changed;
 }
 
+std::optional<std::int64_t> envelope_ts_for(Dialect d, MessageType type,
+                                            const json::Value& payload) {
+  if (d == Dialect::Socp || type != MessageType::ServerDeliver) return std::nullopt;
+  const json::Value* ts = payload.find("orig_ts");
+  if (!ts || !ts->is_int()) return std::nullopt;
+  return ts->as_int();
+}
+
 }  // namespace socp::core

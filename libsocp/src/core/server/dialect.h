@@ -45,6 +45,12 @@ std::optional<Dialect> dialect_of_hello(const json::Value& payload, bool has_soc
 /// base64url of the PEM text of `key` (the only key form G56 parses).
 std::string pem_b64url(const PublicKey& key);
 
+/// The envelope ts to use towards a server of dialect `d`, when it is not socp's own: servers
+/// without socp/1 hand a SERVER_DELIVER's envelope ts to their client, which checks the
+/// content_sig against it, so it must be the sender's original ts (`orig_ts`).
+std::optional<std::int64_t> envelope_ts_for(Dialect d, MessageType type,
+                                            const json::Value& payload);
+
 /// Adjusts a payload socp is about to sign for a server of dialect `d` (before the signed
 /// context is added). Returns true if anything changed. `self_id`: this server's id.
 bool encode_for(Dialect d, MessageType type, json::Value& payload, const std::string& self_id,
