@@ -1,4 +1,5 @@
-// socp/envelope.h — the SOCP envelope {"type","from","to","ts","payload","sig"} (docs/protocol.md §2).
+// socp/envelope.h — the SOCP envelope {"type","from","to","ts","payload","sig"} (docs/protocol.md
+// §2).
 //
 // parse_envelope() is the single entry point for untrusted frames: size and depth limits,
 // strict field validation, type aliases. It never throws and never crashes on bad input.

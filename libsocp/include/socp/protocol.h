@@ -53,8 +53,8 @@ enum class MessageType : std::uint8_t {
 
 /// Canonical (emitted) name, e.g. "SERVER_HELLO_JOIN".
 std::string_view to_string(MessageType t) noexcept;
-/// Parses a type name, accepting the aliases of docs/protocol.md (CMD_LIST, USER_LIST_REQ, CTRL_LIST,
-/// LIST -> ListRequest; MSG_PRIVATE -> MsgDirect; USER_FILE_START/CHUNK/END -> File*).
+/// Parses a type name, accepting the aliases of docs/protocol.md (CMD_LIST, USER_LIST_REQ,
+/// CTRL_LIST, LIST -> ListRequest; MSG_PRIVATE -> MsgDirect; USER_FILE_START/CHUNK/END -> File*).
 std::optional<MessageType> message_type_from_string(std::string_view name) noexcept;
 /// True for types a server sends to servers (used to classify the first frame of a link).
 bool is_server_type(MessageType t) noexcept;

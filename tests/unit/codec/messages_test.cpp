@@ -173,7 +173,8 @@ TEST_CASE("round trip: user-to-server payloads", "[codec][messages]") {
   check_round_trip(PubkeyResponse{kA, "UPUB", kS, "DIRSIG"});
   check_round_trip(ListEntry{kA, "Alice", kS, "UPUB", true, ""});
   ListResponse lr;
-  lr.users = {ListEntry{kA, "Alice", kS, "P1", true, ""}, ListEntry{kB, "Bob", kS, "P2", false, ""}};
+  lr.users = {ListEntry{kA, "Alice", kS, "P1", true, ""},
+              ListEntry{kB, "Bob", kS, "P2", false, ""}};
   lr.online_users = {kA};
   // to_json sorts users by id: kB < kA here, so compare after sorting the input the same way.
   std::swap(lr.users[0], lr.users[1]);
