@@ -70,8 +70,8 @@ TEST_CASE("attack: a user makes its server sign a payload a peer takes as a DIRE
   auto got = user_shaped_signed_payload(sim, "mallory",
                                         json::Object{{"server_id", A}, {"users", json::Array{}}});
   if (!got.sig.empty()) {
-    auto forged = socp::make_envelope(MessageType::DirectorySnapshot, A, "*", sim.now(),
-                                      got.payload);
+    auto forged =
+        socp::make_envelope(MessageType::DirectorySnapshot, A, "*", sim.now(), got.payload);
     forged.sig = got.sig;
     sim.inject("A", "B", socp::serialize(forged));
   }
@@ -92,8 +92,8 @@ TEST_CASE("attack: a user makes its server sign a SERVER_ANNOUNCE that moves its
                    {"pubkey", any_fixture_key("server_a").public_key().b64url()},
                    {"caps", json::Array{"socp/1"}}});
   if (!got.sig.empty()) {
-    auto forged = socp::make_envelope(MessageType::ServerAnnounce, A, sim.server_id("B"),
-                                      sim.now(), got.payload);
+    auto forged = socp::make_envelope(MessageType::ServerAnnounce, A, sim.server_id("B"), sim.now(),
+                                      got.payload);
     forged.sig = got.sig;
     sim.inject("A", "B", socp::serialize(forged));
   }
@@ -221,8 +221,7 @@ TEST_CASE("attack: an old DIRECTORY_SNAPSHOT replayed on the link", "[mesh][atta
   REQUIRE_FALSE(online_at(sim, "B", "alice", "A"));
 }
 
-TEST_CASE("attack: strangers make the server sign unique errors before login",
-          "[mesh][attack]") {
+TEST_CASE("attack: strangers make the server sign unique errors before login", "[mesh][attack]") {
   MeshSim sim;
   sim.add_server("A", "server_a");
   sim.add_user("alice", "alice", "A");
@@ -234,9 +233,9 @@ TEST_CASE("attack: strangers make the server sign unique errors before login",
     sim.connect(who, "A");
     // KEY_RECOVER for an account that does not exist (the id is echoed today) ...
     msg::KeyRecover kr{socp::new_uuid_v4(), "cHJvb2Y"};
-    sim.send_raw(who, socp::serialize(socp::make_envelope(
-                          MessageType::KeyRecover, socp::new_uuid_v4(), "*", sim.now(),
-                          kr.to_json())));
+    sim.send_raw(
+        who, socp::serialize(socp::make_envelope(MessageType::KeyRecover, socp::new_uuid_v4(), "*",
+                                                 sim.now(), kr.to_json())));
     // ... and a signed hello from an id this server has never heard of.
     sim.guest(who + "b", "dave");
     sim.connect(who + "b", "A");
@@ -255,10 +254,9 @@ TEST_CASE("attack: 800 bad frames after login cost a bounded number of signature
   const std::uint64_t before = sim.node("A").signatures;
   auto& m = sim.user("mallory");
   for (int i = 0; i < 800 && sim.connected("mallory"); ++i) {
-    sim.send_raw("mallory",
-                 socp::serialize(socp::make_envelope(MessageType::ListRequest, m.user_id, "*",
-                                                     sim.now(), json::Object{})) +
-                     "");
+    sim.send_raw("mallory", socp::serialize(socp::make_envelope(MessageType::ListRequest, m.user_id,
+                                                                "*", sim.now(), json::Object{})) +
+                                "");
     auto bad = socp::make_envelope(MessageType::Ack, m.user_id, "*", sim.now(), json::Object{});
     bad.type.reset();
     bad.type_name = "X" + std::to_string(i);  // unknown types are answered with their name
@@ -270,8 +268,7 @@ TEST_CASE("attack: 800 bad frames after login cost a bounded number of signature
   REQUIRE_FALSE(sim.connected("mallory"));
 }
 
-TEST_CASE("attack: an introducer pinned with a wrong key still ends up linked",
-          "[mesh][attack]") {
+TEST_CASE("attack: an introducer pinned with a wrong key still ends up linked", "[mesh][attack]") {
   MeshSim sim;
   sim.add_server("A", "server_a");
   sim.add_server("B", "server_b", {"A"}, [](socp::ServerConfig& c) {
@@ -285,7 +282,8 @@ TEST_CASE("attack: an introducer pinned with a wrong key still ends up linked",
 TEST_CASE("attack: --compat-unsigned-hello takes over an account registered with a signed key",
           "[mesh][attack]") {
   MeshSim sim;
-  sim.add_server("A", "server_a", {}, [](socp::ServerConfig& c) { c.compat_unsigned_hello = true; });
+  sim.add_server("A", "server_a", {},
+                 [](socp::ServerConfig& c) { c.compat_unsigned_hello = true; });
   sim.add_user("alice", "alice", "A");
   sim.guest("eve", "dave");
   sim.connect("eve", "A");
@@ -293,8 +291,8 @@ TEST_CASE("attack: --compat-unsigned-hello takes over an account registered with
   h.client = "legacy";
   h.pubkey = any_fixture_key("alice").public_key().b64url();  // public knowledge
   h.enc_pubkey = h.pubkey;
-  auto env = socp::make_envelope(MessageType::UserHello, sim.user("alice").user_id, "*",
-                                 sim.now(), h.to_json());
+  auto env = socp::make_envelope(MessageType::UserHello, sim.user("alice").user_id, "*", sim.now(),
+                                 h.to_json());
   sim.send_raw("eve", socp::serialize(env));  // unsigned
   REQUIRE_FALSE(sim.user("eve").logged_in);
   REQUIRE_FALSE(online_at(sim, "A", "alice", "A"));
