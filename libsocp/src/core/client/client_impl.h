@@ -25,6 +25,7 @@
 #include "core/client/client_public.h"
 #include "socp/client_core.h"
 #include "socp/envelope.h"
+#include "socp/messages.h"
 
 namespace socp {
 
@@ -70,6 +71,8 @@ struct ClientCore::Impl {
   /// Ids of the pages received so far of a paged LIST_RESPONSE (the list event waits for the
   /// last page).
   std::vector<std::string> list_pages;
+  /// Learns the users of one LIST_RESPONSE page (names, homes, keys) and appends their ids.
+  void learn_list_page(const std::vector<msg::ListEntry>& entries, std::vector<std::string>& ids);
   bool list_blocking = false;  ///< the queue waits for the refresh
   std::int64_t list_since = 0;
   bool list_received = false;  ///< a LIST_RESPONSE arrived since login (or timed out)

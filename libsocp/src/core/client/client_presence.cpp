@@ -49,22 +49,27 @@ void ClientCore::Impl::on_remove(const Envelope& env) {
   emit(client::ev::presence(*u));
 }
 
+void ClientCore::Impl::learn_list_page(const std::vector<msg::ListEntry>& entries,
+                                       std::vector<std::string>& ids) {
+  for (const msg::ListEntry& e : entries) {
+    if (e.user_id.empty()) continue;
+    client::KnownUser& u = dir.upsert(e.user_id);
+    if (!e.display_name.empty()) dir.set_name(u, e.display_name);
+    if (!e.server_id.empty()) u.server_id = e.server_id;
+    u.server_dialect = e.server_dialect;
+    u.online = e.online;
+    offer_key(e.user_id, e.pubkey, "list");
+    ids.push_back(e.user_id);
+  }
+}
+
 void ClientCore::Impl::on_list_response(const Envelope& env) {
   auto lr = msg::ListResponse::from_json(env.payload);
   if (lr && !lr->next.empty() && lr->next > (list_pages.empty() ? "" : list_pages.back()) &&
       list_pages.size() < 10'000'000) {
     // A paged answer (docs/protocol-notes.md "Paged answers"): learn this page, ask for the
     // next; the list event comes with the last page. The same in-flight entry stays first.
-    for (const msg::ListEntry& e : lr->users) {
-      if (e.user_id.empty()) continue;
-      client::KnownUser& u = dir.upsert(e.user_id);
-      if (!e.display_name.empty()) dir.set_name(u, e.display_name);
-      if (!e.server_id.empty()) u.server_id = e.server_id;
-      u.server_dialect = e.server_dialect;
-      u.online = e.online;
-      offer_key(e.user_id, e.pubkey, "list");
-      list_pages.push_back(e.user_id);
-    }
+    learn_list_page(lr->users, list_pages);
     msg::ListRequest next;
     next.after = lr->next;
     send(MessageType::ListRequest, server_to(), next_ts(), next.to_json(), false);
@@ -88,16 +93,7 @@ void ClientCore::Impl::on_list_response(const Envelope& env) {
   }
   std::vector<std::string> ids = std::move(list_pages);
   list_pages.clear();
-  for (const msg::ListEntry& e : lr->users) {
-    if (e.user_id.empty()) continue;
-    client::KnownUser& u = dir.upsert(e.user_id);
-    if (!e.display_name.empty()) dir.set_name(u, e.display_name);
-    if (!e.server_id.empty()) u.server_id = e.server_id;
-    u.server_dialect = e.server_dialect;
-    u.online = e.online;
-    offer_key(e.user_id, e.pubkey, "list");
-    ids.push_back(e.user_id);
-  }
+  learn_list_page(lr->users, ids);
   if (!user_visible) return;
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());

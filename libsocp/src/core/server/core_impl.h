@@ -8,6 +8,7 @@
 // whether it closes, which signatures a connection is charged for, when a turn's writes commit.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <deque>
@@ -381,6 +382,13 @@ void handle_delivery_ack(ServerCore::Impl& s, Conn& c, const Envelope& env);
 void handle_delivery_receipts(ServerCore::Impl& s, Conn& c, const Envelope& env);
 /// The user's mailbox, in order, to a client that just logged in.
 void deliver_mailbox(ServerCore::Impl& s, Conn& c);
+/// Paged answers (docs/protocol-notes.md "Paged answers"): the bytes of entries one frame of
+/// limit `frame_limit` carries (half of it, at least 64 KiB), and an upper bound of the
+/// encoded size of one directory entry.
+inline std::size_t page_budget(std::size_t frame_limit) {
+  return std::max<std::size_t>(frame_limit / 2, std::size_t{64} << 10);
+}
+std::size_t entry_bytes(const msg::DirectoryEntry& e);
 /// Receipts due for a user who is offline: kept (bounded) and sent at their next login.
 void keep_receipts(ServerCore::Impl& s, const std::string& user, msg::Receipts r);
 void send_kept_receipts(ServerCore::Impl& s, Conn& c);

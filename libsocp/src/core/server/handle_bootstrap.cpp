@@ -290,11 +290,10 @@ namespace {
 
 std::vector<msg::DirectoryEntry> welcome_users(const ServerCore::Impl& s) {
   std::vector<msg::DirectoryEntry> all = s.dir.all_entries();
-  const std::size_t budget = std::max<std::size_t>(s.cfg.limits.max_server_frame / 2, 64u << 10);
+  const std::size_t budget = page_budget(s.cfg.limits.max_server_frame);
   std::size_t bytes = 0, n = 0;
   for (; n < all.size(); ++n) {
-    bytes += all[n].pubkey.size() + json::canonical(all[n].meta).size() +
-             (all[n].proof.is_null() ? 0 : 2048) + 256;
+    bytes += entry_bytes(all[n]);
     if (bytes > budget) break;
   }
   all.resize(n);

@@ -21,8 +21,7 @@ void handle_list_request(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   if (!req) req = msg::ListRequest{};  // the aliases of other implementations send anything
   // A page fits the user frame limit with room for the envelope and signature, whatever the
   // client asked; clients that do not page get the first page and `next`.
-  const std::size_t budget =
-      std::max<std::size_t>(s.cfg.limits.max_user_frame / 2, std::size_t{64} << 10);
+  const std::size_t budget = page_budget(s.cfg.limits.max_user_frame);
   const std::size_t limit = req->limit > 0 ? static_cast<std::size_t>(req->limit) : SIZE_MAX;
   msg::ListResponse out;
   std::size_t bytes = 0;

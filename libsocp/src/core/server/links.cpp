@@ -168,17 +168,23 @@ void ServerCore::Impl::dial_peer(core::Peer& p) {
   count(Counter::Dials);
 }
 
+namespace core {
+std::size_t entry_bytes(const msg::DirectoryEntry& e) {
+  // A login proof is a signed hello (~1.5 KiB); 256 covers ids, keys and punctuation.
+  return e.pubkey.size() + json::canonical(e.meta).size() + (e.proof.is_null() ? 0 : 2048) + 256;
+}
+}  // namespace core
+
 void ServerCore::Impl::send_sync(ConnId link, bool socp_caps) {
   if (socp_caps) {
     // Pages that fit a server frame with room to spare (docs/protocol-notes.md "Paged
     // answers"); one frame when everything fits.
     std::vector<msg::DirectoryEntry> users = dir.local_entries();
-    const std::size_t budget = std::max<std::size_t>(cfg.limits.max_server_frame / 2, 64u << 10);
+    const std::size_t budget = core::page_budget(cfg.limits.max_server_frame);
     std::vector<std::pair<std::size_t, std::size_t>> ranges;  // [begin, end)
     std::size_t begin = 0, bytes = 0;
     for (std::size_t i = 0; i < users.size(); ++i) {
-      const std::size_t n = users[i].pubkey.size() + json::canonical(users[i].meta).size() +
-                            (users[i].proof.is_null() ? 0 : 2048) + 256;
+      const std::size_t n = core::entry_bytes(users[i]);
       if (i > begin && bytes + n > budget) {
         ranges.emplace_back(begin, i);
         begin = i;
