@@ -158,3 +158,40 @@ TEST_CASE("scale: a socp/1 joiner's welcome carries servers, not users", "[mesh]
   // B still knows alice: from A's snapshot on the link.
   REQUIRE(sim.view("B")[sim.user("alice").user_id] == std::make_pair(sim.server_id("A"), true));
 }
+
+TEST_CASE(
+    "scale: the directory's online count agrees with its users through logins, "
+    "logouts, partitions and crashes",
+    "[mesh][scale]") {
+  MeshSim sim;
+  sim.add_server("A", "server_a");
+  sim.add_server("B", "server_b", {"A"});
+  sim.add_user("alice", "alice", "A");
+  sim.add_user("bob", "bob", "B");
+  auto agrees = [&] {
+    for (const auto& n : sim.node_names()) {
+      if (!sim.node(n).up) continue;
+      std::size_t scanned = 0;
+      const auto& dir = sim.node(n).core->directory();
+      dir.for_each([&](const socp::UserInfo& u) { scanned += u.online ? 1 : 0; });
+      REQUIRE(dir.online_count() == scanned);
+    }
+  };
+  sim.login("alice", "A");
+  sim.login("bob", "B");
+  agrees();
+  sim.partition({"B"});
+  sim.advance(60'000);
+  agrees();
+  sim.heal();
+  sim.advance(20'000);
+  agrees();
+  sim.logout("alice");
+  agrees();
+  sim.crash("B");
+  sim.advance(60'000);
+  agrees();
+  sim.restart("B");
+  sim.advance(20'000);
+  agrees();
+}

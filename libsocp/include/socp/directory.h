@@ -187,6 +187,8 @@ class DirectoryService {
   /// Every user (for SERVER_WELCOME.users).
   std::vector<msg::DirectoryEntry> all_entries() const;
   std::size_t size() const noexcept;
+  /// Users online anywhere in the mesh (kept as they change: O(1)).
+  std::size_t online_count() const noexcept;
   /// How many users are located at `server_id`.
   std::size_t users_at(const std::string& server_id) const;
   /// The user a key is pinned to (nullptr if none). Any key form is NOT accepted: pass the

@@ -69,6 +69,12 @@ struct DirectoryService::Impl {
   std::set<std::string> dirty;
   /// Every user id ever added, in order (for for_each_added: followers catch up in O(new)).
   std::vector<std::string> added_log;
+  std::size_t online = 0;  ///< users with online == true (kept by set_online, add, remove)
+
+  void set_online(UserInfo& u, bool on) {
+    if (u.online != on) on ? ++online : --online;
+    u.online = on;
+  }
 
   void place(UserInfo& u, const std::string& server) {
     if (u.server_id == server) return;
@@ -88,12 +94,14 @@ struct DirectoryService::Impl {
     place(it->second, server);
     by_key[it->second.pubkey] = it->first;
     added_log.push_back(it->first);
+    if (it->second.online) ++online;
     return it->second;
   }
   void remove(std::map<std::string, UserInfo>::iterator it) {
     auto l = located.find(it->second.server_id);
     if (l != located.end() && --l->second == 0) located.erase(l);
     by_key.erase(it->second.pubkey);
+    if (it->second.online) --online;
     users.erase(it);
   }
 
@@ -108,7 +116,7 @@ struct DirectoryService::Impl {
                                      const json::Value& meta, Events& ev);
   static Status key_conflict(DirectoryService& d, const UserInfo& u, const std::string& offerer,
                              Events& ev);
-  static void go_offline(UserInfo& u, Events& ev);
+  void go_offline(UserInfo& u, Events& ev);
 };
 
 // ---- persistence --------------------------------------------------------------------------
@@ -166,7 +174,7 @@ Status DirectoryService::Impl::key_conflict(DirectoryService& d, const UserInfo&
 }
 
 void DirectoryService::Impl::go_offline(UserInfo& u, Events& ev) {
-  u.online = false;
+  set_online(u, false);
   take_login(u, nullptr);
   ++u.version;
   ev.push_back({DirectoryEventKind::Offline, u.user_id, u.server_id, {}});
@@ -233,7 +241,7 @@ Status DirectoryService::Impl::apply_online(DirectoryService& d, const std::stri
   }
   const bool changed = moved || meta_changed || !was_online_here || login_changed;
   im.place(u, server);
-  u.online = true;
+  im.set_online(u, true);
   if (!changed) return ok_status();
   ++u.version;
   if (!was_online_here) {
@@ -261,7 +269,7 @@ Status DirectoryService::Impl::apply_offline_record(DirectoryService& d, const s
   if (u.server_id != server) return ok_status();  // last seen elsewhere: ours is as good
   const bool meta_changed = update_meta(u, clean_meta(meta));
   if (u.online) {
-    go_offline(u, ev);  // version bumped there
+    im.go_offline(u, ev);  // version bumped there
   } else if (meta_changed) {
     ++u.version;
   }
@@ -368,7 +376,7 @@ void DirectoryService::login_local(const std::string& user_id, const json::Value
   const bool meta_changed = update_meta(u, clean_meta(meta));
   const bool login_changed = stamp.digest != u.login_digest || stamp.ts != u.since;
   impl_->place(u, self_);
-  u.online = true;
+  impl_->set_online(u, true);
   const bool grew = take_login(u, &stamp);
   if (!moved && !meta_changed && was_online_here && !login_changed) return;
   ++u.version;
@@ -387,7 +395,7 @@ void DirectoryService::logout_local(const std::string& user_id) {
   UserInfo& u = it->second;
   if (!u.online || u.server_id != self_) return;
   Events ev;
-  Impl::go_offline(u, ev);
+  impl_->go_offline(u, ev);
   for (const auto& e : ev) emit(e);
 }
 
@@ -432,7 +440,7 @@ Status DirectoryService::apply_remove(const msg::UserRemove& rm, const std::stri
   UserInfo& u = it->second;
   if (u.server_id != origin || !u.online) return ok_status();  // R3
   Events ev;
-  Impl::go_offline(u, ev);
+  impl_->go_offline(u, ev);
   for (const auto& e : ev) emit(e);
   return ok_status();
 }
@@ -473,7 +481,7 @@ Status DirectoryService::apply_snapshot(const std::string& origin,
     if (!s.ok() && s.code() != Errc::NameInUse) keep_first(first, std::move(s));
   }
   for (auto& [uid, u] : impl_->users) {  // R7: absent = not online there any more
-    if (u.server_id == origin && u.online && listed.count(uid) == 0) Impl::go_offline(u, ev);
+    if (u.server_id == origin && u.online && listed.count(uid) == 0) impl_->go_offline(u, ev);
   }
   for (const auto& e : ev) emit(e);
   return first;
@@ -483,7 +491,7 @@ void DirectoryService::server_down(const std::string& server_id) {
   if (server_id.empty() || server_id == self_) return;
   Events ev;
   for (auto& [uid, u] : impl_->users) {  // R6
-    if (u.server_id == server_id && u.online) Impl::go_offline(u, ev);
+    if (u.server_id == server_id && u.online) impl_->go_offline(u, ev);
   }
   for (const auto& e : ev) emit(e);
 }
@@ -533,6 +541,10 @@ std::vector<UserInfo> DirectoryService::list() const {
   out.reserve(impl_->users.size());
   for (const auto& [uid, u] : impl_->users) out.push_back(u);
   return out;
+}
+
+std::size_t DirectoryService::online_count() const noexcept {
+  return impl_->online;
 }
 
 void DirectoryService::for_each(const std::function<void(const UserInfo&)>& fn) const {

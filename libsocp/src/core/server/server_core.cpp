@@ -875,7 +875,7 @@ ServerCore::Stats ServerCore::stats() const {
   const Impl& s = *impl_;
   Stats st;
   st.users_known = s.dir.size();
-  s.dir.for_each([&](const UserInfo& u) { st.users_online += u.online ? 1 : 0; });
+  st.users_online = s.dir.online_count();
   st.sessions = s.sessions.size();
   st.servers_known = s.peers.size();
   st.links_up = s.live_links().size();
