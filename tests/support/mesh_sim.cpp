@@ -501,7 +501,7 @@ void MeshSim::apply_actions(const std::string& node_name) {
         break;
       }
       case Action::Kind::RunJob: {
-        if (defer_bulk_ && a.job.bulk) {
+        if ((defer_bulk_ && a.job.bulk) || (hold_if && hold_if(node_name, a.job))) {
           held_bulk_.emplace_back(node_name, std::move(a.job));
           break;
         }

@@ -141,6 +141,10 @@ class MeshSim {
   /// pool may finish them) and lets the mesh settle; jobs held meanwhile wait for the next
   /// call. Returns how many ran.
   void defer_bulk_jobs(bool on) { defer_bulk_ = on; }
+  /// More held jobs: while set, every job for which hold_if(node, job) is true is held like a
+  /// deferred bulk job (release_bulk_jobs() runs them), as a signing pool busy with someone
+  /// else's backlog would hold them.
+  std::function<bool(const std::string& node, const Job& job)> hold_if;
 
   /// A wire tap: while `tap_on`, every frame a node sends is recorded (from = node name,
   /// to = node name or "u:<user>"), so tests can capture and replay real frames.

@@ -1,5 +1,7 @@
 // core::Applier (applier.h): outboxes, error policy, signature charging, per-turn commit.
 #include "core/server/applier.h"
+
+#include <algorithm>
 #include <chrono>
 
 #include "core/server/core_impl.h"
@@ -50,8 +52,16 @@ void Applier::end_turn() {
 
 // ---- effects ----------------------------------------------------------------------------
 
-std::shared_ptr<SignedPayload> Applier::sign(json::Value payload, bool bulk, bool cacheable) {
-  auto sp = s_.signer.get(std::move(payload), bulk, cacheable, cause_);
+std::uint64_t lane_of(const std::string& user_id) {
+  // FNV-1a with the top bit set: never 0 and never a ConnId (those stay far below 2^63).
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : user_id) h = (h ^ ch) * 1099511628211ull;
+  return h | (1ull << 63);
+}
+
+std::shared_ptr<SignedPayload> Applier::sign(json::Value payload, bool bulk, bool cacheable,
+                                             std::uint64_t lane) {
+  auto sp = s_.signer.get(std::move(payload), bulk, cacheable, lane != 0 ? lane : cause_);
   if (s_.signer.fresh()) (bulk ? charged_bulk_ : charged_interactive_) += 1;
   return sp;
 }
@@ -66,12 +76,14 @@ void Applier::send(ConnId conn, MessageType type, const std::string& to, json::V
   if (d != Dialect::Socp && encode_for(d, type, payload, s_.self_id, s_.keys)) {
     s_.count(Counter::DialectOut);
   }
-  auto sp = sign(with_context(std::move(payload), to_string(type), s_.self_id, to, ts), o.bulk);
-  send_signed_payload(conn, type, to, ts, std::move(sp), o.bulk);
+  auto sp = sign(with_context(std::move(payload), to_string(type), s_.self_id, to, ts), o.bulk,
+                 false, o.lane);
+  send_signed_payload(conn, type, to, ts, std::move(sp), o.bulk, o.lane);
 }
 
 void Applier::send_signed_payload(ConnId conn, MessageType type, const std::string& to,
-                                  std::int64_t ts, std::shared_ptr<SignedPayload> sp, bool bulk) {
+                                  std::int64_t ts, std::shared_ptr<SignedPayload> sp, bool bulk,
+                                  std::uint64_t lane) {
   Conn* c = s_.conn(conn);
   if (!c || c->closing) return;
   OutFrame f;
@@ -82,6 +94,7 @@ void Applier::send_signed_payload(ConnId conn, MessageType type, const std::stri
   f.header.ts = ts;
   f.sp = std::move(sp);
   f.bulk = bulk;
+  f.lane = lane;
   if (bulk) ++c->bulk_queued;
   c->outbox.push_back(std::move(f));
   flush(conn);
@@ -188,7 +201,11 @@ void Applier::flush(ConnId id) {
   if (!c || c->close_emitted) return;
   // Queue order, except that a bulk frame (file traffic) still waiting for its signature does
   // not hold back the non-bulk frames behind it; bulk frames keep their own order. Once
-  // blocked, the scan stops as soon as only bulk frames are left.
+  // blocked, the scan stops as soon as only bulk frames are left. On a server link, order is
+  // kept per lane (SendOpts::lane): a frame waits only for earlier frames of its own lane.
+  // A user's connection keeps one order (a client sees its login answers before anything).
+  const bool by_lane = c->role == Role::Server;
+  std::vector<std::uint64_t> waiting;  // lanes with an earlier frame still unsigned
   bool bulk_blocked = false;
   for (auto it = c->outbox.begin(); it != c->outbox.end();) {
     if (bulk_blocked && c->bulk_queued == c->outbox.size()) break;
@@ -203,7 +220,14 @@ void Applier::flush(ConnId id) {
       ++it;
       continue;
     }
-    if (!f.sp->ready) break;
+    const bool lane_waits =
+        by_lane && std::find(waiting.begin(), waiting.end(), f.lane) != waiting.end();
+    if (!f.sp->ready || lane_waits) {
+      if (!by_lane) break;
+      if (!lane_waits) waiting.push_back(f.lane);
+      ++it;
+      continue;
+    }
     Envelope env = std::move(f.header);
     if (env.type) ++s_.frames_out_by_type[std::string(to_string(*env.type))];
     env.payload = f.sp->payload;

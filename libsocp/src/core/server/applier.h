@@ -35,7 +35,15 @@ namespace socp::core {
 struct SendOpts {
   std::optional<std::int64_t> ts;  ///< envelope (and signed context) ts; default next_ts()
   bool bulk = false;               ///< file traffic: lower signing priority, never blocks others
+  /// Fairness lane (lane_of(sender)); 0 = the turn's cause. Signing jobs take turns by lane,
+  /// and on a server link a frame waits only for earlier frames of its own lane, so one
+  /// user's backlog of DMs never holds back another user's DM on the same link. Frames of
+  /// lane 0 (presence, directory, control) keep their order among themselves.
+  std::uint64_t lane = 0;
 };
+
+/// The fairness lane of the frames a user's messages cause (nonzero; never a ConnId).
+std::uint64_t lane_of(const std::string& user_id);
 
 struct ErrorOpts {
   std::string msg_ref;       ///< the type of the frame that failed
@@ -68,11 +76,12 @@ class Applier {
             SendOpts o = {});
   /// Queues a frame whose payload (already carrying its context) was handed to sign().
   void send_signed_payload(ConnId conn, MessageType type, const std::string& to, std::int64_t ts,
-                           std::shared_ptr<SignedPayload> sp, bool bulk);
+                           std::shared_ptr<SignedPayload> sp, bool bulk, std::uint64_t lane = 0);
   /// An unsigned frame (USER_CHALLENGE: costs no signature on purpose).
   void send_unsigned(ConnId conn, MessageType type, const std::string& to, json::Value payload);
   /// Hands a payload to the SignBook; a new signature is charged to the turn's cause.
-  std::shared_ptr<SignedPayload> sign(json::Value payload, bool bulk, bool cacheable = false);
+  std::shared_ptr<SignedPayload> sign(json::Value payload, bool bulk, bool cacheable = false,
+                                      std::uint64_t lane = 0);
   /// Charges one signature made outside the SignBook (e.g. a dir_sig) to the turn's cause.
   void charge_signature(bool bulk) { (bulk ? charged_bulk_ : charged_interactive_) += 1; }
   /// Queues a received frame unchanged (original from/to/ts/sig/extra).

@@ -61,6 +61,7 @@ struct OutFrame {
   /// File traffic: a bulk frame still waiting for its signature never holds back the non-bulk
   /// frames queued behind it (bulk frames keep their own order). See Applier::flush.
   bool bulk = false;
+  std::uint64_t lane = 0;  ///< SendOpts::lane: order is kept per lane on server links
 };
 
 /// The challenge-response that makes a server link count as up (docs/protocol-notes.md,

@@ -89,6 +89,7 @@ Outcome deliver_home(ServerCore::Impl& s, const StoredDm& dm) {
   const Conn* c = session == s.sessions.end() ? nullptr : s.conn(session->second);
   SendOpts o;
   o.ts = dm.ts;
+  o.lane = lane_of(dm.sender);
   if (c && !c->acks) {  // a client without socp/1: handed over = delivered
     s.out.send(c->id, MessageType::UserDeliver, dm.recipient, user_deliver(dm), o);
     s.delivered_recently.insert(recent_key(dm), s.now());
@@ -111,6 +112,7 @@ void send_outbox_entry(ServerCore::Impl& s, ConnId link, const std::string& serv
                        const StoredDm& dm) {
   SendOpts o;
   o.ts = s.next_ts();  // a resend gets a fresh signed context (receivers drop stale frames)
+  o.lane = lane_of(dm.sender);
   s.out.send(link, MessageType::ServerDeliver, server_id, server_deliver(dm), o);
   s.count(Counter::RoutedRemote);
 }
