@@ -206,6 +206,13 @@ void define_options(CLI::App& app, Options& o) {
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 40));
   app.add_option("--sign-threads", o.sign_threads, "Signing threads (0 = one per core)")
       ->check(CLI::Range(std::size_t{0}, std::size_t{256}));
+  app.add_option("--user-sign-rate", o.user_sign_rate,
+                 "Signatures per second one user connection may cause (frames beyond it are "
+                 "dropped, then the connection is closed); signing is shared fairly anyway")
+      ->check(CLI::Range(1.0, 1e6));
+  app.add_option("--user-sign-burst", o.user_sign_burst,
+                 "Signatures a user connection may cause at once before --user-sign-rate applies")
+      ->check(CLI::Range(1.0, 1e6));
   app.add_flag("--multi-prime,!--two-prime", o.multi_prime,
                "On first start, generate a 4-prime RSA-4096 identity (the default: signs ~2.5x "
                "faster; its public key is an ordinary RSA-4096 key). --two-prime for a classic "
@@ -320,6 +327,8 @@ socp::Result<socp::ServerConfig> to_server_config(const Options& o, socp::LogFn 
     cfg.introducers.push_back(std::move(in.value()));
   }
   cfg.limits.max_user_frame = o.max_user_frame;
+  cfg.user_sign_rate = o.user_sign_rate;
+  cfg.user_sign_burst = o.user_sign_burst;
   cfg.limits.max_server_frame = o.max_server_frame;
   cfg.limits.max_file_size = o.max_file_size;
   cfg.compat_unsigned_hello = o.compat_unsigned_hello;

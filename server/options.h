@@ -25,6 +25,9 @@ struct Options {
   std::size_t max_server_frame = socp::Limits{}.max_server_frame;
   std::size_t max_file_size = socp::Limits{}.max_file_size;
   std::size_t sign_threads = 0;
+  /// Signatures one user connection may cause (ServerConfig::user_sign_rate/_burst).
+  double user_sign_rate = socp::ServerConfig{}.user_sign_rate;
+  double user_sign_burst = socp::ServerConfig{}.user_sign_burst;
   bool multi_prime = true;  ///< new identities: 4 primes (false: --two-prime)
   bool salt32 = false;
   std::size_t db_map_size_mib = 1024;
