@@ -329,6 +329,7 @@ socp::Result<socp::ServerConfig> to_server_config(const Options& o, socp::LogFn 
   cfg.limits.max_user_frame = o.max_user_frame;
   cfg.user_sign_rate = o.user_sign_rate;
   cfg.user_sign_burst = o.user_sign_burst;
+  cfg.commit_off_loop = true;  // LMDB: commits on their own thread, grouped
   cfg.limits.max_server_frame = o.max_server_frame;
   cfg.limits.max_file_size = o.max_file_size;
   cfg.compat_unsigned_hello = o.compat_unsigned_hello;

@@ -192,6 +192,9 @@ class World {
           case Action::Kind::Close:
             to_close.push_back(a.conn);
             break;
+          case Action::Kind::Commit:  // in order, on this thread: the fuzzer's store
+            core_->on_commit_done(a.epoch, a.store->apply(*a.batch));
+            break;
           case Action::Kind::Connect:
             to_close.push_back(a.conn);  // nobody listens: the dial fails
             open_.insert(a.conn);

@@ -141,6 +141,9 @@ struct Net {
         case Action::Kind::Close:
           close(n, a.conn);
           break;
+        case Action::Kind::Commit:
+          n.core->on_commit_done(a.epoch, a.store->apply(*a.batch));
+          break;
         case Action::Kind::Connect:
           connect(n, a.conn, a.port);
           break;

@@ -73,6 +73,7 @@ MeshSim::Node& MeshSim::add_server(const std::string& name, const std::string& k
   REQUIRE(n.store->put_identity(ident).ok());
   n.cfg.host = "sim";
   n.cfg.port = n.port;
+  n.cfg.commit_off_loop = true;  // as socp-server runs: commits are events of their own
   for (const std::string& in : introducers) {
     n.cfg.introducers.push_back(Introducer{"sim", node(in).port, ""});
   }
@@ -500,6 +501,21 @@ void MeshSim::apply_actions(const std::string& node_name) {
         });
         break;
       }
+      case Action::Kind::Commit: {
+        auto commit = [this, node_name, a = std::move(a)] {
+          Node& me = node(node_name);
+          if (!me.up || !me.core) return;  // crashed first: the writes never reached the store
+          Status st = a.store->apply(*a.batch);
+          me.core->on_commit_done(a.epoch, st);
+          apply_actions(node_name);
+        };
+        if (hold_commits) {
+          held_commits_.push_back(std::move(commit));
+        } else {
+          q_.push_back(std::move(commit));
+        }
+        break;
+      }
       case Action::Kind::RunJob: {
         if ((defer_bulk_ && a.job.bulk) || (hold_if && hold_if(node_name, a.job))) {
           held_bulk_.emplace_back(node_name, std::move(a.job));
@@ -542,6 +558,14 @@ void MeshSim::advance(std::int64_t ms, std::int64_t step_ms) {
     }
     run();
   }
+}
+
+std::size_t MeshSim::release_commits() {
+  std::deque<std::function<void()>> batch;
+  batch.swap(held_commits_);
+  for (auto& c : batch) c();
+  run();
+  return batch.size();
 }
 
 std::size_t MeshSim::release_bulk_jobs(bool newest_first) {

@@ -145,6 +145,11 @@ class MeshSim {
   /// deferred bulk job (release_bulk_jobs() runs them), as a signing pool busy with someone
   /// else's backlog would hold them.
   std::function<bool(const std::string& node, const Job& job)> hold_if;
+  /// Store commits (nodes run with ServerConfig::commit_off_loop, as socp-server does) are
+  /// events; while hold_commits is on they wait, as a slow disk would make them, until
+  /// release_commits() (returns how many ran). A crash loses the writes of held commits.
+  bool hold_commits = false;
+  std::size_t release_commits();
 
   /// A wire tap: while `tap_on`, every frame a node sends is recorded (from = node name,
   /// to = node name or "u:<user>"), so tests can capture and replay real frames.
@@ -181,6 +186,7 @@ class MeshSim {
   std::optional<std::set<std::string>> partition_;
   std::uint16_t next_port_ = 9001;
   bool defer_bulk_ = false;
+  std::deque<std::function<void()>> held_commits_;
   std::deque<std::pair<std::string, Job>> held_bulk_;  // (node, job)
 };
 

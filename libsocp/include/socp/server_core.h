@@ -50,6 +50,9 @@ struct Action {
                     ///< runtime closes with 1009 beyond it). Accepted connections start at
                     ///< the pre-authentication limit; the core raises it after a login or a
                     ///< server handshake.
+    Commit,  ///< (ServerConfig::commit_off_loop only) call `store->apply(*batch)` on a thread
+             ///< other than the loop's, then on_commit_done(epoch, status) on the loop
+             ///< thread. At most one Commit is outstanding at a time.
   };
   Kind kind = Kind::Send;
   ConnId conn = 0;
@@ -58,7 +61,10 @@ struct Action {
   std::string host;
   std::uint16_t port = 0;
   Job job;
-  std::size_t limit = 0;  ///< SetFrameLimit
+  std::size_t limit = 0;                    ///< SetFrameLimit
+  std::shared_ptr<const WriteBatch> batch;  ///< Commit: the writes (shared, immutable)
+  Store* store = nullptr;                   ///< Commit: the store the core was built on
+  std::uint64_t epoch = 0;                  ///< Commit: hand back to on_commit_done
 };
 
 struct Introducer {
@@ -83,6 +89,12 @@ struct ServerConfig {
   /// implementations' clients. Off by default.
   bool compat_unsigned_hello = false;
   std::size_t max_password_jobs_in_flight = 2;
+  /// Store commits run off the loop thread as Commit actions (group commit: one commit in
+  /// flight; everything written meanwhile goes into the next). A frame leaves only once every
+  /// write made before it (and in its own turn) is durable, as with in-turn commits. false:
+  /// each turn commits its writes before returning (simple embedders, tests). The store must
+  /// then allow apply() from another thread while the loop thread reads (LmdbStore does).
+  bool commit_off_loop = false;
   std::size_t max_password_jobs_queued = 64;
   PssSalt salt = PssSalt::Max;
   std::int64_t heartbeat_ms = kHeartbeatIntervalMs;
@@ -186,6 +198,15 @@ class ServerCore {
   /// Timers: heartbeats, dead-link detection, reconnects, timeouts. Call at least every second.
   void on_tick();
   void on_job_done(JobResult result);
+  /// A Commit action finished (loop thread): frames waiting for it may leave. On failure the
+  /// writes are kept and retried (after a second), and the frames leave anyway, as with an
+  /// in-turn commit that fails (ServerCore::Stats::store_ok turns false).
+  void on_commit_done(std::uint64_t epoch, Status status);
+  /// Commits every write not committed yet on the calling thread (at shutdown, once the loop
+  /// has stopped and no Commit action is running). A Commit that ran but whose result never
+  /// reached the loop must be reported with on_commit_done first; one still outstanding is
+  /// taken to have never run, and its writes are committed here. Returns the commit's status.
+  Status commit_pending();
   /// Politely closes every connection (clean shutdown).
   void shutdown();
 

@@ -136,6 +136,10 @@ class WriteBatch {
   bool empty() const noexcept { return ops_.empty(); }
   std::size_t size() const noexcept { return ops_.size(); }
   void clear() noexcept { ops_.clear(); }
+  /// Appends the operations of `later` (applied after this batch's own).
+  void append(const WriteBatch& later) {
+    ops_.insert(ops_.end(), later.ops_.begin(), later.ops_.end());
+  }
 
  private:
   std::vector<Op> ops_;

@@ -10,19 +10,25 @@ namespace socp::store {
 namespace {
 
 template <typename T, typename Get>
-Result<T> read_through(const std::map<std::string, std::optional<T>>& overlay,
-                       const std::string& key, const char* what, Get get) {
+Result<T> read_through(const BatchingStore::Overlay<T>& overlay, const std::string& key,
+                       const char* what, Get get) {
   auto it = overlay.find(key);
   if (it == overlay.end()) return get();
-  if (!it->second) return make_error(Errc::NotFound, std::string(what) + ": not found");
-  return *it->second;
+  if (!it->second.v) return make_error(Errc::NotFound, std::string(what) + ": not found");
+  return *it->second.v;
+}
+
+template <typename T>
+void prune(BatchingStore::Overlay<T>& overlay, std::uint64_t epoch) {
+  for (auto it = overlay.begin(); it != overlay.end();) {
+    it = it->second.epoch <= epoch ? overlay.erase(it) : std::next(it);
+  }
 }
 
 /// The backing list with the overlay applied (entries whose key starts with `prefix`), in
 /// key order like the stores themselves.
 template <typename T, typename KeyOf>
-Result<std::vector<T>> merged(Result<std::vector<T>> base,
-                              const std::map<std::string, std::optional<T>>& overlay,
+Result<std::vector<T>> merged(Result<std::vector<T>> base, const BatchingStore::Overlay<T>& overlay,
                               const std::string& prefix, KeyOf key_of) {
   if (!base.ok()) return base.error();
   if (overlay.empty()) return base;
@@ -33,8 +39,8 @@ Result<std::vector<T>> merged(Result<std::vector<T>> base,
   }
   for (auto it = overlay.lower_bound(prefix);
        it != overlay.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-    if (it->second) {
-      all[it->first] = *it->second;
+    if (it->second.v) {
+      all[it->first] = *it->second.v;
     } else {
       all.erase(it->first);
     }
@@ -51,14 +57,35 @@ Status BatchingStore::commit() {
   if (batch_.empty()) return ok_status();
   SOCP_TRY(b_.apply(batch_));
   batch_.clear();
-  users_.clear();
-  directory_.clear();
-  servers_.clear();
-  groups_.clear();
-  members_.clear();
-  settings_.clear();
-  queued_.clear();
+  committed(open_epoch_++);
   return ok_status();
+}
+
+std::pair<std::shared_ptr<const WriteBatch>, std::uint64_t> BatchingStore::take() {
+  if (batch_.empty()) return {nullptr, 0};
+  auto b = std::make_shared<const WriteBatch>(std::move(batch_));
+  batch_.clear();
+  return {std::move(b), open_epoch_++};
+}
+
+void BatchingStore::skip_epoch() {
+  if (batch_.empty()) ++open_epoch_;
+}
+
+void BatchingStore::committed(std::uint64_t epoch) {
+  prune(users_, epoch);
+  prune(directory_, epoch);
+  prune(servers_, epoch);
+  prune(groups_, epoch);
+  prune(members_, epoch);
+  prune(settings_, epoch);
+  prune(queued_, epoch);
+}
+
+void BatchingStore::requeue(const WriteBatch& failed) {
+  WriteBatch all = failed;
+  all.append(batch_);
+  batch_ = std::move(all);
 }
 
 Status BatchingStore::apply(const WriteBatch& batch) {
@@ -112,7 +139,7 @@ Status BatchingStore::apply(const WriteBatch& batch) {
 
 Status BatchingStore::put_user(const UserRecord& rec) {
   SOCP_TRY(validate(rec));
-  users_[rec.user_id] = rec;
+  set(users_, rec.user_id, rec);
   batch_.put_user(rec);
   return ok_status();
 }
@@ -123,14 +150,14 @@ Result<std::vector<UserRecord>> BatchingStore::list_users() {
   return merged(b_.list_users(), users_, "", [](const UserRecord& r) { return r.user_id; });
 }
 Status BatchingStore::delete_user(const std::string& id) {
-  users_[id] = std::nullopt;
+  set(users_, id, std::nullopt);
   batch_.delete_user(id);
   return ok_status();
 }
 
 Status BatchingStore::put_directory(const DirectoryRecord& rec) {
   SOCP_TRY(validate(rec));
-  directory_[rec.user_id] = rec;
+  set(directory_, rec.user_id, rec);
   batch_.put_directory(rec);
   return ok_status();
 }
@@ -142,14 +169,14 @@ Result<std::vector<DirectoryRecord>> BatchingStore::list_directory() {
                 [](const DirectoryRecord& r) { return r.user_id; });
 }
 Status BatchingStore::delete_directory(const std::string& id) {
-  directory_[id] = std::nullopt;
+  set(directory_, id, std::nullopt);
   batch_.delete_directory(id);
   return ok_status();
 }
 
 Status BatchingStore::put_server(const ServerRecord& rec) {
   SOCP_TRY(validate(rec));
-  servers_[rec.server_id] = rec;
+  set(servers_, rec.server_id, rec);
   batch_.put_server(rec);
   return ok_status();
 }
@@ -160,14 +187,14 @@ Result<std::vector<ServerRecord>> BatchingStore::list_servers() {
   return merged(b_.list_servers(), servers_, "", [](const ServerRecord& r) { return r.server_id; });
 }
 Status BatchingStore::delete_server(const std::string& id) {
-  servers_[id] = std::nullopt;
+  set(servers_, id, std::nullopt);
   batch_.delete_server(id);
   return ok_status();
 }
 
 Status BatchingStore::put_group(const GroupRecord& rec) {
   SOCP_TRY(validate(rec));
-  groups_[rec.group_id] = rec;
+  set(groups_, rec.group_id, rec);
   batch_.put_group(rec);
   return ok_status();
 }
@@ -176,7 +203,7 @@ Result<GroupRecord> BatchingStore::get_group(const std::string& id) {
 }
 Status BatchingStore::put_group_member(const GroupMemberRecord& rec) {
   SOCP_TRY(validate(rec));
-  members_[member_key(rec.group_id, rec.member_id)] = rec;
+  set(members_, member_key(rec.group_id, rec.member_id), rec);
   batch_.put_group_member(rec);
   return ok_status();
 }
@@ -191,7 +218,7 @@ Result<std::vector<GroupMemberRecord>> BatchingStore::list_group_members(
 
 Status BatchingStore::put_setting(const std::string& key, const std::string& value) {
   SOCP_TRY(validate_setting(key, value));
-  settings_[key] = value;
+  set(settings_, key, value);
   batch_.put_setting(key, value);
   return ok_status();
 }
@@ -199,7 +226,7 @@ Result<std::string> BatchingStore::get_setting(const std::string& key) {
   return read_through(settings_, key, "setting", [&] { return b_.get_setting(key); });
 }
 Status BatchingStore::delete_setting(const std::string& key) {
-  settings_[key] = std::nullopt;
+  set(settings_, key, std::nullopt);
   batch_.delete_setting(key);
   return ok_status();
 }
@@ -210,8 +237,8 @@ Result<std::vector<std::pair<std::string, std::string>>> BatchingStore::list_set
   std::map<std::string, std::string> all(base->begin(), base->end());
   for (auto it = settings_.lower_bound(prefix);
        it != settings_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-    if (it->second) {
-      all[it->first] = *it->second;
+    if (it->second.v) {
+      all[it->first] = *it->second.v;
     } else {
       all.erase(it->first);
     }
@@ -221,12 +248,12 @@ Result<std::vector<std::pair<std::string, std::string>>> BatchingStore::list_set
 
 Status BatchingStore::put_queued(const QueuedMessage& m) {
   SOCP_TRY(validate(m));
-  queued_[queued_key(m.queue, m.seq)] = m;
+  set(queued_, queued_key(m.queue, m.seq), m);
   batch_.put_queued(m);
   return ok_status();
 }
 Status BatchingStore::delete_queued(const std::string& queue, std::uint64_t seq) {
-  queued_[queued_key(queue, seq)] = std::nullopt;
+  set(queued_, queued_key(queue, seq), std::nullopt);
   batch_.delete_queued(queue, seq);
   return ok_status();
 }

@@ -7,14 +7,21 @@
 // A failed commit keeps the pending writes (they are retried by the next commit) and returns
 // the error; records are validated when written, so a commit fails only for storage reasons
 // (StoreFull, Io).
+// Commits off the loop thread (ServerConfig::commit_off_loop): take() hands the pending writes
+// over as one batch, tagged with an epoch, while reads keep seeing them; committed(epoch)
+// then forgets the overlay entries that batch made durable (unless written again since), and
+// requeue() puts a failed batch back in front of the writes made meanwhile.
 // Identity writes go straight to the backing store (start-up only).
 // Thread-safety: none; owned by the server's service thread (the backing store is shared
 // safely).
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "socp/store.h"
 
@@ -26,6 +33,16 @@ class BatchingStore final : public Store {
 
   /// Commits every pending write in one transaction (no-op when nothing is pending).
   Status commit();
+  /// The epoch the pending writes belong to (writes made now are committed as this epoch).
+  std::uint64_t open_epoch() const noexcept { return open_epoch_; }
+  /// Hands the pending writes over (null when none) with their epoch; a new epoch opens.
+  std::pair<std::shared_ptr<const WriteBatch>, std::uint64_t> take();
+  /// Opens a new epoch when nothing is pending (the open one is then trivially committed).
+  void skip_epoch();
+  /// The writes of `epoch` and every earlier one are durable: reads go to the backing store.
+  void committed(std::uint64_t epoch);
+  /// A taken batch failed to commit: its writes go back in front of the pending ones.
+  void requeue(const WriteBatch& failed);
   std::size_t pending() const noexcept { return batch_.size(); }
   Store& backing() noexcept { return b_; }
 
@@ -57,12 +74,23 @@ class BatchingStore final : public Store {
   Status delete_queued(const std::string& queue, std::uint64_t seq) override;
   Result<std::vector<QueuedMessage>> list_queued(const std::string& queue_prefix) override;
 
- private:
   template <typename T>
-  using Overlay = std::map<std::string, std::optional<T>>;  // nullopt = deleted
+  struct Tagged {
+    std::optional<T> v;  ///< nullopt = deleted
+    std::uint64_t epoch = 0;
+  };
+  template <typename T>
+  using Overlay = std::map<std::string, Tagged<T>>;
+
+ private:
+  template <typename T, typename V>
+  void set(Overlay<T>& o, const std::string& key, V&& v) {
+    o[key] = Tagged<T>{std::optional<T>(std::forward<V>(v)), open_epoch_};
+  }
 
   Store& b_;
   WriteBatch batch_;
+  std::uint64_t open_epoch_ = 1;
   Overlay<UserRecord> users_;
   Overlay<DirectoryRecord> directory_;
   Overlay<ServerRecord> servers_;

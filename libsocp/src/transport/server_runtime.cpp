@@ -7,6 +7,7 @@
 // destroyed host.
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
 #include <utility>
 
@@ -38,6 +39,12 @@ struct ServerRuntime::Impl final : WsHost::Handler {
   std::unique_ptr<WsHost> host;
   std::unique_ptr<WorkerPool> sign_pool;
   std::unique_ptr<WorkerPool> password_pool;
+  std::unique_ptr<WorkerPool> commit_pool;  ///< one thread: store commits (Action::Commit)
+  /// The last commit's outcome, also kept here for shutdown: its post to the loop is dropped
+  /// once the loop has stopped, and the core must still learn whether it is durable.
+  std::mutex commit_mu;
+  std::uint64_t commit_epoch_done = 0;  // guarded by commit_mu
+  Status commit_status;                 // guarded by commit_mu
 
   void log(LogLevel lvl, std::string_view msg) const {
     if (opt.log) opt.log(lvl, msg);
@@ -90,6 +97,9 @@ struct ServerRuntime::Impl final : WsHost::Handler {
         case Action::Kind::SetFrameLimit:
           host->set_max_frame(a.conn, a.limit);
           break;
+        case Action::Kind::Commit:
+          commit(std::move(a));
+          break;
       }
     }
   }
@@ -129,6 +139,45 @@ struct ServerRuntime::Impl final : WsHost::Handler {
         low, owner);
   }
 
+  /// Store commits run on their own thread, never on the loop's nor a signer's (an fsync
+  /// waits for the disk, and signing threads must stay busy signing).
+  void commit(Action a) {
+    commit_pool->submit([this, a = std::move(a)] {
+      Status st;
+      try {
+        st = a.store->apply(*a.batch);
+      } catch (...) {
+        st = make_error(Errc::Internal, "store commit threw");
+      }
+      {
+        std::lock_guard<std::mutex> lk(commit_mu);
+        commit_epoch_done = a.epoch;
+        commit_status = st;
+      }
+      host->post([this, epoch = a.epoch, st]() mutable {
+        core().on_commit_done(epoch, std::move(st));
+        apply();
+      });
+    });
+  }
+
+  /// After the loop stopped: waits for the commit thread, tells the core how the last commit
+  /// went (its post was dropped) and commits whatever is still pending, on this thread.
+  void finish_commits() {
+    commit_pool.reset();
+    std::uint64_t epoch = 0;
+    Status st;
+    {
+      std::lock_guard<std::mutex> lk(commit_mu);
+      epoch = commit_epoch_done;
+      st = commit_status;
+    }
+    if (epoch != 0) core().on_commit_done(epoch, st);
+    Status last = core().commit_pending();
+    if (!last.ok()) log(LogLevel::Error, "final store commit failed: " + last.error().detail);
+    (void)core().take_actions();  // the loop is gone: nothing more is sent
+  }
+
   /// Loop thread: polite shutdown, then stop the loop after a short grace period.
   void shutdown_now() {
     if (shut_down) return;
@@ -147,6 +196,7 @@ ServerRuntime::~ServerRuntime() {
   // Join the pools first (running jobs finish, their posts are dropped), then the host.
   impl_->password_pool.reset();
   impl_->sign_pool.reset();
+  impl_->commit_pool.reset();
   impl_->host.reset();
 }
 
@@ -182,6 +232,7 @@ Result<std::unique_ptr<ServerRuntime>> ServerRuntime::create(
   if (sign_threads == 0) sign_threads = std::thread::hardware_concurrency();
   if (sign_threads == 0) sign_threads = 1;
   impl->sign_pool = std::make_unique<WorkerPool>(sign_threads);
+  impl->commit_pool = std::make_unique<WorkerPool>(1);
   impl->password_pool = std::make_unique<WorkerPool>(
       impl->opt.password_threads == 0 ? 1 : impl->opt.password_threads);
 
@@ -198,7 +249,9 @@ int ServerRuntime::run() {
     return 1;
   }
   s.apply();
-  return s.host->run();
+  const int rc = s.host->run();
+  s.finish_commits();
+  return rc;
 }
 
 std::uint16_t ServerRuntime::listen_port() const noexcept {

@@ -30,12 +30,17 @@ void Applier::end_turn() {
     c->budget.charged += static_cast<std::uint64_t>(charged_interactive_ + charged_bulk_);
   }
   cause_ = 0;
-  if (s_.store.pending() == 0) return;
+  if (s_.cfg.commit_off_loop) {
+    settle_commits();
+    return;
+  }
+  commit_now();
+}
+
+void Applier::note_commit(const Status& st, double seconds) {
   // Wall time of the commit for /metrics only (nothing decides on it, so the injected clock
   // is not needed).
-  const auto t0 = std::chrono::steady_clock::now();
-  Status st = s_.store.commit();
-  s_.commit_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  s_.commit_seconds += seconds;
   ++s_.commit_count;
   if (!st.ok()) {
     s_.count(Counter::StoreCommitErrors);
@@ -48,6 +53,62 @@ void Applier::end_turn() {
   if (!s_.store_ok) s_.log(LogLevel::Info, "store commits work again");
   s_.store_ok = true;
   s_.count(Counter::StoreCommits);
+}
+
+void Applier::commit_now() {
+  if (s_.store.pending() == 0) return;
+  const auto t0 = std::chrono::steady_clock::now();
+  Status st = s_.store.commit();
+  note_commit(st, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+}
+
+// ---- commits off the loop thread (ServerConfig::commit_off_loop) --------------------------
+// Every frame records the store epoch open when it was queued (OutFrame::need_epoch) and
+// leaves once that epoch is committed. A turn's writes land in the open epoch, so its frames
+// wait for them; a turn that writes nothing still waits for the commit in flight (it may
+// answer from state that commit makes durable). One commit is in flight at a time, and all
+// writes made meanwhile form the next one (group commit: one fsync for many turns).
+
+void Applier::settle_commits() {
+  if (s_.commit_in_flight) return;
+  if (s_.store.pending() == 0) {
+    s_.committed_epoch = s_.store.open_epoch();
+    s_.store.skip_epoch();
+    flush_all();
+    return;
+  }
+  if (!s_.store_ok && s_.now() < s_.commit_retry_at) return;  // the store failed a moment ago
+  start_commit();
+}
+
+void Applier::start_commit() {
+  auto [batch, epoch] = s_.store.take();
+  s_.commit_in_flight = batch;
+  s_.commit_epoch = epoch;
+  s_.commit_started = std::chrono::steady_clock::now();
+  Action a;
+  a.kind = Action::Kind::Commit;
+  a.batch = std::move(batch);
+  a.store = &s_.store.backing();
+  a.epoch = epoch;
+  actions_.push_back(std::move(a));
+}
+
+void Applier::commit_done(std::uint64_t epoch, const Status& st) {
+  if (!s_.commit_in_flight || epoch != s_.commit_epoch) return;  // not ours
+  note_commit(
+      st,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - s_.commit_started).count());
+  if (st.ok()) {
+    s_.store.committed(epoch);
+  } else {
+    s_.store.requeue(*s_.commit_in_flight);
+    s_.commit_retry_at = s_.now() + 1000;
+  }
+  // Released even when the commit failed, as an in-turn commit that fails releases its turn.
+  s_.committed_epoch = std::max(s_.committed_epoch, epoch);
+  s_.commit_in_flight.reset();
+  flush_all();
 }
 
 // ---- effects ----------------------------------------------------------------------------
@@ -95,6 +156,7 @@ void Applier::send_signed_payload(ConnId conn, MessageType type, const std::stri
   f.sp = std::move(sp);
   f.bulk = bulk;
   f.lane = lane;
+  if (s_.cfg.commit_off_loop) f.need_epoch = s_.store.open_epoch();
   if (bulk) ++c->bulk_queued;
   c->outbox.push_back(std::move(f));
   flush(conn);
@@ -118,6 +180,7 @@ void Applier::forward(ConnId conn, const Envelope& env) {
   f.sp->payload = env.payload;
   f.sp->sig = env.sig;
   f.sp->ready = true;
+  if (s_.cfg.commit_off_loop) f.need_epoch = s_.store.open_epoch();
   c->outbox.push_back(std::move(f));
   s_.count(Counter::FramesForwarded);
   flush(conn);
@@ -198,7 +261,10 @@ void Applier::frame_limit(ConnId conn, std::size_t limit) {
 
 void Applier::flush(ConnId id) {
   Conn* c = s_.conn(id);
-  if (!c || c->close_emitted) return;
+  if (!c || c->close_emitted) {
+    waiting_.erase(id);
+    return;
+  }
   // Queue order, except that a bulk frame (file traffic) still waiting for its signature does
   // not hold back the non-bulk frames behind it; bulk frames keep their own order. Once
   // blocked, the scan stops as soon as only bulk frames are left. On a server link, order is
@@ -215,14 +281,15 @@ void Applier::flush(ConnId id) {
       it = c->outbox.erase(it);
       continue;
     }
-    if (f.bulk && (bulk_blocked || !f.sp->ready)) {
+    const bool ready = f.sp->ready && f.need_epoch <= s_.committed_epoch;
+    if (f.bulk && (bulk_blocked || !ready)) {
       bulk_blocked = true;
       ++it;
       continue;
     }
     const bool lane_waits =
         by_lane && std::find(waiting.begin(), waiting.end(), f.lane) != waiting.end();
-    if (!f.sp->ready || lane_waits) {
+    if (!ready || lane_waits) {
       if (!by_lane) break;
       if (!lane_waits) waiting.push_back(f.lane);
       ++it;
@@ -241,6 +308,11 @@ void Applier::flush(ConnId id) {
     it = c->outbox.erase(it);
     s_.count(Counter::FramesOut);
   }
+  if (c->outbox.empty()) {
+    waiting_.erase(id);
+  } else {
+    waiting_.insert(id);
+  }
   if (c->closing && !c->close_emitted && c->outbox.empty()) {
     c->close_emitted = true;
     Action a;
@@ -253,9 +325,8 @@ void Applier::flush(ConnId id) {
 }
 
 void Applier::flush_all() {
-  for (auto& [id, c] : s_.conns) {
-    if (!c.outbox.empty()) flush(id);
-  }
+  const std::vector<ConnId> ids(waiting_.begin(), waiting_.end());
+  for (ConnId id : ids) flush(id);
 }
 
 std::vector<Action> Applier::take() {

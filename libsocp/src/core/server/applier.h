@@ -21,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -97,12 +98,23 @@ class Applier {
   /// Writes every ready frame at the head of the connection's outbox (in order; see
   /// OutFrame::bulk), then the Close once the outbox is empty.
   void flush(ConnId conn);
+  /// flush() on every connection with frames waiting.
   void flush_all();
+  /// commit_off_loop: starts the next commit (if none is in flight and writes are pending),
+  /// or marks the open epoch committed when nothing is pending or in flight.
+  void settle_commits();
+  /// On a commit's completion (commit_off_loop).
+  void commit_done(std::uint64_t epoch, const Status& st);
   std::vector<Action> take();
 
  private:
+  void commit_now();
+  void start_commit();
+  void note_commit(const Status& st, double seconds);
+
   ServerCore::Impl& s_;
   std::vector<Action> actions_;
+  std::set<ConnId> waiting_;  ///< connections whose outbox is not empty
   ConnId cause_ = 0;
   int depth_ = 0;
   double charged_interactive_ = 0;

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -62,6 +63,8 @@ struct OutFrame {
   /// frames queued behind it (bulk frames keep their own order). See Applier::flush.
   bool bulk = false;
   std::uint64_t lane = 0;  ///< SendOpts::lane: order is kept per lane on server links
+  /// Leaves once the store epoch it was created in is committed (commit_off_loop; else 0).
+  std::uint64_t need_epoch = 0;
 };
 
 /// The challenge-response that makes a server link count as up (docs/protocol-notes.md,
@@ -214,6 +217,12 @@ struct ServerCore::Impl {
       errors_by_code;
   std::uint64_t commit_count = 0;  ///< store commits attempted (for /metrics)
   double commit_seconds = 0;       ///< their total wall time
+  // Commits off the loop (ServerConfig::commit_off_loop): frames wait for committed_epoch.
+  std::uint64_t committed_epoch = 0;
+  std::shared_ptr<const WriteBatch> commit_in_flight;  ///< null: none
+  std::uint64_t commit_epoch = 0;                      ///< epoch of commit_in_flight
+  std::int64_t commit_retry_at = 0;  ///< after a failed commit, the next try (clock ms)
+  std::chrono::steady_clock::time_point commit_started{};
   std::mt19937_64 rng;
 
   // ---- helpers used by handlers ----

@@ -770,6 +770,22 @@ void ServerCore::on_job_done(JobResult result) {
   turn(s, owner, [&] { cont(std::move(result)); });
 }
 
+void ServerCore::on_commit_done(std::uint64_t epoch, Status status) {
+  Impl& s = *impl_;
+  turn(s, 0, [&] { s.out.commit_done(epoch, status); });
+}
+
+Status ServerCore::commit_pending() {
+  Impl& s = *impl_;
+  if (s.commit_in_flight) {  // never ran (the runtime said so by not reporting it): redo it
+    s.store.requeue(*s.commit_in_flight);
+    s.commit_in_flight.reset();
+  }
+  Status st = s.store.commit();
+  if (st.ok()) s.committed_epoch = s.store.open_epoch() - 1;
+  return st;
+}
+
 void ServerCore::shutdown() {
   Impl& s = *impl_;
   turn(s, 0, [&] {
