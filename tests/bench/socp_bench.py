@@ -154,7 +154,8 @@ class Bench:
         receiver = h.CliProcess.register(self.ws, "filb", self.b.port, key=keys["filb"],
                                          home=self.ws.dir("home-files-b"))
         receiver.logged_in(60)
-        sender.wait_list(lambda users: any(u.get("name") == "filb" for u in users), 60)
+        sender.wait_list(lambda users: any(u.get("display_name") == "filb" for u in users), 60,
+                         "filb in the sender's /list")
         data = os.urandom(int(mib * (1 << 20)))
         src = self.ws.path("bench-file.bin")
         with open(src, "wb") as f:
