@@ -157,7 +157,11 @@ void Applier::send_signed_payload(ConnId conn, MessageType type, const std::stri
   f.bulk = bulk;
   f.lane = lane;
   if (s_.cfg.commit_off_loop) f.need_epoch = s_.store.open_epoch();
-  if (bulk) ++c->bulk_queued;
+  if (bulk) {
+    ++c->bulk_queued;
+  } else {
+    ++c->lane_frames[lane];
+  }
   c->outbox.push_back(std::move(f));
   flush(conn);
 }
@@ -181,6 +185,7 @@ void Applier::forward(ConnId conn, const Envelope& env) {
   f.sp->sig = env.sig;
   f.sp->ready = true;
   if (s_.cfg.commit_off_loop) f.need_epoch = s_.store.open_epoch();
+  ++c->lane_frames[f.lane];
   c->outbox.push_back(std::move(f));
   s_.count(Counter::FramesForwarded);
   flush(conn);
@@ -273,11 +278,23 @@ void Applier::flush(ConnId id) {
   const bool by_lane = c->role == Role::Server;
   std::vector<std::uint64_t> waiting;  // lanes with an earlier frame still unsigned
   bool bulk_blocked = false;
+  auto drop = [c](const OutFrame& f) {
+    if (f.bulk) {
+      --c->bulk_queued;
+    } else if (auto n = c->lane_frames.find(f.lane);
+               n != c->lane_frames.end() && --n->second == 0) {
+      c->lane_frames.erase(n);
+    }
+  };
   for (auto it = c->outbox.begin(); it != c->outbox.end();) {
     if (bulk_blocked && c->bulk_queued == c->outbox.size()) break;
+    if (!waiting.empty() && waiting.size() == c->lane_frames.size() &&
+        (bulk_blocked || c->bulk_queued == 0)) {
+      break;  // every lane still here waits: nothing behind can leave
+    }
     OutFrame& f = *it;
     if (f.sp->failed) {
-      if (f.bulk) --c->bulk_queued;
+      drop(f);
       it = c->outbox.erase(it);
       continue;
     }
@@ -304,7 +321,7 @@ void Applier::flush(ConnId id) {
     a.conn = id;
     a.text = serialize(env);
     actions_.push_back(std::move(a));
-    if (f.bulk) --c->bulk_queued;
+    drop(f);
     it = c->outbox.erase(it);
     s_.count(Counter::FramesOut);
   }

@@ -101,6 +101,9 @@ struct Conn {
   std::size_t introducer_index = 0;  ///< Role::Joining
   std::deque<OutFrame> outbox;
   std::size_t bulk_queued = 0;  ///< how many frames in `outbox` are bulk
+  /// Non-bulk frames in `outbox` per lane (OutFrame::lane): flush() stops scanning once
+  /// every lane present has a frame waiting.
+  std::unordered_map<std::uint64_t, std::size_t> lane_frames;
   SignBudget budget;
   int errors_in_window = 0;  ///< ERRORs sent to this user in the current window
   std::int64_t error_window_start = 0;
