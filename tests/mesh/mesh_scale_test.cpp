@@ -106,7 +106,7 @@ TEST_CASE("scale: pages of an older or incomplete snapshot change nothing", "[me
   CHECK(sim.node("A").core->directory().users_at(b) == 15);
 }
 
-TEST_CASE("scale: LIST_RESPONSE comes in pages that fit a frame; `after` walks them",
+TEST_CASE("scale: LIST_RESPONSE comes in pages that fit a frame, `after` walks them",
           "[mesh][scale]") {
   MeshSim sim;
   sim.add_server("A", "server_a", {}, small_frames);
@@ -194,4 +194,33 @@ TEST_CASE(
   sim.restart("B");
   sim.advance(20'000);
   agrees();
+}
+
+TEST_CASE("login: a socp/1 client gets no advert per online user, other clients do",
+          "[mesh][scale]") {
+  MeshSim sim;
+  sim.add_server("A", "server_a");
+  for (const char* u : {"alice", "bob", "dave", "erin"}) {
+    sim.add_user(u, u, "A");
+    sim.login(u, "A");
+  }
+  sim.add_user("carol", "carol", "A").socp_client = true;
+  sim.add_user("frank", "frank", "A");
+  sim.run();
+  auto adverts_to = [&](const std::string& user) {
+    int n = 0;
+    for (const auto& t : sim.tapped) {
+      auto env = socp::parse_envelope(t.text);
+      if (t.to == "u:" + user && env && env->type == socp::MessageType::UserAdvertise) ++n;
+    }
+    return n;
+  };
+  sim.tap_on = true;
+  sim.login("carol", "A");
+  sim.login("frank", "A");
+  sim.run();
+  // carol (socp/1) asks for the paged LIST instead; frank learns the 4 (and carol) by advert.
+  INFO("carol " << adverts_to("carol") << " frank " << adverts_to("frank"));
+  CHECK(adverts_to("carol") <= 1);  // at most frank's own login, which happens after hers
+  CHECK(adverts_to("frank") >= 5);
 }

@@ -221,6 +221,9 @@ void ClientCore::Impl::on_ack_hello(const Envelope& env) {
 
   server_socp = has_socp_capability(caps_of(env.payload));
   emit(client::ev::logged_in(cfg.user_id, cfg.display_name, server_id, hello_challenged));
+  // A socp/1 server sends no advert per online user at login: the directory comes as the
+  // paged LIST (commands wait for it, so a /tell right after login knows its recipient).
+  if (server_socp) request_list(false);
   if (was_logged_in) resend_unacknowledged();  // emits "reconnected"
   was_logged_in = true;
 }

@@ -211,8 +211,10 @@ void handle_user_hello(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   json::Value ack_json = ack.to_json();
   ack_json.as_object()["caps"] = socp_caps();
   s.out.send(c.id, MessageType::Ack, uid, std::move(ack_json));
-  // The new user learns every online user's key (peer clients learn keys this way).
-  s.send_presence(c.id, uid);
+  // The new user learns every online user's key: clients of other implementations from one
+  // advert per online user; a socp/1 client asks for the paged LIST itself (one signature
+  // per page instead of a frame per user; docs/scaling.md "Logins").
+  if (!c.acks) s.send_presence(c.id, uid);
   s.count(Counter::Logins);
   s.log(LogLevel::Info, "user " + uid + " logged in on " + s.who(c.id));
   // Public channel: the current PUBLIC_CHANNEL_UPDATED and the key shares stored for the user.
