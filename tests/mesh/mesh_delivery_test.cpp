@@ -40,7 +40,7 @@ void send_all(MeshSim& sim, const std::string& from, const std::string& to,
 
 }  // namespace
 
-TEST_CASE("offline recipient on the same server: kept, in order, once; receipts",
+TEST_CASE("offline recipient on the same server: kept, in order, once, receipts",
           "[mesh][delivery]") {
   MeshSim sim;
   setup(sim);

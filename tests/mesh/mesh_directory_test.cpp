@@ -103,7 +103,7 @@ TEST_CASE("identical frames replayed by a client or looping between servers are 
   REQUIRE(sim.node("A").core->counters().count("duplicates") == 1);
 }
 
-TEST_CASE("an unknown recipient gets USER_NOT_FOUND; an offline one gets it at login", "[mesh]") {
+TEST_CASE("an unknown recipient gets USER_NOT_FOUND, an offline one gets it at login", "[mesh]") {
   MeshSim sim;
   three_servers(sim);
   sim.logout("carol");
@@ -216,7 +216,7 @@ TEST_CASE("ten servers converge", "[mesh][scale]") {
   REQUIRE(sim.received_texts("frank") == std::vector<std::string>{"across ten"});
 }
 
-TEST_CASE("a crashed server's users go offline; it restarts from its store and rejoins",
+TEST_CASE("a crashed server's users go offline, it restarts from its store and rejoins",
           "[mesh][restart]") {
   MeshSim sim;
   three_servers(sim);

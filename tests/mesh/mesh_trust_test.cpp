@@ -219,7 +219,7 @@ TEST_CASE("addresses: a known server moves only when it says so on its own link"
   REQUIRE(sim.node("A").store->get_server(sim.server_id("B"))->port == 9999);
 }
 
-TEST_CASE("forgetting: an operator forgets a server now; its users go", "[mesh][trust]") {
+TEST_CASE("forgetting: an operator forgets a server now, its users go", "[mesh][trust]") {
   MeshSim sim;
   sim.add_server("A", "server_a");
   sim.add_server("C", "server1", {"A"});
@@ -335,7 +335,7 @@ TEST_CASE("budget: a connection's signatures are bounded, then it is closed", "[
   REQUIRE(sim.user("bob").inbox.back().type == MessageType::ListResponse);
 }
 
-TEST_CASE("operator: registration closed or by invitation; commands reach a running server",
+TEST_CASE("operator: registration closed or by invitation, commands reach a running server",
           "[mesh][trust]") {
   MeshSim sim;
   sim.add_server("A", "server_a");

@@ -128,7 +128,7 @@ TEST_CASE("cli render: messages", "[cli]") {
         "\033[2m[22:13]\033[0m \033[" + std::string(user_color(kBob)) + "mbob\033[0m: hi alice");
 }
 
-TEST_CASE("cli render: names, not ids; a short id only for a shared name", "[cli]") {
+TEST_CASE("cli render: names, not ids, a short id only for a shared name", "[cli]") {
   json::Value p =
       ev("presence",
          {{"user_id", kBob}, {"display_name", "bob"}, {"server_id", kServer}, {"online", true}});

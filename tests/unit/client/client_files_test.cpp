@@ -652,7 +652,7 @@ TEST_CASE("files: local errors of /file", "[client][files]") {
   CHECK(t.alice->take_frames().empty());
 }
 
-TEST_CASE("files: refused without a download folder; aborted when the connection closes",
+TEST_CASE("files: refused without a download folder, aborted when the connection closes",
           "[client][files]") {
   Pair t(nullptr, [](ClientConfig& c) { c.download_dir.clear(); });
   t.feed_bob(frames_of(craft("x.txt", "hi", t.clock.ms)));

@@ -331,7 +331,7 @@ TEST_CASE("key_changed: a different key for a known user is reported, the old on
   CHECK(find_event(t.c.take_events(), "key_changed"));
 }
 
-TEST_CASE("list: sorted by display name then id; presence events", "[client]") {
+TEST_CASE("list: sorted by display name then id, presence events", "[client]") {
   AliceWithBob t;
   t.c.command("/list");
   auto frames = parse_all(t.c.take_frames());

@@ -31,7 +31,7 @@ TEST_CASE("login: first frame is a USER_HELLO signed by the user's key", "[clien
   CHECK_FALSE(c.logged_in());
 }
 
-TEST_CASE("login: ACK pins the server key; later frames must verify with it", "[client]") {
+TEST_CASE("login: ACK pins the server key, later frames must verify with it", "[client]") {
   FakeClock clock;
   ClientCore c(alice_login_config(clock));
   c.on_connected();

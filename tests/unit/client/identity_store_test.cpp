@@ -38,7 +38,7 @@ mode_t mode_of(const std::string& p) {
 
 }  // namespace
 
-TEST_CASE("identity: save, load, unlock; modes 0700/0600; no plaintext key", "[client]") {
+TEST_CASE("identity: save, load, unlock, modes 0700/0600, no plaintext key", "[client]") {
   TempDir tmp;
   const std::string home = tmp.path + "/home/.socp";  // parents are created too
   const PrivateKey& alice = test::fixture_key("alice");

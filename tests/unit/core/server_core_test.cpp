@@ -265,7 +265,7 @@ TEST_CASE_METHOD(OneServer, "list, pubkey lookup and local direct messages", "[c
   }
 }
 
-TEST_CASE_METHOD(OneServer, "a fan-out is signed once; every answer is bound to its frame",
+TEST_CASE_METHOD(OneServer, "a fan-out is signed once, every answer is bound to its frame",
                  "[core][perf]") {
   sim.login("alice", "A");
   sim.login("bob", "A");

@@ -37,7 +37,7 @@ TEST_CASE("signed context: added, matched, mismatched", "[core][trust]") {
   CHECK(check_context(other) == ContextCheck::Absent);
 }
 
-TEST_CASE("error policy: fixed payloads echo nothing; details are clipped", "[core][trust]") {
+TEST_CASE("error policy: fixed payloads echo nothing, details are clipped", "[core][trust]") {
   auto a = fixed_error_payload(Errc::UserNotFound, "KEY_RECOVER");
   auto b = fixed_error_payload(Errc::UserNotFound, "KEY_RECOVER");
   CHECK(a == b);

@@ -216,7 +216,7 @@ TEST_CASE("R5: proven logins, table", "[directory]") {
   }
 }
 
-TEST_CASE("one key belongs to one user; a server's users are capped", "[directory]") {
+TEST_CASE("one key belongs to one user, a server's users are capped", "[directory]") {
   DirectoryService d(kSelf, nullptr);
   d.set_limits(DirectoryLimits{2});
   REQUIRE(d.register_local("alice", kKeyAlice, json::Object{}).ok());

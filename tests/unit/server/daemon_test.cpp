@@ -44,7 +44,7 @@ void spit(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("log lines: UTC time, level, message; newlines cannot forge lines") {
+TEST_CASE("log lines: UTC time, level, message, newlines cannot forge lines") {
   const std::string line =
       socp_server::LogSink::format(socp::LogLevel::Warn, "a\nb", 1'700'000'000'123);
   CHECK(line == "2023-11-14T22:13:20.123Z WARN  a b\n");
@@ -122,7 +122,7 @@ TEST_CASE("pid file: written at start, removed at the end") {
   CHECK_FALSE(socp_server::PidFile::write("/nonexistent-dir/x.pid"));
 }
 
-TEST_CASE("sd_notify: one datagram per state to $NOTIFY_SOCKET; nothing without it") {
+TEST_CASE("sd_notify: one datagram per state to $NOTIFY_SOCKET, nothing without it") {
   TempDir d;
   const std::string path = d.path + "/notify";
   const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);

@@ -63,7 +63,7 @@ TEST_CASE("health: a clock behind the start time gives uptime 0, not a negative 
   CHECK(socp_server::render_health(s).body.find("\"uptime_s\":0") != std::string::npos);
 }
 
-TEST_CASE("metrics: counters as socp_<name>_total, gauges, info; HELP and TYPE for each") {
+TEST_CASE("metrics: counters as socp_<name>_total, gauges, info, HELP and TYPE for each") {
   auto r = socp_server::render_metrics(sample());
   CHECK(r.status == 200);
   CHECK(r.content_type.rfind("text/plain; version=0.0.4", 0) == 0);

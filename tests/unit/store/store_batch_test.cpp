@@ -178,7 +178,7 @@ class CountingStore final : public Store {
 };
 }  // namespace
 
-TEST_CASE("BatchingStore: reads see pending writes; one commit, one transaction", "[store]") {
+TEST_CASE("BatchingStore: reads see pending writes, one commit, one transaction", "[store]") {
   CountingStore backing;
   REQUIRE(backing.mem.put_directory(dir_entry("old", 1)).ok());
   REQUIRE(backing.mem.put_server(server("s0")).ok());
@@ -253,7 +253,7 @@ STORE_TEST("overlay: a failed batch goes back in front of the writes made since"
   (void)epoch;
 }
 
-STORE_TEST("overlay: nothing pending, nothing taken; skip_epoch opens a new epoch") {
+STORE_TEST("overlay: nothing pending, nothing taken, skip_epoch opens a new epoch") {
   TestType fx;
   store::BatchingStore b(fx.store());
   auto [none, epoch] = b.take();

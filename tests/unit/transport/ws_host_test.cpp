@@ -128,7 +128,7 @@ TEST_CASE("WsHost: dialling a closed port reports on_close for that id", "[trans
   CHECK(rec.opened().empty());
 }
 
-TEST_CASE("WsHost: post() runs on the loop thread; unknown ids are ignored", "[transport]") {
+TEST_CASE("WsHost: post() runs on the loop thread, unknown ids are ignored", "[transport]") {
   Pair p;
   std::mutex mu;
   std::condition_variable cv;

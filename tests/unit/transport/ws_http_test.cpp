@@ -45,7 +45,7 @@ std::string body(const std::string& resp) {
 
 }  // namespace
 
-TEST_CASE("http: GET goes to the callback; its status, type and body are sent",
+TEST_CASE("http: GET goes to the callback, its status, type and body are sent",
           "[transport][http]") {
   std::vector<std::string> seen;
   HttpServer s([&](std::string_view method, std::string_view path) {
