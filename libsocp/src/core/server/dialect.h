@@ -61,6 +61,12 @@ bool encode_for(Dialect d, MessageType type, json::Value& payload, const std::st
 inline bool wants_backfill(Dialect d) noexcept {
   return d == Dialect::G43;
 }
+/// G43 answers each SERVER_HELLO_LINK by dialing the sender back and writes to it only on
+/// that socket (the newest one), and only once it has a frame of its own (a user logs in):
+/// until then the socket is silent but for WS pings, and must not be closed as idle.
+inline bool dials_back(Dialect d) noexcept {
+  return d == Dialect::G43;
+}
 /// Inbound sockets from such a server carry its frames while it may read only the sockets it
 /// accepted (G43: one socket per direction): accept them as receive-only links and dial back.
 /// Not G17: it uses its one socket both ways and refuses a server hello on a socket it

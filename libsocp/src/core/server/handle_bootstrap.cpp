@@ -152,6 +152,7 @@ void on_outgoing_open(ServerCore::Impl& s, Conn& c) {
   s.out.send(c.id, MessageType::ServerHelloLink, peer_id, hello_with(s, c.link.my_nonce, ""));
   if (!s.is_socp_server(peer_id)) {
     s.out.send(c.id, MessageType::ServerAnnounce, peer_id, s.hello_payload());
+    if (auto p = s.peers.find(peer_id); p != s.peers.end()) s.expect_back_socket(p->second);
     s.link_up(c, peer_id);
   }
 }
