@@ -42,11 +42,15 @@ class G56Mesh(MeshCase):
         return type(self).ivan
 
     def test_01_link_forms_and_outlives_dead_time(self):
-        """F11 F12: G's HELLO_JOIN and ANNOUNCE are unsigned; G closes its join socket and
+        """F11 F12: G's HELLO_JOIN and ANNOUNCE are unsigned; A's welcome lists A's key in PEM
+        form (G re-pins A from it: a DER key there made A's first frames fail at G whenever
+        A's HELLO_LINK came before G read the welcome); G closes its join socket and
         never redials its introducer, so A dials G (HELLO_LINK with A's key in PEM form, which
         G pins); signed HEARTBEATs flow both ways; the link outlives socp's dead-link time and
         G verifies A's frames (no INVALID_SIG from G)."""
         a = self.a.server_id
+        self.assertEqual(self.peer.notes("welcome key not PEM"), [],
+                         "A's welcome lists every key in PEM form: G pins them from it")
         self.check(lambda: self.peer.link_up(a), "A dials G and G accepts its HELLO_LINK")
         self.assertTrue(parse_pem_only_ok(self.peer.servers[a]["pubkey"]),
                         f"G pinned a PEM-form key for A: {self.peer.servers[a]['pubkey'][:40]}")
