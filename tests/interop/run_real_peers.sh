@@ -5,7 +5,8 @@
 # in a scratch directory). Every process it starts is stopped by its pid on exit.
 #
 #   tests/interop/run_real_peers.sh g43|g56|g17 PEER_CHECKOUT [BUILD_DIR]
-#   tests/interop/run_real_peers.sh mixed G43_CHECKOUT G17_CHECKOUT [BUILD_DIR]
+#   tests/interop/run_real_peers.sh mixed G43_CHECKOUT G17_CHECKOUT [G56_CHECKOUT]
+#     (BUILD_DIR defaults to build/; for mixed, set SOCP_BUILD_DIR to change it)
 #
 # PEER_CHECKOUT is the repository root at the commit the interop notes name:
 #   g43  mjzero0/Decentralised-chat          @2d43f16   (runs clean_version/ only)
@@ -18,12 +19,13 @@
 # introducer), the peer's server P, a socp-cli user `alice` on A and the peer's client on P
 # (g56: also `ivan`, a G56 client on A). `mixed` runs ONE mesh of A, B, a G43 server (all three
 # joined through the G43 introducer) and a G17 server (joined through A), with `alice` on A,
-# G43's client (`g43-user`) and G17's client (`g17-user`). Keys are the test fixtures (tests/vectors,
+# G43's client (`g43-user`) and G17's client (`g17-user`); with a G56 checkout also a G56
+# server joined through A and its client (`g56-user`). Keys are the test fixtures (tests/vectors,
 # tests/fixtures), never generated — except G17's server, which makes its own at start.
 # Drive the users by writing lines to the FIFOs in the run directory, e.g.
 #   echo '/list' > RUN/alice.in         (socp-cli --json; events in RUN/alice.out)
 #   echo '/tell alice hi' > RUN/peer-user.in   (the peer's client; output in RUN/peer-user.out)
-# (mixed: RUN/g43-user.in and RUN/g17-user.in.)
+# (mixed: RUN/g43-user.in, RUN/g17-user.in, RUN/g56-user.in.)
 # It runs until SIGINT/SIGTERM (or SOCP_REAL_PEERS_SECONDS), then stops everything.
 set -euo pipefail
 
@@ -31,6 +33,7 @@ DIALECT=${1:?usage: $0 g43|g56|g17 PEER_CHECKOUT [BUILD_DIR] | mixed G43_CHECKOU
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 PY=/usr/bin/python3
+export PYTHONDONTWRITEBYTECODE=1  # nothing written into the peers' checkouts
 # checkout DIALECT DIR: the code directory to run, after checking the commit and the folder.
 checkout() {
   local want sub head
@@ -49,7 +52,9 @@ checkout() {
 if [[ $DIALECT == mixed ]]; then
   CODE43=$(checkout g43 "$(cd "${2:?G43 checkout}" && pwd)")
   CODE17=$(checkout g17 "$(cd "${3:?G17 checkout}" && pwd)")
-  BUILD=${4:-$ROOT/build}
+  CODE56=
+  [[ -z ${4:-} ]] || CODE56=$(checkout g56 "$(cd "$4" && pwd)")
+  BUILD=${SOCP_BUILD_DIR:-$ROOT/build}
 else
   CODE=$(checkout "$DIALECT" "$(cd "${2:?peer checkout}" && pwd)")
   BUILD=${3:-$ROOT/build}
@@ -160,6 +165,10 @@ print('signup'); asyncio.run(client.signup()); asyncio.run(client.login())"
 }
 g17_server() {  # g17_server PORT SOCP_PORT (CODE17): joins through that socp-server; sets SID17
   mkdir -p "$RUN/g17"
+  # G17 keeps its database next to its code (database.py:76-81): run a copy in the run
+  # directory, so that the checkout stays as it is and every run starts with no users.
+  cp -r "$CODE17" "$RUN/g17/code"; rm -f "$RUN/g17/code/secure_messaging.db"
+  CODE17=$RUN/g17/code
   SID17=${SID17:-$($PY -c 'import uuid; print(uuid.uuid4())')}; PH17=$(free_port)
   start g17-server "$RUN/g17" $PY -u "$CODE17/run_server.py" --bind "ws://127.0.0.1:$1" \
     --server-id "$SID17" --http "127.0.0.1:$PH17" --peer "ws://127.0.0.1:$2"
@@ -178,6 +187,32 @@ asyncio.run(client.Client().run_client(host='127.0.0.1', port=$2))"
   echo "$1: /register, a username, a password; then /login NAME, password"
 }
 G43_PUB() { key "$G43_KEY" pub-der-b64url; }
+g56_server() {  # g56_server PORT SOCP_PORT SOCP_KEY (CODE56): joins through that socp-server,
+  # whose key bootstrap.yaml must give in PEM form (base64url), the only form G56 parses.
+  mkdir -p "$RUN/g56/server_keys" "$RUN/shim"
+  key server4 priv-pem >"$RUN/g56/server_keys/pem.pem"; key server4 pub-pem >"$RUN/g56/server_keys/pem.pub.pem"
+  : >"$RUN/g56/server_keys/pem"
+  printf 'bootstrap_servers:\n  - host: "127.0.0.1"\n    port: %s\n    pubkey: "%s"\n' \
+    "$2" "$($PY -c "import sys; sys.path.insert(0,'$HERE'); import peer_base as b; print(b.pem_b64url(b.parse_der_only('$3')))")" \
+    >"$RUN/g56/bootstrap.yaml"
+  start g56-server "$RUN/g56" $PY -u -c "import sys, asyncio
+from pathlib import Path
+sys.path.insert(0, '$CODE56'); from server.server import SOCPServer
+from shared.log import configure_root_logging
+configure_root_logging()
+SOCPServer._bootstrap_path = lambda self: Path('$RUN/g56/bootstrap.yaml')
+asyncio.run(SOCPServer(storage_path=Path('$RUN/g56'), host='127.0.0.1', port=$1).start_server())"
+  # G56's client needs aioconsole (not a Debian package): a two-line stand-in on PYTHONPATH.
+  printf 'import asyncio\nasync def ainput(prompt=""):\n    return await asyncio.to_thread(input, prompt)\n' >"$RUN/shim/aioconsole.py"
+}
+g56_user() {  # g56_user FIFO KEY PORT (CODE56): G56's client with a fixture key
+  local uid; uid=$($PY -c 'import uuid; print(uuid.uuid4())')
+  mkdir -p "$RUN/$1/.socp"
+  key "$2" priv-pem >"$RUN/$1/.socp/$uid.pem"; key "$2" pub-pem >"$RUN/$1/.socp/$uid.pub.pem"
+  fifo_start "$1" "$RUN/$1" env PYTHONPATH="$CODE56:$RUN/shim" COLUMNS=200 \
+    $PY -u -m client.socp_cli run --server "ws://127.0.0.1:$3" --user-id "$uid"
+  echo "$1 user id $uid"
+}
 
 PA=$(free_port); PB=$(free_port); PP=$(free_port)
 identity A; identity B
@@ -194,33 +229,13 @@ g43)
   g43_user peer-user "$PP"
   ;;
 g56)
+  CODE56=$CODE
   socp_server A "$PA" --compat-unsigned-hello
   socp_server B "$PB" --introducer "127.0.0.1:$PA"
-  mkdir -p "$RUN/g56/server_keys" "$RUN/shim"
-  key server4 priv-pem >"$RUN/g56/server_keys/pem.pem"; key server4 pub-pem >"$RUN/g56/server_keys/pem.pub.pem"
-  : >"$RUN/g56/server_keys/pem"
-  printf 'bootstrap_servers:\n  - host: "127.0.0.1"\n    port: %s\n    pubkey: "%s"\n' \
-    "$PA" "$($PY -c "import sys; sys.path.insert(0,'$HERE'); import peer_base as b; print(b.pem_b64url(b.parse_der_only('$KEY_A')))")" \
-    >"$RUN/g56/bootstrap.yaml"
-  start g56-server "$RUN/g56" $PY -u -c "import sys, asyncio
-from pathlib import Path
-sys.path.insert(0, '$CODE'); from server.server import SOCPServer
-from shared.log import configure_root_logging
-configure_root_logging()
-SOCPServer._bootstrap_path = lambda self: Path('$RUN/g56/bootstrap.yaml')
-asyncio.run(SOCPServer(storage_path=Path('$RUN/g56'), host='127.0.0.1', port=$PP).start_server())"
+  g56_server "$PP" "$PA" "$KEY_A"
   alice "$PA"
-  # G56's client needs aioconsole (not a Debian package): a two-line stand-in on PYTHONPATH.
-  printf 'import asyncio\nasync def ainput(prompt=""):\n    return await asyncio.to_thread(input, prompt)\n' >"$RUN/shim/aioconsole.py"
-  for u in gina:erin:$PP ivan:frank:$PA; do
-    IFS=: read -r name kname port <<<"$u"
-    uid=$($PY -c 'import uuid; print(uuid.uuid4())')
-    mkdir -p "$RUN/g56-$name/.socp"
-    key "$kname" priv-pem >"$RUN/g56-$name/.socp/$uid.pem"; key "$kname" pub-pem >"$RUN/g56-$name/.socp/$uid.pub.pem"
-    fifo_start "peer-$name" "$RUN/g56-$name" env PYTHONPATH="$CODE:$RUN/shim" COLUMNS=200 \
-      $PY -u -m client.socp_cli run --server "ws://127.0.0.1:$port" --user-id "$uid"
-    echo "peer-$name user id $uid"
-  done
+  g56_user peer-gina erin "$PP"
+  g56_user peer-ivan frank "$PA"  # a G56 client on A (--compat-unsigned-hello)
   ;;
 g17)
   CODE17=$CODE
@@ -247,6 +262,11 @@ mixed)
   g43_user g43-user "$PP"
   g17_user g17-user "$P17"
   echo "g43 server ws://127.0.0.1:$PP; g17 server $SID17 ws://127.0.0.1:$P17"
+  if [[ -n $CODE56 ]]; then
+    P56=$(free_port); g56_server "$P56" "$PA" "$KEY_A"
+    g56_user g56-user erin "$P56"
+    echo "g56 server ws://127.0.0.1:$P56"
+  fi
   ;;
 esac
 echo "socp A=$ID_A ws://127.0.0.1:$PA  B=$ID_B ws://127.0.0.1:$PB  peer ws://127.0.0.1:$PP  run dir $RUN"
