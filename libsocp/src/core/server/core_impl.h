@@ -195,6 +195,8 @@ struct ServerCore::Impl {
   /// Adverts without a key (location only), waiting for the PUBKEY_RESPONSE of their home
   /// server: user id -> (origin, advert).
   std::map<std::string, std::pair<std::string, Envelope>> keyless_adverts;
+  /// dials_back peers whose socket back to us is expected now (Peer::back_socket_until).
+  std::set<std::string> back_sockets_expected;
   /// The current USER_ADVERTISE (to users) of every online user, signed on first use.
   std::unordered_map<std::string, core::SharedFrame> user_adverts;
   std::array<std::uint64_t, kCounterCount> counter_values{};

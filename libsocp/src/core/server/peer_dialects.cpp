@@ -46,10 +46,6 @@ void ServerCore::Impl::note_dialect(const std::string& server_id, Dialect d) {
                                       p.introduced_by, std::string(core::dialect_name(p.dialect))});
 }
 
-}  // namespace socp
-
-namespace socp {
-
 namespace {
 
 /// The host part of "host:port" or "[v6]:port".
@@ -73,21 +69,27 @@ void ServerCore::Impl::expect_back_socket(core::Peer& p) {
   if (!p.dialect_set_by_operator) note_dialect(p.server_id, p.dialect);  // the operator's, if any
   if (p.socp_caps || !core::dials_back(p.dialect)) return;
   p.back_socket_until = now() + cfg.unauth_idle_ms;
+  back_sockets_expected.insert(p.server_id);
 }
 
 void ServerCore::Impl::claim_back_socket(core::Conn& c) {
+  if (back_sockets_expected.empty()) return;
   const std::string addr = cfg.peer_address ? cfg.peer_address(c.id) : std::string();
   core::Peer* best = nullptr;
-  for (auto& [sid, p] : peers) {
-    if (p.back_socket_until == 0) continue;
-    if (p.back_socket_until < now() || p.socp_caps || !core::dials_back(p.dialect)) {
-      p.back_socket_until = 0;
+  for (auto it = back_sockets_expected.begin(); it != back_sockets_expected.end();) {
+    auto pit = peers.find(*it);
+    core::Peer* p = pit == peers.end() ? nullptr : &pit->second;
+    if (!p || p->back_socket_until < now() || p->socp_caps || !core::dials_back(p->dialect)) {
+      if (p) p->back_socket_until = 0;
+      it = back_sockets_expected.erase(it);
       continue;
     }
-    if (!addr.empty() && !same_host(host_of(addr), p.host)) continue;
-    if (!best || p.back_socket_until < best->back_socket_until) best = &p;
+    ++it;
+    if (!addr.empty() && !same_host(host_of(addr), p->host)) continue;
+    if (!best || p->back_socket_until < best->back_socket_until) best = p;
   }
   if (!best) return;
+  back_sockets_expected.erase(best->server_id);
   // It replaces the one it opened before (it writes only on the newest).
   if (core::Conn* old = conn(best->back_socket); old && old->back_socket_of == best->server_id) {
     old->back_socket_of.clear();
