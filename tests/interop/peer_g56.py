@@ -53,6 +53,14 @@ _UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0
 _HOSTPORT = re.compile(r"^[A-Za-z0-9.\-]+:\d{1,5}$")
 
 
+def pem_ok(key: str) -> bool:
+    try:
+        parse_pem_only(key)
+        return True
+    except ValueError:
+        return False
+
+
 def is_uuid4(s) -> bool:
     return isinstance(s, str) and bool(_UUID4.match(s))
 
@@ -262,10 +270,14 @@ class G56Server(ScriptedServer):
                 self.servers[intro_id] = {"host": HOST, "port": introducer_port,
                                           "pubkey": introducer_pubkey, "link": conn}
                 conn.remote_id = intro_id
+            # Every listed server is pinned with the welcome's key, the introducer's own entry
+            # too (replacing the configured key): server/server.py:516-528.
             for e in p.get("servers") or []:
                 if isinstance(e, dict) and e.get("server_id") not in (None, self.server_id):
                     self.servers.setdefault(e["server_id"], {"link": None}).update(
                         host=e.get("host"), port=e.get("port"), pubkey=e.get("pubkey", ""))
+                    if not pem_ok(e.get("pubkey", "")):
+                        self.note("welcome key not PEM", e["server_id"])
         for sid, link in self.links():
             self.send(link, self.env("SERVER_ANNOUNCE", "*", {"host": HOST, "port": self.port,
                                                              "pubkey": self.pub_b64}))

@@ -3,7 +3,8 @@
 Mesh: socp-server A (introducer, --compat-unsigned-hello), socp-server B joins A; the scripted
 G56 server G joins A with A's key configured in PEM form (what G56's bootstrap.yaml needs),
 then closes its join socket, so A must dial G. alice (socp-cli) is on A, gina (G56 client) on
-G, ivan (G56 client) on A. Later, socp-server C joins through G (G as introducer).
+G, ivan (G56 client) on A; gwen (G56 client) logs in at G after alice's advert passed G.
+Later, socp-server C joins through G (G as introducer).
 G56 parses every key as PEM, so everything socp sends G56 must carry PEM-form keys (F12).
 """
 
@@ -42,11 +43,15 @@ class G56Mesh(MeshCase):
         return type(self).ivan
 
     def test_01_link_forms_and_outlives_dead_time(self):
-        """F11 F12: G's HELLO_JOIN and ANNOUNCE are unsigned; G closes its join socket and
+        """F11 F12: G's HELLO_JOIN and ANNOUNCE are unsigned; A's welcome lists A's key in PEM
+        form (G re-pins A from it: a DER key there made A's first frames fail at G whenever
+        A's HELLO_LINK came before G read the welcome); G closes its join socket and
         never redials its introducer, so A dials G (HELLO_LINK with A's key in PEM form, which
         G pins); signed HEARTBEATs flow both ways; the link outlives socp's dead-link time and
         G verifies A's frames (no INVALID_SIG from G)."""
         a = self.a.server_id
+        self.assertEqual(self.peer.notes("welcome key not PEM"), [],
+                         "A's welcome lists every key in PEM form: G pins them from it")
         self.check(lambda: self.peer.link_up(a), "A dials G and G accepts its HELLO_LINK")
         self.assertTrue(parse_pem_only_ok(self.peer.servers[a]["pubkey"]),
                         f"G pinned a PEM-form key for A: {self.peer.servers[a]['pubkey'][:40]}")
@@ -77,17 +82,21 @@ class G56Mesh(MeshCase):
         self.check(lambda: [m for m in gina.messages if m["text"] == "hello-gina"],
                    "gina gets alice's DM")
 
-    @unittest.skip("not done: gina logs in after alice's advert passed G, and G56 gives new users no directory; socp re-advertises only to G43 (backfill) (docs/interop.md, 'Not done')")
     def test_04_tell_g56_to_socp(self):
-        """F12: gina encrypts to alice's advertised key (PEM only) and signs variant A; G's
-        SERVER_DELIVER reaches A (G must have accepted alice's location)."""
-        gina = self.login_gina()
-        self.check(lambda: self.alice_id in gina.pubdir, "gina knows alice's key")
+        """F12: gwen logs in at G after alice's advert passed G, and G56 gives a new user no
+        directory: A answers G's advert for gwen with a backfill advert of alice (PEM key),
+        which G relays to gwen. gwen encrypts to alice's key (PEM only) and signs variant A;
+        G's SERVER_DELIVER reaches A (G must have accepted alice's location)."""
+        self.login_gina()
+        self.check(lambda: [u for u in self.peer.notes("remote user") if u[0] == self.alice_id],
+                   "alice's advert passed G")
+        gwen = self.peer.login("gwen", "dave")
+        self.check(lambda: self.alice_id in gwen.pubdir, "gwen knows alice's key (backfill)")
         since = self.alice.mark()
-        gina.tell(self.alice_id, "hello-from-gina")
-        m = self.cli_wait(self.alice, "message", since=since, text="hello-from-gina")
+        gwen.tell(self.alice_id, "hello-from-gwen")
+        m = self.cli_wait(self.alice, "message", since=since, text="hello-from-gwen")
         self.assertTrue(m["verified"])
-        self.assertEqual(m["from"], gina.user_id)
+        self.assertEqual(m["from"], gwen.user_id)
 
     def test_05_all_socp_to_g56(self):
         """F8 F12: alice's /all reaches gina (as a DM to a member on a non-socp server)."""

@@ -118,6 +118,9 @@ struct Conn {
   /// A server hello from a server not introduced yet: held until its introduction arrives
   /// (SERVER_INTRODUCE from a trusted introducer) or the connection times out.
   std::optional<Envelope> awaiting_intro;
+  /// Still unidentified, taken as the socket this server (a dialect that dials back, G43)
+  /// opened in answer to our hello: not closed as idle while our link to it is up.
+  std::string back_socket_of;
 };
 
 struct Peer {
@@ -143,6 +146,10 @@ struct Peer {
   } pending_snapshot;
   core::Dialect dialect = core::Dialect::Plain;  ///< Socp once it announced socp/1
   bool dialect_set_by_operator = false;
+  /// dials_back(dialect): until when the socket it opens in answer to our hello is expected,
+  /// and the one taken as such (dialect.h).
+  std::int64_t back_socket_until = 0;
+  ConnId back_socket = 0;
 };
 
 /// A frame signed once, lazily (on its first recipient), then resent as is: the current
@@ -195,6 +202,8 @@ struct ServerCore::Impl {
   /// Adverts without a key (location only), waiting for the PUBKEY_RESPONSE of their home
   /// server: user id -> (origin, advert).
   std::map<std::string, std::pair<std::string, Envelope>> keyless_adverts;
+  /// dials_back peers whose socket back to us is expected now (Peer::back_socket_until).
+  std::set<std::string> back_sockets_expected;
   /// The current USER_ADVERTISE (to users) of every online user, signed on first use.
   std::unordered_map<std::string, core::SharedFrame> user_adverts;
   std::array<std::uint64_t, kCounterCount> counter_values{};
@@ -282,6 +291,14 @@ struct ServerCore::Impl {
   /// What we learned about a server's dialect (an operator's setting wins; only a more
   /// specific guess replaces Plain; socp/1 wins over any guess). Persisted.
   void note_dialect(const std::string& server_id, core::Dialect d);
+  /// dials_back peers (G43): we just sent `p` our hello, it opens a socket back to us now.
+  void expect_back_socket(core::Peer& p);
+  /// An accepted connection, still unidentified: the socket a dials_back peer opens in answer
+  /// to our hello, if one is expected (from its host). Such a peer writes nothing there until
+  /// it has a frame of its own, so it is not closed as idle while our link to that peer is up.
+  void claim_back_socket(core::Conn& c);
+  /// True if `c` is such a socket and our link to its server is still up.
+  bool keeps_back_socket(const core::Conn& c) const;
   /// The operator's dialect for a server (by id or host:port), if any.
   std::optional<core::Dialect> configured_dialect(const std::string& server_id,
                                                   const std::string& host,

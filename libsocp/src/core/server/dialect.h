@@ -5,8 +5,8 @@
 // (docs/interop.md). The dialect is detected from what a server sends, or set by the operator
 // (ServerConfig::peer_dialects). It decides, in this one module:
 //   * how socp encodes what it sends there (encode_for): key form, extra fields;
-//   * the reactions a dialect needs after a frame was handled (backfill adverts for G43,
-//     in handle_presence via wants_backfill);
+//   * the reactions a dialect needs after a frame was handled (backfill adverts for G43 and
+//     G56, in handle_presence via wants_backfill);
 //   * what socp clients are told about users living there (ListEntry::server_dialect): the
 //     content-signature variant their clients verify, whether /all must travel as DMs.
 // Handlers stay dialect-free. No accommodation applies to socp/1 servers, and none weakens a
@@ -57,8 +57,16 @@ bool encode_for(Dialect d, MessageType type, json::Value& payload, const std::st
                 PublicKeyCache& keys);
 
 /// G43 learns the users of other servers only from adverts sent back to it when one of its
-/// users appears ("backfill").
+/// users appears ("backfill"). G56 gives a user who logs in no directory either: it only
+/// relays the adverts it receives afterwards to its users (MessageHandlers.py:355-380), so
+/// its users learn ours from the same backfill.
 inline bool wants_backfill(Dialect d) noexcept {
+  return d == Dialect::G43 || d == Dialect::G56;
+}
+/// G43 answers each SERVER_HELLO_LINK by dialing the sender back and writes to it only on
+/// that socket (the newest one), and only once it has a frame of its own (a user logs in):
+/// until then the socket is silent but for WS pings, and must not be closed as idle.
+inline bool dials_back(Dialect d) noexcept {
   return d == Dialect::G43;
 }
 /// Inbound sockets from such a server carry its frames while it may read only the sockets it

@@ -152,6 +152,7 @@ void on_outgoing_open(ServerCore::Impl& s, Conn& c) {
   s.out.send(c.id, MessageType::ServerHelloLink, peer_id, hello_with(s, c.link.my_nonce, ""));
   if (!s.is_socp_server(peer_id)) {
     s.out.send(c.id, MessageType::ServerAnnounce, peer_id, s.hello_payload());
+    if (auto p = s.peers.find(peer_id); p != s.peers.end()) s.expect_back_socket(p->second);
     s.link_up(c, peer_id);
   }
 }
@@ -357,6 +358,9 @@ void handle_hello_join(ServerCore::Impl& s, Conn& c, const Envelope& env) {
       return reject(s, c, st.code(), st.error().detail, kJoinRef);
     }
     s.note_dialect(assigned, dialect_of_hello(env.payload, false).value_or(Dialect::Plain));
+    // The welcome is encoded for the joiner's dialect (G56: keys in PEM form, or it pins our
+    // key from the welcome's list in a form it cannot parse): name the peer before sending.
+    c.server_id = assigned;
     s.out.send(c.id, MessageType::ServerWelcome, assigned, w.to_json());
     s.link_up(c, assigned);
     return;

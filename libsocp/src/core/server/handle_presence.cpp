@@ -48,8 +48,8 @@ void request_key(ServerCore::Impl& s, Conn& c, const Envelope& env, const std::s
   s.count(Counter::DialectIn);
 }
 
-/// G43 learns the users of other servers only from adverts sent back to it when one of its
-/// users appears: ours, addressed to that user ("backfill").
+/// G43 and G56 give a user who logs in no directory of other servers' users: when one of
+/// their users appears, ours are advertised again, addressed to that user ("backfill").
 void backfill(ServerCore::Impl& s, const std::string& origin, const std::string& new_user) {
   auto p = s.peers.find(origin);
   if (p == s.peers.end() || p->second.link == 0 || !wants_backfill(p->second.dialect)) return;

@@ -46,4 +46,68 @@ void ServerCore::Impl::note_dialect(const std::string& server_id, Dialect d) {
                                       p.introduced_by, std::string(core::dialect_name(p.dialect))});
 }
 
+namespace {
+
+/// The host part of "host:port" or "[v6]:port".
+std::string host_of(const std::string& addr) {
+  const auto colon = addr.rfind(':');
+  std::string h = colon == std::string::npos ? addr : addr.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  return h;
+}
+
+bool same_host(const std::string& a, const std::string& b) {
+  auto norm = [](const std::string& h) {
+    return h == "localhost" || h == "::1" || h.rfind("127.", 0) == 0 ? std::string("loopback") : h;
+  };
+  return norm(a) == norm(b);
+}
+
+}  // namespace
+
+void ServerCore::Impl::expect_back_socket(core::Peer& p) {
+  if (!p.dialect_set_by_operator) note_dialect(p.server_id, p.dialect);  // the operator's, if any
+  if (p.socp_caps || !core::dials_back(p.dialect)) return;
+  p.back_socket_until = now() + cfg.unauth_idle_ms;
+  back_sockets_expected.insert(p.server_id);
+}
+
+void ServerCore::Impl::claim_back_socket(core::Conn& c) {
+  if (back_sockets_expected.empty()) return;
+  const std::string addr = cfg.peer_address ? cfg.peer_address(c.id) : std::string();
+  core::Peer* best = nullptr;
+  for (auto it = back_sockets_expected.begin(); it != back_sockets_expected.end();) {
+    auto pit = peers.find(*it);
+    core::Peer* p = pit == peers.end() ? nullptr : &pit->second;
+    if (!p || p->back_socket_until < now() || p->socp_caps || !core::dials_back(p->dialect)) {
+      if (p) p->back_socket_until = 0;
+      it = back_sockets_expected.erase(it);
+      continue;
+    }
+    ++it;
+    if (!addr.empty() && !same_host(host_of(addr), p->host)) continue;
+    if (!best || p->back_socket_until < best->back_socket_until) best = p;
+  }
+  if (!best) return;
+  back_sockets_expected.erase(best->server_id);
+  // It replaces the one it opened before (it writes only on the newest).
+  if (core::Conn* old = conn(best->back_socket); old && old->back_socket_of == best->server_id) {
+    old->back_socket_of.clear();
+  }
+  best->back_socket_until = 0;
+  best->back_socket = c.id;
+  c.back_socket_of = best->server_id;
+  count(Counter::DialectIn);
+  log(LogLevel::Info, who(c.id) + " taken as the socket " +
+                          std::string(core::dialect_name(best->dialect)) + " server " +
+                          best->server_id +
+                          " opened in answer to our hello: kept open while our link to it is up");
+}
+
+bool ServerCore::Impl::keeps_back_socket(const core::Conn& c) const {
+  if (c.back_socket_of.empty()) return false;
+  auto it = peers.find(c.back_socket_of);
+  return it != peers.end() && it->second.link != 0 && it->second.back_socket == c.id;
+}
+
 }  // namespace socp

@@ -619,6 +619,7 @@ void ServerCore::on_open(ConnId id) {
     s.conns[id] = std::move(c);
     s.count(Counter::ConnectionsAccepted);
     s.log(LogLevel::Debug, "accepted " + s.who(id));
+    s.claim_back_socket(s.conns[id]);
   });
 }
 
@@ -743,6 +744,7 @@ void ServerCore::on_tick() {
     // Connections that never identified themselves.
     for (auto& [id, c] : s.conns) {
       if (c.role != Role::Unknown || c.outgoing || c.closing || c.auth_in_flight) continue;
+      if (s.keeps_back_socket(c)) continue;
       if (now - c.last_rx > s.cfg.unauth_idle_ms || now - c.opened_at > s.cfg.unauth_max_ms) {
         s.count(Counter::IdleUnauthenticatedClosed);
         s.out.close(id, 1008, "no hello");
