@@ -7,6 +7,8 @@
 // written to a hidden partial file; after the last one the whole-file SHA-256 must match and
 // the file gets its name. Any failure removes the partial file, emits file_failed and tells
 // the sender (FILE_BULK_ACK "failed"). Memory: one chunk at a time.
+#include <sodium.h>
+
 #include "core/client/client_events.h"
 #include "core/client/client_files.h"
 #include "core/client/client_impl.h"

@@ -7,6 +7,8 @@
 // transfer fails). The sender keeps at most bulk::kWindow chunks unacknowledged.
 #include <algorithm>
 
+#include <sodium.h>
+
 #include "core/client/client_events.h"
 #include "core/client/client_files.h"
 #include "core/client/client_impl.h"

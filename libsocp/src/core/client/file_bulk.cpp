@@ -1,6 +1,10 @@
 #include "core/client/file_bulk.h"
 
+#include <openssl/evp.h>
+#include <sodium.h>
+
 #include <array>
+#include <stdexcept>
 
 #include "codec/sodium_once.h"
 
@@ -97,10 +101,30 @@ std::string manifest_bytes(const msg::FileBulkStart& m, std::string_view from,
                                       {"wrapped_key", m.wrapped_key}});
 }
 
+struct Sha256::Ctx {
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+  ~Ctx() { EVP_MD_CTX_free(md); }
+};
+
+Sha256::Sha256() : ctx_(std::make_unique<Ctx>()) {
+  // Only possible without a usable default provider: a broken installation, not input.
+  if (!ctx_->md || EVP_DigestInit_ex(ctx_->md, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("SHA-256 unavailable");
+  }
+}
+Sha256::~Sha256() = default;
+Sha256::Sha256(Sha256&&) noexcept = default;
+Sha256& Sha256::operator=(Sha256&&) noexcept = default;
+
+void Sha256::update(std::string_view d) {
+  EVP_DigestUpdate(ctx_->md, d.data(), d.size());
+}
+
 std::string Sha256::hex() {
-  unsigned char d[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256_final(&st_, d);
-  return hex_encode(d, sizeof d);
+  unsigned char d[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_DigestFinal_ex(ctx_->md, d, &n);
+  return hex_encode(d, n);
 }
 
 Receiver::Receiver(msg::FileBulkStart manifest, SecretBytes key)
