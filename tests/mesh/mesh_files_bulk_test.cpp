@@ -186,6 +186,30 @@ TEST_CASE("bulk files: a relaying server that alters a chunk is caught by the re
   CHECK(m.cm.named("alice", "file_sent").empty());
 }
 
+TEST_CASE("bulk files: a relaying server that drops the last chunk leaves nothing behind",
+          "[mesh][files][bulk]") {
+  BulkMesh m;
+  m.login("alice", "A");
+  m.login("bob", "B");
+  // Server B swallows chunk 2 of 3 on its way to bob: a truncated transfer.
+  m.sim.mutate = [](const std::string& from, const std::string& to, std::string& text) {
+    if (from == "B" && to == "u:bob" && text.find("FILE_BULK_CHUNK") != std::string::npos &&
+        text.find("\"index\":2") != std::string::npos) {
+      text.clear();
+    }
+  };
+  m.cm.command("alice", "/file bob " + m.put("cut.bin", bytes_of(2 * 256 * 1024 + 10, 11)));
+  CHECK(m.cm.named("bob", "file_received").empty());
+  CHECK(files_in(m.downloads("bob")) == 1);  // the partial file, hidden, while it waits
+  m.cm.advance(31'000);                      // file_timeout_ms
+  auto failed = m.cm.named("bob", "file_failed");
+  REQUIRE(failed.size() == 1);
+  CHECK(str(failed[0], "reason").find("timeout: incomplete (2 of 3 chunks)") != std::string::npos);
+  CHECK(files_in(m.downloads("bob")) == 0);
+  REQUIRE(m.cm.named("alice", "file_failed").size() == 1);  // told, or timed out itself
+  CHECK(m.cm.named("alice", "file_sent").empty());
+}
+
 TEST_CASE("bulk files: a recipient whose client does not take bulk gets RSA chunks",
           "[mesh][files][bulk]") {
   BulkMesh m;
@@ -273,4 +297,75 @@ TEST_CASE("bulk files: an unsigned chunk from anything but a user or socp/1 link
   REQUIRE_FALSE(m.sim.user("mallory").errors.empty());
   CHECK(*json::get_string(m.sim.user("mallory").errors.back().payload, "code") == "BAD_FRAME");
   CHECK(m.counter("B", "file_bulk_refused") >= 1);
+}
+
+TEST_CASE("bulk files: a server without socp/1 neither sends nor gets bulk frames",
+          "[mesh][files][bulk]") {
+  using socp::Counter;
+  MeshSim sim;
+  const std::string legacy_pub = socp::test::any_fixture_key("server5").public_key().b64url();
+  sim.add_server("A", "server_a", {},
+                 [&](socp::ServerConfig& c) { c.allowed_servers = {legacy_pub}; });
+  sim.add_user("alice", "alice", "A");
+  sim.user("alice").socp_client = true;
+  sim.login("alice", "A");
+  // A legacy server (no socp/1) links to A and advertises its user lucy.
+  const std::string lid = socp::new_uuid_v4();
+  sim.guest("legacy", "server5");
+  sim.connect("legacy", "A");
+  socp::msg::ServerHello h;
+  h.host = "legacy.example";
+  h.port = 7000;
+  h.pubkey = legacy_pub;
+  sim.send_raw("legacy", MeshSim::signed_frame(socp::MessageType::ServerHelloLink, lid, "*",
+                                               sim.now(), h.to_json(), "server5", false));
+  sim.guest("lucy", "erin");
+  socp::msg::UserAdvertise ad;
+  ad.user_id = sim.user("lucy").user_id;
+  ad.server_id = lid;
+  ad.pubkey = socp::test::any_fixture_key("erin").public_key().b64url();
+  ad.meta = json::Object{{"caps", json::Array{"file-bulk/1"}}};  // a lying advert
+  sim.send_raw("legacy", MeshSim::signed_frame(socp::MessageType::UserAdvertise, lid, "*",
+                                               sim.now(), ad.to_json(), "server5", false));
+  REQUIRE(sim.view("A")[ad.user_id] == std::make_pair(lid, true));
+  const std::uint64_t refused = sim.node("A").core->counter(Counter::FileBulkRefused);
+
+  // An unsigned chunk from that link, claiming to be lucy's, is refused: no signature, and
+  // the link is not one that may carry unsigned chunks.
+  socp::msg::FileBulkChunk c;
+  c.file_id = "f";
+  c.index = 0;
+  c.last = true;
+  c.ciphertext = "QUJD";
+  json::Value p = c.to_json();
+  p.as_object()["sender"] = ad.user_id;
+  sim.send_raw("legacy",
+               socp::serialize(socp::make_envelope(socp::MessageType::FileBulkChunk, lid,
+                                                   sim.user("alice").user_id, sim.now(), p)));
+  sim.run();
+  CHECK(sim.node("A").core->counter(Counter::FileBulkRefused) == refused + 1);
+  CHECK(sim.node("A").core->counter(Counter::FileBulkChunksRelayed) == 0);
+  for (const auto& env : sim.user("alice").inbox)
+    CHECK(env.type != socp::MessageType::FileBulkChunk);
+
+  // A manifest for lucy is refused with an ERROR naming it, so alice's client falls back.
+  socp::msg::FileBulkStart m;
+  m.file_id = "f2";
+  m.name = "x";
+  m.size = 1;
+  m.chunk_size = 262144;
+  m.chunks = 1;
+  m.chunk_sha256 = {std::string(64, 'a')};
+  m.sha256 = std::string(64, 'b');
+  m.wrapped_key = "d3Jh";
+  m.sender_pub = socp::test::any_fixture_key("alice").public_key().b64url();
+  m.content_sig = "c2ln";
+  sim.send_raw("alice", socp::serialize(socp::make_envelope(socp::MessageType::FileBulkStart,
+                                                            sim.user("alice").user_id, ad.user_id,
+                                                            sim.now(), m.to_json())));
+  sim.run();
+  REQUIRE_FALSE(sim.user("alice").errors.empty());
+  const json::Value& e = sim.user("alice").errors.back().payload;
+  CHECK(*json::get_string(e, "msg_ref") == "FILE_BULK_START");
+  CHECK(*json::get_string(e, "file_id") == "f2");
 }
