@@ -2,7 +2,7 @@
 """Bulk files between real processes (not run by ctest): two socp-servers (B joins A), alice on
 A sends bob on B a file of SOCP_BENCH_BULK_MIB MiB (default 64) with /file, in bulk mode.
 
-Prints METRIC lines: the transfer time and MB/s (from alice's /file to bob's file_received),
+Prints METRIC lines: the transfer time and MB/s, the CPU seconds each process spent on it, (from alice's /file to bob's file_received),
 one core's XChaCha20-Poly1305 + SHA-256 throughput measured in the same run (the
 socp_bench_files "[bulk]" case prints it; here `openssl speed` for ChaCha20-Poly1305 and
 SHA-256 stands in, both figures one core), the ratio, and each server's peak RSS (VmHWM)
@@ -47,6 +47,13 @@ def vm_hwm_kb(pid: int) -> int:
     return 0
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds the process used so far."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     mib = int(os.environ.get("SOCP_BENCH_BULK_MIB", "64"))
     aead = openssl_mb_per_s("chacha20-poly1305")
@@ -78,6 +85,9 @@ def main() -> None:
                 path = os.path.join(ws.root, "one.bin")
                 with open(path, "wb") as f:
                     f.write(os.urandom(1 << 20))
+            procs = {"server_A": a.pid, "server_B": b.pid, "cli_alice": alice.proc.pid,
+                     "cli_bob": bob.proc.pid}
+            cpu0 = {k: cpu_s(p) for k, p in procs.items()}
             since = bob.mark()
             t0 = time.monotonic()
             alice.send(f"/file bob {path}")
@@ -92,6 +102,8 @@ def main() -> None:
             h.metric(f"bulk_{size_mib}mib_real_servers_mb_per_s", mbps, "MB/s")
             h.metric(f"bulk_{size_mib}mib_real_servers_vs_hw", mbps / hw,
                      "x of one core's AEAD+SHA-256")
+            for k, p in procs.items():
+                h.metric(f"bulk_{size_mib}mib_cpu_{k}_s", cpu_s(p) - cpu0[k], "CPU s")
         for srv in (a, b):
             h.metric(f"server_{srv.name}_peak_rss_before_mib", hwm0[srv.name] / 1024, "MiB")
             h.metric(f"server_{srv.name}_peak_rss_after_mib", vm_hwm_kb(srv.pid) / 1024, "MiB")
