@@ -290,7 +290,9 @@ struct FileBulkChunk {
   std::int64_t index = 0;
   bool last = false;
   static Result<FileBulkChunk> from_json(const json::Value& v);
-  json::Value to_json() const;
+  json::Value to_json() const&;
+  /// The same, moving the (large) ciphertext into the result instead of copying it.
+  json::Value to_json() &&;
 };
 /// FILE_BULK_ACK {file_id, received, status, reason}: `received` chunks (0..received-1) were
 /// verified and written; status "ok" (keep going), "done" (file complete and verified) or

@@ -25,7 +25,9 @@ void append_u_escape(std::string& out, std::uint32_t unit) {
 }  // namespace
 
 void append_string(std::string& out, std::string_view s, Style style) {
-  out.reserve(out.size() + s.size() + 2);
+  // Room for the string, its quotes and, after a large one, the rest of its document (the
+  // envelope's remaining fields): no reallocation copies a large string again.
+  out.reserve(out.size() + s.size() + (s.size() > 4096 ? 4096 : 2));
   out += '"';
   std::size_t i = 0;
   while (i < s.size()) {
