@@ -64,6 +64,9 @@ void add_common(CLI::App& app, Options& o) {
                  "largest file sent or accepted by /file (default 64MiB; e.g. 1000000, 10MiB)")
       ->transform(CLI::AsSizeValue(false))
       ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1} << 40));
+  app.add_flag("--no-file-bulk", o.no_file_bulk,
+               "send every /file with the spec's RSA chunks, and do not announce bulk files "
+               "(XChaCha20-Poly1305 in 256 KiB chunks between socp clients on socp/1 servers)");
   app.add_option("--max-frame-size", o.max_frame_size,
                  "largest frame accepted from the server (default 64MiB; a /list of a "
                  "10,000-user mesh is ~9MB)")

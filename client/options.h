@@ -34,6 +34,7 @@ struct Options {
   bool verbose = false;
   std::string download_dir;                 ///< --download-dir; empty = <home>/<name>/downloads
   std::uint64_t max_file_size = 64u << 20;  ///< --max-file-size (bytes), sent and received
+  bool no_file_bulk = false;                ///< --no-file-bulk: RSA chunks only (ClientConfig)
   bool no_color = false;  ///< --no-color (NO_COLOR in the environment does the same)
   std::string ca_file;    ///< --ca-file: CAs trusted for wss:// (default: the system store)
   std::string pin_cert;   ///< --pin-cert: SHA-256 of the server certificate (wss://)

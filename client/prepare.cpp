@@ -85,6 +85,7 @@ Prepared prepare(const Options& opt, Printer& printer) {
                          ? opt.download_dir
                          : id_path.substr(0, id_path.rfind('/') + 1) + "downloads";
   cfg.max_file_size = opt.max_file_size;
+  cfg.file_bulk = !opt.no_file_bulk;
   // Keys pinned in earlier sessions (a missing file is an empty store; an unreadable one is
   // an error: silently starting afresh would forget every pin).
   auto trust = TrustStore::open(trust_path(p.home, opt.name));

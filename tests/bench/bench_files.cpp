@@ -5,6 +5,17 @@
 //                            servers (signed inline, one thread), OAEP decrypt per chunk (bob).
 //   file_1mib_public_two_servers_s  the same with /file all (channel key: no RSA at bob).
 // SOCP_BENCH_FILE_KIB changes the size (default 1024).
+// Bulk mode (docs/protocol.md "Bulk files"), "[bulk]" test case:
+//   bulk_<n>mib_two_servers_s / _mb_per_s  alice@A -> bob@B, 1 MiB and 64 MiB (SOCP_BENCH_BULK_MIB
+//                            overrides the larger size), everything in this one thread:
+//                            both clients' AEAD + SHA-256 (the sender seals every chunk twice),
+//                            base64, JSON, both servers' relaying, bob's disk writes.
+//   hw_aead_sha256_mb_per_s  this machine, one core: XChaCha20-Poly1305 seal (libsodium) +
+//                            SHA-256 of the ciphertext (OpenSSL, as socp hashes) over 256 KiB
+//                            chunks -- the crypto floor of one pass.
+//   bulk_*_vs_hw             the ratio of the two (1.0 = as fast as one pass of raw crypto).
+//   peak_rss_mib             this process's VmHWM after the transfers (both servers, both
+//                            clients, the test's own copy of the data).
 #include <catch2/catch.hpp>
 
 #include <chrono>
@@ -14,8 +25,11 @@
 #include <fstream>
 #include <random>
 
+#include <sodium.h>
+
 #include "channel_user.h"
 #include "mesh_sim.h"
+#include "socp/crypto.h"
 
 using Clock = std::chrono::steady_clock;
 using socp::test::ClientMesh;
@@ -58,6 +72,7 @@ TEST_CASE("file benchmarks", "[bench]") {
     return [&dir, who](socp::ClientConfig& c) {
       c.download_dir = dir + "/" + who;
       c.file_chunks_per_second = 0;  // no pacing: measure the pipeline itself
+      c.file_bulk = false;           // the spec's RSA chunks (bulk mode: the next test case)
     };
   };
   cm.login("alice", "A", cfg("alice"));
@@ -98,6 +113,103 @@ TEST_CASE("file benchmarks", "[bench]") {
   REQUIRE(cm.named("bob", "file_received").size() == 2);
   metric("file_1mib_public_two_servers_s", public_s, "s");
   metric("file_public_chunks_per_s", chunks / public_s, "chunks/s");
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+namespace {
+
+// One core: seal 256 KiB chunks with XChaCha20-Poly1305 and hash each ciphertext (SHA-256).
+double hardware_mb_per_s() {
+  if (sodium_init() < 0) return 0;
+  constexpr std::size_t kChunk = 256 * 1024;
+  constexpr std::size_t kTotal = 256u << 20;
+  std::string plain(kChunk, 'x');
+  std::vector<unsigned char> ct(kChunk + crypto_aead_xchacha20poly1305_ietf_ABYTES);
+  unsigned char key[crypto_aead_xchacha20poly1305_ietf_KEYBYTES] = {1};
+  unsigned char nonce[crypto_aead_xchacha20poly1305_ietf_NPUBBYTES] = {2};
+  const auto t0 = Clock::now();
+  for (std::size_t done = 0; done < kTotal; done += kChunk) {
+    unsigned long long n = 0;
+    nonce[0] = static_cast<unsigned char>(done >> 18);
+    crypto_aead_xchacha20poly1305_ietf_encrypt(ct.data(), &n,
+                                               reinterpret_cast<const unsigned char*>(plain.data()),
+                                               plain.size(), nullptr, 0, nullptr, nonce, key);
+    const socp::Bytes digest = socp::sha256(ct.data(), static_cast<std::size_t>(n));
+    if (digest.empty()) return 0;
+  }
+  return kTotal / 1e6 / seconds(Clock::now() - t0);
+}
+
+double peak_rss_mib() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr) / 1024.0;
+  }
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("bulk file benchmarks", "[bench][bulk]") {
+  std::string tmpl = (fs::temp_directory_path() / "socp-bench-bulk-XXXXXX").string();
+  REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
+  const std::string dir = tmpl;
+  const double hw = hardware_mb_per_s();
+  metric("hw_aead_sha256_mb_per_s", hw, "MB/s (one core, 256 KiB chunks)");
+
+  MeshSim sim;
+  sim.add_server("A", "server_a");
+  sim.add_server("B", "server_b", {"A"});
+  sim.add_user("alice", "alice", "A");
+  sim.add_user("bob", "bob", "B");
+  ClientMesh cm(sim);
+  auto cfg = [&dir](const std::string& who) {
+    return [&dir, who](socp::ClientConfig& c) {
+      c.download_dir = dir + "/" + who;
+      c.file_chunks_per_second = 0;
+    };
+  };
+  cm.login("alice", "A", cfg("alice"));
+  cm.login("bob", "B", cfg("bob"));
+
+  const char* env_mib = std::getenv("SOCP_BENCH_BULK_MIB");
+  const std::size_t big = env_mib ? std::strtoul(env_mib, nullptr, 10) : 64;
+  std::size_t received = 0;
+  for (const std::size_t mib : {std::size_t{1}, big}) {
+    const std::size_t size = mib << 20;
+    const std::string src = dir + "/bulk-" + std::to_string(mib) + ".bin";
+    {
+      std::ofstream out(src, std::ios::binary);
+      std::mt19937 rng(static_cast<std::uint32_t>(mib));
+      std::string block(1 << 20, '\0');
+      for (std::size_t i = 0; i < mib; ++i) {
+        for (char& c : block) c = static_cast<char>(rng() & 0xff);
+        out << block;
+      }
+    }
+    const auto sig_a = sim.node("A").signatures, sig_b = sim.node("B").signatures;
+    const auto t0 = Clock::now();
+    cm.command("alice", "/file bob " + src);
+    const double s = seconds(Clock::now() - t0);
+    auto rec = cm.named("bob", "file_received");
+    REQUIRE(rec.size() == ++received);
+    const std::string* path = socp::json::get_string(rec.back(), "path");
+    REQUIRE(path);
+    CHECK(fs::file_size(*path) == size);
+    const std::string name = "bulk_" + std::to_string(mib) + "mib_two_servers";
+    metric((name + "_s").c_str(), s, "s");
+    const double mbps = size / 1e6 / s;
+    metric((name + "_mb_per_s").c_str(), mbps, "MB/s");
+    metric((name + "_vs_hw").c_str(), hw > 0 ? mbps / hw : 0, "x of one core's AEAD+SHA-256");
+    metric((name + "_signatures").c_str(),
+           static_cast<double>(sim.node("A").signatures - sig_a + sim.node("B").signatures - sig_b),
+           "RSA signatures on both servers");
+    fs::remove(*path);
+    fs::remove(src);
+  }
+  metric("peak_rss_mib", peak_rss_mib(), "MiB (whole process: 2 servers, 2 clients)");
   std::error_code ec;
   fs::remove_all(dir, ec);
 }

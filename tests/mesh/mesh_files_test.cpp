@@ -64,6 +64,7 @@ struct FileMesh {
     cm.login(user, node, [this, user, rate](socp::ClientConfig& c) {
       c.download_dir = downloads(user);
       c.file_chunks_per_second = rate;
+      c.file_bulk = false;  // the spec's RSA chunks (bulk mode: mesh_files_bulk_test.cpp)
     });
   }
 

@@ -202,6 +202,7 @@ std::string MeshSim::hello_frame(const std::string& uname, std::optional<std::in
   h.pubkey = key.public_key().b64url();
   h.enc_pubkey = h.pubkey;
   h.meta = json::Object{{"display_name", uname}};
+  if (u.claims_bulk) h.meta.as_object()["caps"] = json::Array{"file-bulk/1"};
   // Like a real client: a fresh timestamp per hello (identical hello bytes are a replay).
   h.ts = ts ? *ts : std::max(now_, u.last_hello_ts + 1);
   if (!ts) u.last_hello_ts = *h.ts;
@@ -456,9 +457,12 @@ void MeshSim::apply_actions(const std::string& node_name) {
       case Action::Kind::Send: {
         auto it = peer_of_.find(key_of(End{node_name, "", a.conn}));
         if (it == peer_of_.end()) break;
-        if (tap_on) {
+        if (tap_on || mutate) {
           const End& o = it->second;
-          tapped.push_back({node_name, o.node.empty() ? "u:" + o.user : o.node, a.text});
+          const std::string to = o.node.empty() ? "u:" + o.user : o.node;
+          if (mutate) mutate(node_name, to, a.text);
+          if (a.text.empty()) break;
+          if (tap_on) tapped.push_back({node_name, to, a.text});
         }
         deliver_to(it->second, std::move(a.text));
         break;

@@ -56,6 +56,9 @@ class MeshSim {
     /// A socp client: its hello announces caps ["socp/1"] (it takes receipts and batches and
     /// acknowledges deliveries with ack_deliveries()).
     bool socp_client = false;
+    /// The hello's meta claims the bulk file capability ("caps": ["file-bulk/1"]) although
+    /// this raw client does not take FILE_BULK_* frames (a misconfigured or lying client).
+    bool claims_bulk = false;
     std::set<std::string> acked;  ///< msg ids already acknowledged
   };
 
@@ -158,6 +161,9 @@ class MeshSim {
   };
   bool tap_on = false;
   std::vector<Tapped> tapped;
+  /// A hostile wire: when set, every frame a node sends passes through it first (from = node
+  /// name, to = node name or "u:<user>"); it may change the text (or empty it to drop it).
+  std::function<void(const std::string& from, const std::string& to, std::string& text)> mutate;
   /// The last tapped frame of `type` from node `from` to `to` (node name or "u:<user>");
   /// fails the test if there is none.
   Envelope last_tapped(MessageType type, const std::string& from, const std::string& to) const;

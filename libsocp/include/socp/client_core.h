@@ -130,6 +130,11 @@ struct ClientConfig {
   std::uint32_t file_chunks_per_second = 256;
   /// Incoming files reassembled at the same time (each buffered in memory until verified).
   std::size_t max_incoming_files = 4;
+  /// Bulk files (socp extension, docs/protocol.md "Bulk files"): announce "file-bulk/1" in
+  /// the hello meta, and send DM files as FILE_BULK_* (XChaCha20-Poly1305 in 256 KiB chunks,
+  /// not paced) to recipients whose LIST_RESPONSE entry lists that capability. Off: neither
+  /// announced nor used (every file takes the RSA chunks of docs/protocol.md §6).
+  bool file_bulk = true;
   /// Largest frame accepted from the server (bytes); larger ones are dropped with a warning.
   /// A LIST_RESPONSE carries every user's RSA-4096 key (~0.9 KB per user, 10,000 users
   /// ~ 9 MB), so this is well above the 1 MiB a server accepts from a user. The transport in

@@ -192,6 +192,9 @@ struct ListEntry {
   /// "g56", "g17", "plain"; empty = socp). Clients pick the content signature that server's
   /// clients verify, and send /all there as direct messages (docs/interop.md).
   std::string server_dialect;
+  /// socp: client capabilities of the user (e.g. kFileBulkCapability), listed only when the
+  /// user's home server speaks socp/1 (so every hop can carry socp's extension frames).
+  std::vector<std::string> caps;
   static Result<ListEntry> from_json(const json::Value& v);
   json::Value to_json() const;
 };
@@ -255,6 +258,49 @@ struct FileChunk {
 struct FileEnd {
   std::string file_id;
   static Result<FileEnd> from_json(const json::Value& v);
+  json::Value to_json() const;
+};
+
+// ---- bulk files (socp extension, docs/protocol.md "Bulk files") ---------------------------
+// Limits every FILE_BULK_* decoder enforces (untrusted input: BadFrame, never a throw).
+inline constexpr std::int64_t kBulkMinChunkBytes = 1024;
+inline constexpr std::int64_t kBulkMaxChunkBytes = 512 * 1024;
+inline constexpr std::int64_t kBulkMaxChunks = 4096;
+inline constexpr std::size_t kBulkMaxFileId = 128;
+inline constexpr std::size_t kBulkMaxName = 1024;
+
+/// FILE_BULK_START {file_id, name, size, chunk_size, chunks, chunk_sha256:[hex...], sha256,
+/// wrapped_key, sender_pub, content_sig} (+ `sender` when relayed). from_json checks the shape
+/// and the internal consistency: file_id 1..128 chars, chunk_size in [kBulkMinChunkBytes,
+/// kBulkMaxChunkBytes], chunks == max(1, ceil(size / chunk_size)) <= kBulkMaxChunks, one
+/// 64-hex digest per chunk, sha256 64 hex (digests are lowercased). Signatures are the
+/// caller's business (the receiving client checks content_sig against the pinned key).
+struct FileBulkStart {
+  std::string file_id, name, sha256, wrapped_key, sender_pub, content_sig;
+  std::int64_t size = 0, chunk_size = 0, chunks = 0;
+  std::vector<std::string> chunk_sha256;
+  static Result<FileBulkStart> from_json(const json::Value& v);
+  json::Value to_json() const;
+};
+/// FILE_BULK_CHUNK {file_id, index, last, ciphertext} (+ `sender` when relayed). ciphertext is
+/// base64url of the AEAD output (ciphertext || 16-byte tag), at most kBulkMaxChunkBytes + 16
+/// bytes once decoded (checked on the encoded length here).
+struct FileBulkChunk {
+  std::string file_id, ciphertext;
+  std::int64_t index = 0;
+  bool last = false;
+  static Result<FileBulkChunk> from_json(const json::Value& v);
+  json::Value to_json() const&;
+  /// The same, moving the (large) ciphertext into the result instead of copying it.
+  json::Value to_json() &&;
+};
+/// FILE_BULK_ACK {file_id, received, status, reason}: `received` chunks (0..received-1) were
+/// verified and written; status "ok" (keep going), "done" (file complete and verified) or
+/// "failed" (the receiver dropped the transfer; reason says why, at most 200 bytes).
+struct FileBulkAck {
+  std::string file_id, status, reason;
+  std::int64_t received = 0;
+  static Result<FileBulkAck> from_json(const json::Value& v);
   json::Value to_json() const;
 };
 

@@ -47,6 +47,9 @@ enum class MessageType : std::uint8_t {
   FileStart,
   FileChunk,
   FileEnd,
+  FileBulkStart,  ///< socp extension: bulk file manifest (docs/protocol.md "Bulk files")
+  FileBulkChunk,  ///< socp extension: bulk file chunk, relayed without a server signature
+  FileBulkAck,    ///< socp extension: receiver -> sender flow control / outcome
   Ack,
   Error,
 };
@@ -61,6 +64,10 @@ bool is_server_type(MessageType t) noexcept;
 
 /// The socp capability string announced in HELLO/ANNOUNCE payloads ("caps").
 inline constexpr std::string_view kSocpCapability = "socp/1";
+/// The client capability a socp client announces in its USER_HELLO meta ("caps": [...]):
+/// it takes bulk files (FILE_BULK_*). Servers report it in LIST_RESPONSE entries ("caps")
+/// only for users whose home server speaks socp/1.
+inline constexpr std::string_view kFileBulkCapability = "file-bulk/1";
 /// Public channel group id and creator.
 inline constexpr std::string_view kPublicGroupId = "public";
 inline constexpr std::string_view kPublicGroupCreator = "system";

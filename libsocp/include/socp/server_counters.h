@@ -114,7 +114,10 @@ enum class Counter : std::uint16_t {
   DialectOut,
   DialectIn,
   ReceiveOnlyLinks,
-  kCount  ///< number of counters (not a counter)
+  FileBulkChunksRelayed,  ///< FILE_BULK_CHUNK frames passed on unsigned (user or socp/1 link)
+  FileBulkRefused,        ///< FILE_BULK_* refused (unsigned from a non-socp/1 link, bad shape,
+                          ///< recipient or route without bulk support)
+  kCount                  ///< number of counters (not a counter)
 };
 
 inline constexpr std::size_t kCounterCount = static_cast<std::size_t>(Counter::kCount);

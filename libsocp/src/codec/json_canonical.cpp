@@ -25,10 +25,25 @@ void append_u_escape(std::string& out, std::uint32_t unit) {
 }  // namespace
 
 void append_string(std::string& out, std::string_view s, Style style) {
-  out.reserve(out.size() + s.size() + 2);
+  // Room for the string, its quotes and, after a large one, the rest of its document (the
+  // envelope's remaining fields): no reallocation copies a large string again.
+  out.reserve(out.size() + s.size() + (s.size() > 4096 ? 4096 : 2));
   out += '"';
   std::size_t i = 0;
   while (i < s.size()) {
+    // A run of bytes that every style writes as they are (printable ASCII but '"' and '\\'),
+    // appended at once: base64 text of a large file chunk is one such run.
+    std::size_t run = i;
+    while (run < s.size()) {
+      const auto c = static_cast<unsigned char>(s[run]);
+      if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') break;
+      ++run;
+    }
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      continue;
+    }
     const auto b = static_cast<unsigned char>(s[i]);
     if (b < 0x80) {
       ++i;

@@ -166,9 +166,13 @@ class Builder {
   std::optional<Error> error_;
 };
 
-constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag |
-                                 rapidjson::kParseValidateEncodingFlag |
-                                 rapidjson::kParseNumbersAsStringsFlag;
+// No kParseValidateEncodingFlag: every decoded string and key goes through check_string,
+// whose valid_utf8 refuses whatever RapidJSON's byte-by-byte validation would (raw invalid
+// bytes are copied into the decoded string as they are) and also the lone surrogates it lets
+// through; outside strings any non-ASCII byte is a syntax error anyway. Validating twice cost
+// ~15% of relaying a 350 KB bulk file chunk.
+constexpr unsigned kParseFlags =
+    rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
 
 }  // namespace
 

@@ -147,6 +147,14 @@ Result<ListEntry> ListEntry::from_json(const json::Value& v) {
   SOCP_CODEC_ASSIGN(e.online, opt_bool(v, "online", false));
   SOCP_CODEC_ASSIGN(e.pubkey, opt_string(v, "pubkey"));
   SOCP_CODEC_ASSIGN(e.server_dialect, opt_string(v, "server_dialect"));
+  // Leniently: another implementation's `caps` of another shape is not a reason to drop the
+  // entry; only short strings count, at most 16 of them.
+  if (const json::Value* caps = v.find("caps"); caps && caps->is_array()) {
+    for (const json::Value& c : caps->as_array()) {
+      if (e.caps.size() >= 16) break;
+      if (c.is_string() && c.as_string().size() <= 64) e.caps.push_back(c.as_string());
+    }
+  }
   return e;
 }
 
@@ -157,6 +165,7 @@ json::Value ListEntry::to_json() const {
                  {"online", online},
                  {"pubkey", pubkey}};
   if (!server_dialect.empty()) o.emplace("server_dialect", server_dialect);
+  if (!caps.empty()) o.emplace("caps", encode_strings(caps));
   return o;
 }
 

@@ -10,7 +10,7 @@ namespace {
 using Entry = std::pair<MessageType, std::string_view>;
 
 // Canonical names, in enum order (to_string indexes this table by the enum value).
-constexpr std::array<Entry, 35> kNames{{
+constexpr std::array<Entry, 38> kNames{{
     {MessageType::ServerHelloJoin, "SERVER_HELLO_JOIN"},
     {MessageType::ServerWelcome, "SERVER_WELCOME"},
     {MessageType::ServerAnnounce, "SERVER_ANNOUNCE"},
@@ -44,6 +44,9 @@ constexpr std::array<Entry, 35> kNames{{
     {MessageType::FileStart, "FILE_START"},
     {MessageType::FileChunk, "FILE_CHUNK"},
     {MessageType::FileEnd, "FILE_END"},
+    {MessageType::FileBulkStart, "FILE_BULK_START"},
+    {MessageType::FileBulkChunk, "FILE_BULK_CHUNK"},
+    {MessageType::FileBulkAck, "FILE_BULK_ACK"},
     {MessageType::Ack, "ACK"},
     {MessageType::Error, "ERROR"},
 }};

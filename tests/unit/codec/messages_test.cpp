@@ -171,10 +171,10 @@ TEST_CASE("round trip: user-to-server payloads", "[codec][messages]") {
   check_round_trip(KeyRecoverResponse{kA, "SEALED"});
   check_round_trip(PubkeyRequest{kA});
   check_round_trip(PubkeyResponse{kA, "UPUB", kS, "DIRSIG"});
-  check_round_trip(ListEntry{kA, "Alice", kS, "UPUB", true, ""});
+  check_round_trip(ListEntry{kA, "Alice", kS, "UPUB", true, "", {}});
   ListResponse lr;
-  lr.users = {ListEntry{kA, "Alice", kS, "P1", true, ""},
-              ListEntry{kB, "Bob", kS, "P2", false, ""}};
+  lr.users = {ListEntry{kA, "Alice", kS, "P1", true, "", {}},
+              ListEntry{kB, "Bob", kS, "P2", false, "", {}}};
   lr.online_users = {kA};
   // to_json sorts users by id: kB < kA here, so compare after sorting the input the same way.
   std::swap(lr.users[0], lr.users[1]);
@@ -472,8 +472,9 @@ TEST_CASE("ACK and ERROR emit optional fields only when set", "[codec][messages]
 
 TEST_CASE("LIST_RESPONSE is emitted sorted", "[codec][messages]") {
   ListResponse lr;
-  lr.users = {ListEntry{"c", "C", "s", "p", true, ""}, ListEntry{"a", "A", "s", "p", false, ""},
-              ListEntry{"b", "B", "s", "p", true, ""}};
+  lr.users = {ListEntry{"c", "C", "s", "p", true, "", {}},
+              ListEntry{"a", "A", "s", "p", false, "", {}},
+              ListEntry{"b", "B", "s", "p", true, "", {}}};
   lr.online_users = {"c", "b"};
   CHECK(json::canonical(lr.to_json()) ==
         R"({"online_users":["b","c"],"users":[)"

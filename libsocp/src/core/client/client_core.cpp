@@ -97,7 +97,8 @@ void ClientCore::Impl::maybe_finish() {
   // has them) unless the server sends none or the wait timed out (tick_delivery).
   const bool dms_settled = !server_socp || outgoing.unacknowledged_count() == 0 ||
                            (finish_since != 0 && now() - finish_since > cfg.request_timeout_ms);
-  if (queue.empty() && lists_in_flight.empty() && await_key.empty() && files.out.empty()) {
+  if (queue.empty() && lists_in_flight.empty() && await_key.empty() && files.out.empty() &&
+      files.bulk_out.empty()) {
     if (finish_since == 0) finish_since = now();
     if (dms_settled) want_close = true;
   }
@@ -189,9 +190,14 @@ void ClientCore::on_frame(std::string_view text) {
 
   if (!env.type) return;  // a type this client does not know: nothing to do with it
 
-  // Logged in: everything the server sends must verify with the key pinned at login.
-  bool sig_ok =
-      s.server_pub && verify_payload(*s.server_pub, env.payload, env.sig) != SigForm::None;
+  // Logged in: everything the server sends must verify with the key pinned at login --
+  // except a bulk file chunk from a socp/1 server, which no server signs: the sender's signed
+  // manifest covers it (docs/protocol-notes.md "Bulk files"). Other servers' chunks are not
+  // taken unsigned.
+  const bool unsigned_chunk = *env.type == MessageType::FileBulkChunk && env.sig.empty();
+  bool sig_ok = unsigned_chunk ? s.server_socp && s.cfg.file_bulk
+                               : s.server_pub && verify_payload(*s.server_pub, env.payload,
+                                                                env.sig) != SigForm::None;
   if (!sig_ok) {
     if (*env.type == MessageType::UserDeliver) {
       const std::string* sender = json::get_string(env.payload, "sender");
@@ -233,6 +239,11 @@ void ClientCore::on_frame(std::string_view text) {
     case MessageType::FileChunk:
     case MessageType::FileEnd:
       s.on_file_frame(env);
+      break;
+    case MessageType::FileBulkStart:
+    case MessageType::FileBulkChunk:
+    case MessageType::FileBulkAck:
+      s.on_bulk_frame(env);
       break;
     case MessageType::MsgPublicChannel:
       client::public_on_post(s, env);
@@ -341,6 +352,7 @@ void ClientCore::on_tick() {
   client::public_tick(s);
   s.tick_delivery();
   s.tick_files();
+  s.tick_bulk();
   s.drain();
   s.persist(false);
 }

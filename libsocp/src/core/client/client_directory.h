@@ -26,6 +26,9 @@ struct KnownUser {
   /// The dialect of the user's home server when it is not a socp server ("g43", ...; "" =
   /// socp), from LIST_RESPONSE: decides the content-signature form its clients verify.
   std::string server_dialect;
+  /// The user's client takes bulk files (LIST_RESPONSE caps has "file-bulk/1", which a
+  /// server lists only for users of socp/1 servers).
+  bool file_bulk = false;
 };
 
 /// The content_sig form the clients of a server of this dialect verify ("" = socp: raw).

@@ -200,6 +200,148 @@ Result<std::string> write_new_file(const std::string& dir, const std::string& na
   return make_error(Errc::Io, "too many files named like " + name + " in " + dir);
 }
 
+// ---- FileSource ----------------------------------------------------------------------------
+
+Result<FileSource> FileSource::open(const std::string& path, std::uint64_t max) {
+  if (path.empty()) return make_error(Errc::InvalidArgument, "no file given");
+  // O_NONBLOCK: a FIFO must not make open hang; fstat then refuses anything not regular.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    const int e = errno;
+    return make_error(e == ENOENT ? Errc::NotFound : Errc::Io,
+                      "cannot read " + path + ": " + errno_text(e));
+  }
+  FileSource src;
+  src.fd_ = fd;
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return make_error(Errc::Io, "cannot read " + path);
+  if (S_ISDIR(st.st_mode)) return make_error(Errc::Io, path + " is a directory, not a file");
+  if (!S_ISREG(st.st_mode)) return make_error(Errc::Io, path + " is not a regular file");
+  if (static_cast<std::uint64_t>(st.st_size) > max) {
+    return make_error(Errc::TooLarge, path + " is " + std::to_string(st.st_size) +
+                                          " bytes; the limit is " + std::to_string(max) +
+                                          " bytes (--max-file-size)");
+  }
+  src.size_ = static_cast<std::uint64_t>(st.st_size);
+  return src;
+}
+
+FileSource::FileSource(FileSource&& o) noexcept : fd_(o.fd_), size_(o.size_) {
+  o.fd_ = -1;
+}
+
+FileSource& FileSource::operator=(FileSource&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = o.fd_;
+    size_ = o.size_;
+    o.fd_ = -1;
+  }
+  return *this;
+}
+
+FileSource::~FileSource() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<std::string> FileSource::read_at(std::uint64_t offset, std::size_t n) const {
+  if (fd_ < 0) return make_error(Errc::Io, "file not open");
+  std::string out(n, '\0');
+  std::size_t got = 0;
+  while (got < n) {
+    const ssize_t r = ::pread(fd_, out.data() + got, n - got, static_cast<off_t>(offset + got));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      const int e = errno;
+      return make_error(Errc::Io, "cannot read: " + errno_text(e));
+    }
+    if (r == 0) break;
+    got += static_cast<std::size_t>(r);
+  }
+  out.resize(got);
+  return out;
+}
+
+// ---- PartialFile ---------------------------------------------------------------------------
+
+Result<PartialFile> PartialFile::create(const std::string& dir, std::string_view file_id) {
+  if (Status st = ensure_dir(dir); !st) return st.error();
+  PartialFile p;
+  p.dir_ = dir;
+  p.tmp_ = dir + "/.socp-part-" + safe_file_name("", file_id).substr(5);  // "file-" dropped
+  const int fd = ::open(p.tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) {
+    const int e = errno;
+    p.tmp_.clear();
+    return make_error(Errc::Io, "cannot create a file in " + dir + ": " + errno_text(e));
+  }
+  p.fd_ = fd;
+  return p;
+}
+
+PartialFile::PartialFile(PartialFile&& o) noexcept
+    : fd_(o.fd_), dir_(std::move(o.dir_)), tmp_(std::move(o.tmp_)) {
+  o.fd_ = -1;
+  o.tmp_.clear();
+}
+
+PartialFile& PartialFile::operator=(PartialFile&& o) noexcept {
+  if (this != &o) {
+    discard();
+    fd_ = o.fd_;
+    dir_ = std::move(o.dir_);
+    tmp_ = std::move(o.tmp_);
+    o.fd_ = -1;
+    o.tmp_.clear();
+  }
+  return *this;
+}
+
+PartialFile::~PartialFile() {
+  discard();
+}
+
+void PartialFile::discard() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  if (!tmp_.empty()) ::unlink(tmp_.c_str());
+  tmp_.clear();
+}
+
+Status PartialFile::append(std::string_view data) {
+  if (fd_ < 0) return make_error(Errc::Io, "file not open");
+  if (!write_all(fd_, data)) {
+    const int e = errno;
+    return make_error(Errc::Io, "cannot write " + tmp_ + ": " + errno_text(e));
+  }
+  return ok_status();
+}
+
+Result<std::string> PartialFile::commit(const std::string& name) {
+  if (fd_ < 0) return make_error(Errc::Io, "file not open");
+  if (::fsync(fd_) != 0) {
+    const int e = errno;
+    return make_error(Errc::Io, "cannot write " + tmp_ + ": " + errno_text(e));
+  }
+  ::close(fd_);
+  fd_ = -1;
+  auto [stem, ext] = split_ext(name);
+  for (int n = 0; n < kMaxNameAttempts; ++n) {
+    const std::string candidate = n == 0 ? name : stem + " (" + std::to_string(n) + ")" + ext;
+    const std::string path = dir_ + "/" + candidate;
+    // link() never replaces an existing file (EEXIST), like O_EXCL.
+    if (::link(tmp_.c_str(), path.c_str()) != 0) {
+      if (errno == EEXIST) continue;
+      const int e = errno;
+      return make_error(Errc::Io, "cannot create " + path + ": " + errno_text(e));
+    }
+    ::unlink(tmp_.c_str());
+    tmp_.clear();
+    return path;
+  }
+  return make_error(Errc::Io, "too many files named like " + name + " in " + dir_);
+}
+
 std::string missing_ranges(const std::map<std::int64_t, std::string>& have, std::int64_t total) {
   std::string out;
   std::int64_t missing = 0;

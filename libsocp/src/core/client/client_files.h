@@ -8,6 +8,8 @@
 //                          idempotent out-of-order reassembly, size + SHA-256 check, timeout.
 //   client_file_io.cpp     the file system: reading a file to send, safe names, O_EXCL writes.
 //   client_files.cpp       the manifest bytes and the event builders (client/README-json.md).
+//   client_files_bulk_send.cpp / client_files_bulk_recv.cpp  bulk mode between socp clients
+//                          on socp/1 servers (file_bulk.h; docs/protocol.md "Bulk files").
 #pragma once
 
 #include <cstdint>
@@ -19,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/client/file_bulk.h"
 #include "socp/crypto.h"
 #include "socp/json.h"
 #include "socp/protocol.h"
@@ -72,10 +75,76 @@ struct IncomingFile {
   int last_pct = -1;
 };
 
+// ---- file system handles for streamed (bulk) transfers (client_file_io.cpp) ---------------
+
+/// A regular file opened for reading by offset. Owns its descriptor; move-only.
+class FileSource {
+ public:
+  /// Opens `path` (a regular file of at most `max` bytes). Errors as read_file_for_send.
+  static Result<FileSource> open(const std::string& path, std::uint64_t max);
+  FileSource() = default;
+  FileSource(FileSource&& o) noexcept;
+  FileSource& operator=(FileSource&& o) noexcept;
+  FileSource(const FileSource&) = delete;
+  FileSource& operator=(const FileSource&) = delete;
+  ~FileSource();
+  std::uint64_t size() const noexcept { return size_; }
+  /// Exactly `n` bytes at `offset` (fewer only at the end of the file). Io on errors.
+  Result<std::string> read_at(std::uint64_t offset, std::size_t n) const;
+
+ private:
+  int fd_ = -1;
+  std::uint64_t size_ = 0;
+};
+
+/// A file being received: written under a hidden temporary name inside the download folder
+/// (".socp-part-<id>", O_EXCL, 0600) and given its real name only by commit(). Destroying an
+/// uncommitted PartialFile (or discard()) removes it: a failed transfer leaves nothing.
+class PartialFile {
+ public:
+  static Result<PartialFile> create(const std::string& dir, std::string_view file_id);
+  PartialFile() = default;
+  PartialFile(PartialFile&& o) noexcept;
+  PartialFile& operator=(PartialFile&& o) noexcept;
+  PartialFile(const PartialFile&) = delete;
+  PartialFile& operator=(const PartialFile&) = delete;
+  ~PartialFile();
+  Status append(std::string_view data);
+  /// fsync, then links it as `name` (or "stem (1).ext", ... : never replacing a file) and
+  /// removes the temporary name. Returns the final path.
+  Result<std::string> commit(const std::string& name);
+  void discard();
+  const std::string& temp_path() const noexcept { return tmp_; }
+
+ private:
+  int fd_ = -1;
+  std::string dir_, tmp_;
+};
+
+struct OutgoingBulk {
+  std::string file_id, name, path, to, to_name;
+  msg::FileBulkStart manifest;
+  SecretBytes key;  ///< the file key (zeroed when this is destroyed)
+  FileSource src;
+  std::int64_t next = 0;   ///< next chunk to send
+  std::int64_t acked = 0;  ///< chunks the receiver confirmed
+  std::int64_t last_activity = 0;
+  int last_pct = -1;
+};
+
+struct IncomingBulk {
+  IncomingFile info;  ///< names, sender, size, sha256 for the events (no pieces)
+  std::optional<bulk::Receiver> rx;
+  PartialFile out;
+  std::int64_t last_activity = 0;
+};
+
 struct FileTransfers {
-  std::deque<OutgoingFile> out;            ///< sent in order, one at a time
-  std::deque<OutgoingFile> recent_sent;    ///< fully sent (without data): late server errors
-  std::map<std::string, IncomingFile> in;  ///< by file_id
+  std::deque<OutgoingBulk> bulk_out;            ///< bulk sends in progress (each windowed)
+  std::map<std::string, IncomingBulk> bulk_in;  ///< by file_id
+  std::deque<OutgoingFile> out;                 ///< sent in order, one at a time
+  std::deque<OutgoingFile> recent_sent;         ///< fully sent (without data): late server errors
+  std::map<std::string, IncomingFile> in;       ///< by file_id
   /// Incoming file ids already finished (received or failed): late or duplicated frames of
   /// them are ignored quietly. Bounded, oldest dropped first.
   std::deque<std::string> done_order;

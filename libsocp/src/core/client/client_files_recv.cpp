@@ -273,6 +273,17 @@ void ClientCore::Impl::abort_files(const std::string& reason) {
     emit(client::ev::file_failed(f.file_id, f.name, "send", reason, f.to, f.to_name));
   }
   files.out.clear();
+  for (const client::OutgoingBulk& f : files.bulk_out) {
+    emit(client::ev::file_failed(f.file_id, f.name, "send", reason, f.to, f.to_name));
+  }
+  files.bulk_out.clear();
+  for (auto& [id, f] : files.bulk_in) {
+    f.out.discard();
+    emit(
+        client::ev::file_failed(id, f.info.name, "receive", reason, f.info.from, f.info.from_name));
+    files.mark_done(id);
+  }
+  files.bulk_in.clear();
   std::vector<std::string> ids;
   for (const auto& [id, f] : files.in) ids.push_back(id);
   for (const std::string& id : ids) fail_file(*this, id, reason);

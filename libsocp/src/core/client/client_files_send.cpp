@@ -151,30 +151,51 @@ Step ClientCore::Impl::cmd_file(const std::string& target, const std::string& pa
     recipient = r.user;
   }
 
+  if (!to_all && cfg.file_bulk && server_socp && recipient->file_bulk) {
+    // Bulk mode (docs/protocol.md "Bulk files"): both clients are socp clients on socp/1
+    // servers. A server on the way that cannot carry it answers with an ERROR, and the file
+    // goes as RSA chunks instead (on_bulk_error).
+    if (start_bulk(*recipient, path)) pump_bulk();
+    return Step::Done;
+  }
+  if (!to_all) {
+    send_file_rsa(*recipient, path);
+    return Step::Done;
+  }
+
   auto data = client::read_file_for_send(path, cfg.max_file_size);
   if (!data) {
     emit(client::ev::error(data.code() == Errc::TooLarge ? "TOO_LARGE" : "IO", data.error().detail,
                            ""));
     return Step::Done;
   }
-  const std::string name = client::safe_file_name(client::base_name(path), "");
-
   client::OutgoingFile f;
   f.file_id = new_uuid_v4();
-  f.name = name;
+  f.name = client::safe_file_name(client::base_name(path), "");
   f.data = std::move(data).value();
-  if (to_all) {
-    if (!ensure_channel_key(*this)) return Step::Done;
-    f.to = f.to_name = f.mode = kPublic;
-    f.key_id = channel.key_id;
-  } else {
-    f.to = recipient->user_id;
-    f.to_name = recipient->display_name;
-    f.mode = "dm";
-    f.key = recipient->key;
-  }
+  if (!ensure_channel_key(*this)) return Step::Done;
+  f.to = f.to_name = f.mode = kPublic;
+  f.key_id = channel.key_id;
   if (start_transfer(*this, std::move(f))) pump_files();
   return Step::Done;
+}
+
+void ClientCore::Impl::send_file_rsa(const client::KnownUser& recipient, const std::string& path) {
+  auto data = client::read_file_for_send(path, cfg.max_file_size);
+  if (!data) {
+    emit(client::ev::error(data.code() == Errc::TooLarge ? "TOO_LARGE" : "IO", data.error().detail,
+                           ""));
+    return;
+  }
+  client::OutgoingFile f;
+  f.file_id = new_uuid_v4();
+  f.name = client::safe_file_name(client::base_name(path), "");
+  f.data = std::move(data).value();
+  f.to = recipient.user_id;
+  f.to_name = recipient.display_name;
+  f.mode = "dm";
+  f.key = recipient.key;
+  if (start_transfer(*this, std::move(f))) pump_files();
 }
 
 void ClientCore::Impl::pump_files() {
@@ -219,6 +240,7 @@ void ClientCore::Impl::pump_files() {
 }
 
 bool ClientCore::Impl::on_file_error(const Envelope& env) {
+  if (on_bulk_error(env)) return true;
   const std::string* fid = json::get_string(env.payload, "file_id");
   const std::string* ref = json::get_string(env.payload, "msg_ref");
   const bool file_ref = ref && (*ref == "FILE_START" || *ref == "FILE_CHUNK" ||

@@ -214,6 +214,28 @@ struct ClientCore::Impl {
   void pump_files();
   /// An ERROR naming one of our outgoing files (file_id): cancels it. True if it was one.
   bool on_file_error(const Envelope& env);
+  /// Sends a DM file with the RSA chunks of docs/protocol.md §6 (also the fallback of bulk).
+  void send_file_rsa(const client::KnownUser& recipient, const std::string& path);
+  // ---- client_files_bulk_send.cpp (docs/protocol.md "Bulk files")
+  /// Hashes and seals `path` chunk by chunk, sends the signed FILE_BULK_START. False (an
+  /// event emitted) if it could not start.
+  bool start_bulk(const client::KnownUser& recipient, const std::string& path);
+  /// Sends the chunks each bulk transfer's window allows.
+  void pump_bulk();
+  /// FILE_BULK_ACK from a recipient (flow control and outcome).
+  void on_bulk_ack(const Envelope& env);
+  /// An ERROR naming one of our bulk sends: before any chunk was confirmed the file falls
+  /// back to RSA chunks, else it fails. True if it was about a bulk frame.
+  bool on_bulk_error(const Envelope& env);
+  // ---- client_files_bulk_recv.cpp
+  /// FILE_BULK_START / FILE_BULK_CHUNK from the server (a chunk carries no server signature;
+  /// the signed manifest covers it).
+  void on_bulk_frame(const Envelope& env);
+  /// FILE_BULK_ACK {status} for a transfer we receive.
+  void send_bulk_ack(const std::string& to, const std::string& file_id, std::int64_t received,
+                     const std::string& status, const std::string& reason = {});
+  /// Bulk transfers silent for cfg.file_timeout_ms fail (both directions).
+  void tick_bulk();
   // ---- client_files_recv.cpp
   /// FILE_START / FILE_CHUNK / FILE_END from the server (its signature already verified).
   void on_file_frame(const Envelope& env);

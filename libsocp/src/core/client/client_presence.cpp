@@ -31,6 +31,15 @@ void ClientCore::Impl::on_advertise(const Envelope& env) {
   dir.set_name(u, msg::display_name_of(ad->meta, ad->user_id));
   u.server_id = ad->server_id;
   u.online = true;
+  // The client's capabilities as its meta states them. Whether every server on the way can
+  // carry bulk frames is not known from an advert: a server that cannot refuses the manifest
+  // and the file falls back to RSA chunks (client_files_bulk_send.cpp).
+  u.file_bulk = false;
+  if (const json::Value* caps = ad->meta.find("caps"); caps && caps->is_array()) {
+    for (const json::Value& c : caps->as_array()) {
+      if (c.is_string() && c.as_string() == kFileBulkCapability) u.file_bulk = true;
+    }
+  }
   offer_key(ad->user_id, ad->pubkey, "advertise");
   emit(client::ev::presence(*dir.find(ad->user_id)));
 }
@@ -57,6 +66,7 @@ void ClientCore::Impl::learn_list_page(const std::vector<msg::ListEntry>& entrie
     if (!e.display_name.empty()) dir.set_name(u, e.display_name);
     if (!e.server_id.empty()) u.server_id = e.server_id;
     u.server_dialect = e.server_dialect;
+    u.file_bulk = std::find(e.caps.begin(), e.caps.end(), kFileBulkCapability) != e.caps.end();
     u.online = e.online;
     offer_key(e.user_id, e.pubkey, "list");
     ids.push_back(e.user_id);

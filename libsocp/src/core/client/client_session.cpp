@@ -19,7 +19,10 @@ bool is_auth_code(std::string_view code) {
 }
 
 json::Value meta_of(const ClientConfig& cfg) {
-  return json::Object{{"display_name", cfg.display_name}};
+  json::Object meta{{"display_name", cfg.display_name}};
+  // Client capabilities, carried to other users with our directory record.
+  if (cfg.file_bulk) meta["caps"] = json::Array{json::Value(std::string(kFileBulkCapability))};
+  return json::Value(std::move(meta));
 }
 
 constexpr std::string_view kUserChallengeRequest = "USER_CHALLENGE_REQUEST";

@@ -78,6 +78,13 @@ class Applier {
   /// Queues a frame whose payload (already carrying its context) was handed to sign().
   void send_signed_payload(ConnId conn, MessageType type, const std::string& to, std::int64_t ts,
                            std::shared_ptr<SignedPayload> sp, bool bulk, std::uint64_t lane = 0);
+  /// The one unsigned relay of user traffic: a FILE_BULK_CHUNK (this type only) from this
+  /// server to a connection that takes bulk files (core::takes_bulk: a socp client session or
+  /// an authenticated socp/1 server link). Its integrity rests on the sender's signed
+  /// manifest and the AEAD, not on a server signature (docs/protocol-notes.md "Bulk files").
+  /// Queued as bulk traffic, behind any bulk frame still waiting for its signature (so never
+  /// ahead of its manifest). Returns false, queuing nothing, for any other connection.
+  bool relay_bulk_chunk(ConnId conn, const std::string& to, json::Value payload);
   /// An unsigned frame (USER_CHALLENGE: costs no signature on purpose).
   void send_unsigned(ConnId conn, MessageType type, const std::string& to, json::Value payload);
   /// Hands a payload to the SignBook; a new signature is charged to the turn's cause.

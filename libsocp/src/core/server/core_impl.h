@@ -432,6 +432,19 @@ void handle_user_file(ServerCore::Impl& s, Conn& c, const Envelope& env);
 bool handle_file_server_deliver(ServerCore::Impl& s, Conn& c, const Envelope& env);
 /// Public-mode FILE_* (to = "public") from a socp server: to every local user.
 void handle_server_file(ServerCore::Impl& s, Conn& c, const Envelope& env);
+// handle_file_bulk.cpp (socp extension, docs/protocol.md "Bulk files")
+/// FILE_BULK_START / FILE_BULK_CHUNK / FILE_BULK_ACK from a local user.
+void handle_user_file_bulk(ServerCore::Impl& s, Conn& c, const Envelope& env);
+/// SERVER_DELIVER whose inner_type is FILE_BULK_START / FILE_BULK_ACK: handles it and returns
+/// true; false otherwise.
+bool handle_file_bulk_server_deliver(ServerCore::Impl& s, Conn& c, const Envelope& env);
+/// FILE_BULK_CHUNK on a server link. Called BEFORE any signature check: the frame carries
+/// none. Taken only from an authenticated socp/1 link whose peer is the envelope's `from`;
+/// refused (counted, logged, dropped) from anything else.
+void handle_server_file_bulk_chunk(ServerCore::Impl& s, Conn& c, const Envelope& env);
+/// True if `c` may be sent FILE_BULK_* frames: a socp client session (it announced socp/1)
+/// or an authenticated link to a socp/1 server.
+bool takes_bulk(const ServerCore::Impl& s, const Conn& c);
 // handle_control.cpp
 void handle_server_error(ServerCore::Impl& s, Conn& c, const Envelope& env);
 // handle_health.cpp

@@ -109,6 +109,8 @@ constexpr std::array<std::string_view, kCounterCount> kNames = {
     "dialect_out",
     "dialect_in",
     "receive_only_links",
+    "file_bulk_chunks_relayed",
+    "file_bulk_refused",
 };
 
 constexpr bool all_named() {

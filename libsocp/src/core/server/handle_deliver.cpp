@@ -195,7 +195,8 @@ void handle_msg_direct(ServerCore::Impl& s, Conn& c, const Envelope& env) {
 }
 
 void handle_server_deliver(ServerCore::Impl& s, Conn& c, const Envelope& env) {
-  if (handle_file_server_deliver(s, c, env)) return;  // inner FILE_* (handle_file.cpp)
+  if (handle_file_server_deliver(s, c, env)) return;       // inner FILE_* (handle_file.cpp)
+  if (handle_file_bulk_server_deliver(s, c, env)) return;  // FILE_BULK_* (handle_file_bulk.cpp)
   if (!s.first_time(env)) return;
   auto d = msg::ServerDeliver::from_json(env.payload);
   if (!d) {

@@ -11,7 +11,17 @@ namespace {
 /// An upper bound of one entry's encoded size (keys, quotes, the online flag).
 std::size_t entry_bytes(const msg::ListEntry& e) {
   return e.user_id.size() * 2 + e.display_name.size() * 6 + e.server_id.size() + e.pubkey.size() +
-         e.server_dialect.size() + 128;
+         e.server_dialect.size() + 128 + e.caps.size() * 80;
+}
+
+/// The user's client announced bulk files (meta.caps has "file-bulk/1").
+bool announces_bulk(const UserInfo& u) {
+  const json::Value* caps = u.meta.find("caps");
+  if (!caps || !caps->is_array()) return false;
+  for (const json::Value& c : caps->as_array()) {
+    if (c.is_string() && c.as_string() == kFileBulkCapability) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -32,12 +42,16 @@ void handle_list_request(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     e.server_id = u.server_id;
     e.online = u.online;
     e.pubkey = u.pubkey;
-    if (u.server_id != s.self_id) {
+    bool socp_home = u.server_id == s.self_id;
+    if (!socp_home) {
       auto p = s.peers.find(u.server_id);
+      socp_home = p != s.peers.end() && p->second.socp_caps;
       if (p != s.peers.end() && !p->second.socp_caps) {
         e.server_dialect = std::string(dialect_name(p->second.dialect));
       }
     }
+    // Bulk files need socp's extension frames on every hop: listed for socp/1 homes only.
+    if (socp_home && announces_bulk(u)) e.caps.emplace_back(kFileBulkCapability);
     const std::size_t n = entry_bytes(e);
     if (!out.users.empty() && (out.users.size() >= limit || bytes + n > budget)) {
       out.next = out.users.back().user_id;

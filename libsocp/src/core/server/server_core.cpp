@@ -293,7 +293,9 @@ constexpr int kMaxBadFrames = 20;
 constexpr std::int64_t kStaleServerFrameMs = kSeenCacheTtlMs - 60'000;
 
 bool is_file_type(MessageType t) {
-  return t == MessageType::FileStart || t == MessageType::FileChunk || t == MessageType::FileEnd;
+  return t == MessageType::FileStart || t == MessageType::FileChunk || t == MessageType::FileEnd ||
+         t == MessageType::FileBulkStart || t == MessageType::FileBulkChunk ||
+         t == MessageType::FileBulkAck;
 }
 
 bool proven(const Conn& c) {
@@ -327,6 +329,10 @@ void dispatch_user(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     case MessageType::FileChunk:
     case MessageType::FileEnd:
       return core::handle_user_file(s, c, env);
+    case MessageType::FileBulkStart:
+    case MessageType::FileBulkChunk:
+    case MessageType::FileBulkAck:
+      return core::handle_user_file_bulk(s, c, env);
     case MessageType::MsgPublicChannel:
       return core::handle_public_post(s, c, env);
     case MessageType::PublicChannelKeyShare:
@@ -398,6 +404,11 @@ void dispatch_server(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   if (c.role == Role::Joining) {
     s.count(Counter::UnexpectedWelcomes);
     return;  // nothing but the welcome counts before it
+  }
+  // The one frame that carries no signature: it is taken only on a socp/1 link (checked
+  // there) and refused on any other.
+  if (*env.type == MessageType::FileBulkChunk) {
+    return core::handle_server_file_bulk_chunk(s, c, env);
   }
   if (!verify_server_frame(s, c, env)) return;
   switch (*env.type) {
@@ -672,8 +683,10 @@ void ServerCore::on_frame(ConnId id, std::string_view frame) {
                   std::move(o));
       return;
     }
-    if (!within_budget(s, c, is_file_type(*env.type))) return;
-    if (!sign_queue_ok(s, c, env)) return;
+    // A bulk chunk costs no signature on any hop, so no signature budget or queue holds it.
+    const bool unsigned_chunk = *env.type == MessageType::FileBulkChunk;
+    if (!unsigned_chunk && !within_budget(s, c, is_file_type(*env.type))) return;
+    if (!unsigned_chunk && !sign_queue_ok(s, c, env)) return;
     switch (c.role) {
       case Role::Unknown:
         return dispatch_first(s, c, env);
