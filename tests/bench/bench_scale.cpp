@@ -58,6 +58,11 @@ TEST_CASE("scale benchmarks", "[bench]") {
   const int users = env_u ? std::atoi(env_u) : 200;
   const double rss0 = rss_mib();
   MeshSim sim;
+  // The default --max-peers (64) refuses the 65th server: a larger mesh raises it, as its
+  // operators would (docs/scaling.md).
+  auto big_mesh = [servers](socp::ServerConfig& c) {
+    c.max_peers = std::max<std::size_t>(c.max_peers, static_cast<std::size_t>(servers) + 8);
+  };
   std::uint64_t synthetic = 0;
   auto seed = [&](const std::string& name) {
     auto& dir = sim.node(name).core->directory();
@@ -73,7 +78,7 @@ TEST_CASE("scale benchmarks", "[bench]") {
   for (int i = 0; i < servers - 1; ++i) {
     const std::string name = "S" + std::to_string(i);
     sim.add_server(name, key_for(i),
-                   i == 0 ? std::vector<std::string>{} : std::vector<std::string>{"S0"});
+                   i == 0 ? std::vector<std::string>{} : std::vector<std::string>{"S0"}, big_mesh);
     seed(name);
   }
   sim.run();
@@ -85,7 +90,7 @@ TEST_CASE("scale benchmarks", "[bench]") {
   sim.tap_on = true;
   sim.tapped.clear();
   const auto t_join = Clock::now();
-  sim.add_server(last, key_for(servers - 1), {"S0"});
+  sim.add_server(last, key_for(servers - 1), {"S0"}, big_mesh);
   seed(last);
   sim.advance(20'000);  // links, snapshots, heartbeats
   const double join_s = seconds_since(t_join);

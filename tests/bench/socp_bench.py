@@ -71,6 +71,10 @@ class Bench:
             raise SystemExit(f"socp_bench_tool {argv[0]} failed: {r.stderr.strip()}")
         return r.stdout
 
+    @staticmethod
+    def phase(what: str) -> None:
+        print(f"socp-bench: {what}", file=sys.stderr, flush=True)
+
     def metric(self, name: str, value: float, unit: str) -> None:
         self.results[name] = (value, unit)
         self.h.metric(name, value, unit)
@@ -112,14 +116,15 @@ class Bench:
         took = bob.last_arrival(ids) - t0
         return n / took, side
 
-    def fair_probe(self, carol: "User", dave: "User", erin: "User", busy) -> dict:
+    def fair_probe(self, carol: "User", dave: "User", erin: "User", busy, tag: str) -> dict:
+        # msg_ids are unique per run: a repeated (sender, msg_id) is a duplicate to the server
         frames = self.tool("dm", carol.key_file, carol.uid, dave.uid, dave.pub, "60",
-                           "fair").splitlines()
+                           tag).splitlines()
         dm_ms, list_ms = [], []
         for i, frame in enumerate(frames):
             if not busy():
                 break
-            mid = f"fair-{i}"
+            mid = f"{tag}-{i}"
             dave.expect({mid})
             t0 = time.perf_counter()
             carol.send_lines([frame])
@@ -217,12 +222,16 @@ class Bench:
             u.wait_sees(dave.uid)
         bursts, fairs = [], {"dm": [], "list": []}
         for r in range(a.rounds):
+            self.phase(f"round {r + 1}: burst of {a.dms} DMs")
             rate, _ = self.burst(alice, bob, a.dms, f"burst{r}")
             bursts.append(rate)
+            self.phase(f"round {r + 1}: another burst, other users' DMs and /list meanwhile")
             _, side = self.burst(alice, bob, a.dms, f"busy{r}",
-                                 during=lambda busy: self.fair_probe(carol, dave, erin, busy))
+                                 during=lambda busy, r=r: self.fair_probe(carol, dave, erin, busy,
+                                                                     f"fair{r}"))
             for k in fairs:
                 fairs[k] += side[k]
+        self.phase(f"{a.sequential} sequential DMs")
         seq = self.sequential(alice, bob, a.sequential)
         limit_after = self.limit()
         limit = statistics.mean([limit_before, limit_after])
@@ -243,6 +252,7 @@ class Bench:
         for u in (alice, bob, carol, dave, erin):
             u.close()
         if a.registrations:
+            self.phase(f"{a.registrations} registrations")
             argon = float(self.tool("argon2", "3").strip())
             reg = self.registrations(a.registrations)
             self.metric("registrations_per_s", reg, "users/s (register + login, one at a time)")
@@ -250,6 +260,7 @@ class Bench:
             self.metric("registrations_over_argon2_one_core", reg * argon,
                         "x one core's Argon2id rate")
         if a.file_mib:
+            self.phase(f"a {a.file_mib} MiB file")
             mbs = self.files(a.file_mib)
             self.metric("file_mb_per_s", mbs, f"MB/s ({a.file_mib} MiB, A -> B, socp-cli)")
         self.metric("rss_a_kib", self.a.rss_kb(), "KiB")
