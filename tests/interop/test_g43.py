@@ -159,8 +159,6 @@ class G43Mesh(MeshCase):
         m = self.cli_wait(self.alice, "message", since=since, text="hi-all-from-bob43")
         self.assertTrue(m["verified"])
 
-    @unittest.skip("client-side: socp-cli's chunks carry no sender_pub/content_sig (F9; "
-                   "docs/interop.md, 'Not done')")
     def test_7_file_socp_to_g43(self):
         """F9 F2: each FILE_CHUNK carries sender, sender_pub and content_sig (variant C, the
         chunk's ts); bob43 verifies every chunk and the SHA-256."""

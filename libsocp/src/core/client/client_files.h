@@ -62,6 +62,9 @@ struct OutgoingFile {
   std::int64_t next_index = 0;
   std::int64_t chunks = 0;
   int last_pct = -1;  ///< last progress event, in percent
+  /// Clients of a G43 server verify every chunk on its own: each FILE_CHUNK then carries
+  /// sender_pub and a content_sig of this form over the chunk (docs/interop.md).
+  std::optional<ContentSigForm> chunk_sig;
 };
 
 struct IncomingFile {

@@ -67,8 +67,17 @@ bool send_chunk(ClientCore::Impl& s, client::OutgoingFile& f, std::string* why) 
   // Chunks are not signed one by one: the manifest's content_sig fixes size and SHA-256,
   // which the receiver checks over the whole file. `ts` is the clock, not next_ts(): a burst
   // of chunks must not push our timestamps ahead of real time.
-  return s.send(MessageType::FileChunk, f.to, std::max(s.now(), std::int64_t{1}),
-                json::Value(std::move(p)), false);
+  const std::int64_t ts = std::max(s.now(), std::int64_t{1});
+  if (f.chunk_sig) {  // except towards clients that verify each chunk (G43's)
+    auto csig = sign_content(*s.cfg.key, ct.value(), s.me(), f.to, ts, *f.chunk_sig);
+    if (!csig) {
+      *why = "cannot sign a chunk: " + csig.error().detail;
+      return false;
+    }
+    p["sender_pub"] = s.cfg.key->public_key().b64url();
+    p["content_sig"] = std::move(csig).value();
+  }
+  return s.send(MessageType::FileChunk, f.to, ts, json::Value(std::move(p)), false);
 }
 
 // Builds and sends FILE_START; queues the transfer. False after an error event.
@@ -195,6 +204,9 @@ void ClientCore::Impl::send_file_rsa(const client::KnownUser& recipient, const s
   f.to_name = recipient.display_name;
   f.mode = "dm";
   f.key = recipient.key;
+  if (recipient.server_dialect == "g43") {
+    f.chunk_sig = client::content_sig_form_for(recipient.server_dialect);
+  }
   if (start_transfer(*this, std::move(f))) pump_files();
 }
 

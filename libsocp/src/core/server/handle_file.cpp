@@ -31,8 +31,10 @@ struct FileField {
 constexpr FileField kStartFields[] = {
     {"file_id", false}, {"name", false},       {"size", true},         {"sha256", false},
     {"mode", false},    {"sender_pub", false}, {"content_sig", false}, {"key_id", false}};
-constexpr FileField kChunkFields[] = {
-    {"file_id", false}, {"index", true}, {"ciphertext", false}, {"key_id", false}};
+// sender_pub/content_sig on a chunk: what G43's clients verify each chunk with (interop).
+constexpr FileField kChunkFields[] = {{"file_id", false},    {"index", true},
+                                      {"ciphertext", false}, {"key_id", false},
+                                      {"sender_pub", false}, {"content_sig", false}};
 constexpr FileField kEndFields[] = {{"file_id", false}, {"chunks", true}};
 
 template <std::size_t N>
