@@ -53,21 +53,31 @@ Result<Bytes> b64_decode(std::string_view text) {
   const std::size_t len = n - pad;
   if (len % 4 == 1) return bad("truncated input");
 
-  Bytes out;
-  out.reserve(len / 4 * 3 + 2);
-  std::uint32_t acc = 0;
-  int bits = 0;
-  for (std::size_t i = 0; i < len; ++i) {
-    const std::int8_t v = kDecode[static_cast<unsigned char>(text[i])];
-    if (v < 0) return bad("invalid character");
-    acc = (acc << 6) | static_cast<std::uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<std::uint8_t>((acc >> bits) & 0xFF));
-    }
+  // Four characters make three bytes; a tail of 2 or 3 characters makes 1 or 2 bytes whose
+  // unused low bits must be zero (a canonical encoding).
+  const std::size_t rem = len % 4;
+  Bytes out(len / 4 * 3 + (rem == 0 ? 0 : rem - 1));
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  std::uint8_t* o = out.data();
+  std::size_t i = 0;
+  for (; i + 4 <= len; i += 4) {
+    const int a = kDecode[in[i]], b = kDecode[in[i + 1]], c = kDecode[in[i + 2]],
+              d = kDecode[in[i + 3]];
+    if ((a | b | c | d) < 0) return bad("invalid character");
+    const auto v = static_cast<std::uint32_t>(a << 18 | b << 12 | c << 6 | d);
+    *o++ = static_cast<std::uint8_t>(v >> 16);
+    *o++ = static_cast<std::uint8_t>(v >> 8);
+    *o++ = static_cast<std::uint8_t>(v);
   }
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) return bad("non-zero trailing bits");
+  if (rem >= 2) {
+    const int a = kDecode[in[i]], b = kDecode[in[i + 1]];
+    const int c = rem == 3 ? kDecode[in[i + 2]] : 0;
+    if ((a | b | c) < 0) return bad("invalid character");
+    const auto v = static_cast<std::uint32_t>(a << 18 | b << 12 | c << 6);
+    *o++ = static_cast<std::uint8_t>(v >> 16);
+    if (rem == 3) *o++ = static_cast<std::uint8_t>(v >> 8);
+    if ((rem == 2 ? (b & 0x0F) : (c & 0x03)) != 0) return bad("non-zero trailing bits");
+  }
   return out;
 }
 
