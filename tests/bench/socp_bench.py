@@ -89,7 +89,8 @@ class Bench:
         key_b = self.ws.path("keys", "bench-server-b.pem")
         self.tool("keygen", primes, self.server_key)
         self.tool("keygen", primes, key_b)
-        extra = ["--user-sign-rate", "100000", "--user-sign-burst", "100000"]
+        extra = ["--user-sign-rate", "100000", "--user-sign-burst", "100000",
+                 *self.args.server_arg]
         self.a = self.h.ServerProcess(self.ws, "A", extra_args=extra)
         self.a.identity_file = self.server_key
         self.a.start()
@@ -435,6 +436,9 @@ def main() -> None:
     p.add_argument("--two-prime", action="store_true", help="2-prime server identities")
     p.add_argument("--file-mib", type=float, default=1.0, help="file size (0: skip)")
     p.add_argument("--registrations", type=int, default=20, help="new users to register (0: skip)")
+    p.add_argument("--server-arg", action="append", default=[],
+                   help="one more socp-server argument for both servers (repeatable), e.g. "
+                        "--server-arg=--sign-threads=1")
     bench = Bench(p.parse_args())
     try:
         bench.run()
