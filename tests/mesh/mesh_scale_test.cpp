@@ -224,3 +224,25 @@ TEST_CASE("login: a socp/1 client gets no advert per online user, other clients 
   CHECK(adverts_to("carol") <= 1);  // at most frank's own login, which happens after hers
   CHECK(adverts_to("frank") >= 5);
 }
+
+TEST_CASE("gossip: in a complete mesh a login costs n - 1 server frames, not n squared",
+          "[mesh][scale]") {
+  MeshSim sim;
+  sim.add_server("S0", "server_a");
+  for (int i = 1; i < 5; ++i)
+    sim.add_server("S" + std::to_string(i), "server" + std::to_string(i), {"S0"});
+  sim.advance(40'000);  // links, then heartbeats that say who is linked to whom
+  sim.add_user("alice", "alice", "S0");
+  sim.tap_on = true;
+  sim.login("alice", "S0");
+  sim.run();
+  int adverts = 0;
+  for (const auto& t : sim.tapped) {
+    auto env = socp::parse_envelope(t.text);
+    if (t.to.rfind("u:", 0) != 0 && env && env->type == MessageType::UserAdvertise) ++adverts;
+  }
+  // Before: 4 from S0, then each of the 4 forwarded to the 3 others (16 in all).
+  CHECK(adverts == 4);
+  for (int i = 1; i < 5; ++i)
+    CHECK(sim.view("S" + std::to_string(i))[sim.user("alice").user_id].second);
+}

@@ -63,6 +63,7 @@ enum class Counter : std::uint16_t {
   FramesOut,
   FramesIn,
   FramesForwarded,
+  GossipNotForwarded,  ///< presence not forwarded to a socp/1 peer linked to its origin
   FileErrors,
   FileFramesRemote,
   FileFramesPublicIn,

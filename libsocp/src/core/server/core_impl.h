@@ -150,6 +150,10 @@ struct Peer {
   /// and the one taken as such (dialect.h).
   std::int64_t back_socket_until = 0;
   ConnId back_socket = 0;
+  /// socp/1: the servers this peer said it is linked to, in its last HEARTBEAT (`links`).
+  /// Presence from one of them is not forwarded to it: the origin sent it directly
+  /// (forward_servers). Empty until its first heartbeat, and cleared when our link drops.
+  std::set<std::string> links;
 };
 
 /// A frame signed once, lazily (on its first recipient), then resent as is: the current
@@ -449,6 +453,8 @@ bool takes_bulk(const ServerCore::Impl& s, const Conn& c);
 void handle_server_error(ServerCore::Impl& s, Conn& c, const Envelope& env);
 // handle_health.cpp
 void tick_health(ServerCore::Impl& s);
+/// HEARTBEAT from a server: a socp/1 peer's `links` (handle_health.cpp).
+void handle_server_heartbeat(ServerCore::Impl& s, Conn& c, const Envelope& env);
 }  // namespace core
 
 }  // namespace socp

@@ -58,6 +58,7 @@ constexpr std::array<std::string_view, kCounterCount> kNames = {
     "frames_out",
     "frames_in",
     "frames_forwarded",
+    "gossip_not_forwarded",
     "file_errors",
     "file_frames_remote",
     "file_frames_public_in",

@@ -19,9 +19,21 @@ void heartbeats(ServerCore::Impl& s, std::int64_t now) {
     }
   }
   if (due.empty()) return;
-  // One payload for every link that is due (to "*"): one signature per period.
-  FanOut hb(s, MessageType::Heartbeat, "*", json::Object{});
-  for (ConnId link : due) hb.send(link);
+  // One payload for every link that is due (to "*"): one signature per period. socp/1 peers
+  // also learn which servers we are linked to (`links`), so that they forward presence to us
+  // only from servers we have no link to; the others get the spec's empty payload.
+  json::Array linked;
+  for (const auto& [sid, link] : s.live_links()) linked.emplace_back(sid);
+  FanOut socp_hb(s, MessageType::Heartbeat, "*", json::Object{{"links", std::move(linked)}});
+  FanOut plain_hb(s, MessageType::Heartbeat, "*", json::Object{});
+  for (ConnId link : due) {
+    const Conn* c = s.conn(link);
+    if (c && s.is_socp_server(c->server_id)) {
+      socp_hb.send(link);
+    } else {
+      plain_hb.send(link);
+    }
+  }
 }
 
 void handshake_timeouts(ServerCore::Impl& s, std::int64_t now) {
@@ -51,6 +63,21 @@ void forget_unreachable(ServerCore::Impl& s, std::int64_t now) {
 }
 
 }  // namespace
+
+void handle_server_heartbeat(ServerCore::Impl& s, Conn& c, const Envelope& env) {
+  auto p = s.peers.find(c.server_id);
+  if (p == s.peers.end() || !p->second.socp_caps || p->second.link != c.id) return;
+  const json::Value* links = env.payload.is_object() ? env.payload.find("links") : nullptr;
+  if (!links || !links->is_array() || links->as_array().size() > s.cfg.max_peers + 1) {
+    p->second.links.clear();  // unknown: forward everything to it
+    return;
+  }
+  std::set<std::string> ids;
+  for (const json::Value& v : links->as_array()) {
+    if (v.is_string() && v.as_string().size() <= 64) ids.insert(v.as_string());
+  }
+  p->second.links = std::move(ids);
+}
 
 void tick_health(ServerCore::Impl& s) {
   const std::int64_t now = s.now();

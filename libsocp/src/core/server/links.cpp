@@ -112,6 +112,7 @@ void ServerCore::Impl::link_down(const std::string& server_id) {
   core::Peer& p = it->second;
   if (p.link == 0) return;
   p.link = 0;
+  p.links.clear();  // what it said about its links is stale once ours is gone
   p.last_seen = now();
   (void)store.put_server(ServerRecord{server_id, p.host, p.port, p.pubkey, p.last_seen, p.socp_caps,
                                       p.introduced_by, std::string(core::dialect_name(p.dialect))});
