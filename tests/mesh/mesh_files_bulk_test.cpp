@@ -369,3 +369,47 @@ TEST_CASE("bulk files: a server without socp/1 neither sends nor gets bulk frame
   CHECK(*json::get_string(e, "msg_ref") == "FILE_BULK_START");
   CHECK(*json::get_string(e, "file_id") == "f2");
 }
+
+TEST_CASE("bulk files: a sender that ignores acknowledgements is stopped by its own server",
+          "[mesh][files][bulk]") {
+  BulkMesh m;
+  m.login("alice", "A");
+  m.login("bob", "B");
+  // bob's acknowledgements never reach A (tampered on the way: A drops them as forged).
+  m.sim.mutate = [](const std::string& from, const std::string& to, std::string& text) {
+    if (from == "B" && to == "A" && text.find("FILE_BULK_ACK") != std::string::npos) {
+      const auto at = text.find("\"received\":");
+      if (at != std::string::npos) text.replace(at, 11, "\"receivedX\":");
+    }
+  };
+  m.sim.tap_on = true;
+  m.cm.command("alice", "/file bob " + m.put("big.bin", bytes_of(40 * 256 * 1024, 9)));
+  m.sim.run();
+  m.cm.pump();
+  std::string file_id;
+  for (const auto& t : m.sim.tapped) {
+    if (t.from != "A" || t.to != "B" || t.text.find("FILE_BULK_START") == std::string::npos) {
+      continue;
+    }
+    file_id = str(socp::parse_envelope(t.text)->payload, "file_id");
+  }
+  REQUIRE_FALSE(file_id.empty());
+  CHECK(m.counter("A", "file_bulk_refused") == 0);  // the honest client stopped at its window
+  // Now alice's connection pushes chunks regardless, as a hostile client would.
+  const std::string alice = m.sim.user("alice").user_id;
+  const std::string bob = m.sim.user("bob").user_id;
+  auto chunk = [&](std::int64_t index) {
+    socp::msg::FileBulkChunk c;
+    c.file_id = file_id;
+    c.index = index;
+    c.ciphertext = "QUJD";
+    return socp::serialize(socp::make_envelope(socp::MessageType::FileBulkChunk, alice, bob,
+                                               m.sim.now(), c.to_json()));
+  };
+  const auto relayed = m.counter("A", "file_bulk_chunks_relayed");
+  for (std::int64_t i = 16; i < 40; ++i) m.sim.send_raw("alice", chunk(i));
+  m.sim.run();
+  // 24 unacknowledged chunks at most: 8 more went, then the transfer was refused.
+  CHECK(m.counter("A", "file_bulk_chunks_relayed") - relayed == 8);
+  CHECK(m.counter("A", "file_bulk_refused") >= 1);
+}

@@ -104,6 +104,13 @@ struct Conn {
   /// Non-bulk frames in `outbox` per lane (OutFrame::lane): flush() stops scanning once
   /// every lane present has a frame waiting.
   std::unordered_map<std::uint64_t, std::size_t> lane_frames;
+  /// Bulk transfers this user is sending (file_id -> chunks relayed, chunks its recipient
+  /// acknowledged): the sender's server enforces the flow-control window, so a client that
+  /// ignores FILE_BULK_ACK cannot fill queues along the path (handle_file_bulk.cpp).
+  struct BulkWindow {
+    std::int64_t sent = 0, received = 0;
+  };
+  std::map<std::string, BulkWindow> bulk_out;
   SignBudget budget;
   int errors_in_window = 0;  ///< ERRORs sent to this user in the current window
   std::int64_t error_window_start = 0;

@@ -107,6 +107,48 @@ Result<ConnId> bulk_route(ServerCore::Impl& s, const std::string& user, std::str
   return make_error(Errc::UserNotFound, "unknown user " + user);
 }
 
+// The sender's window (docs/protocol-notes.md "Bulk files"): clients keep 16 chunks
+// unacknowledged; a few more are allowed for acknowledgements still on their way.
+constexpr std::int64_t kBulkWindowChunks = 24;
+constexpr std::size_t kBulkTransfersPerConn = 8;
+
+/// An acknowledgement reaching the sender's own session moves its window.
+void note_bulk_ack(ServerCore::Impl& s, ConnId conn, const json::Value& payload) {
+  Conn* c = s.conn(conn);
+  if (!c || c->role != Role::User) return;
+  auto a = msg::FileBulkAck::from_json(payload);
+  if (!a) return;
+  auto it = c->bulk_out.find(a->file_id);
+  if (it == c->bulk_out.end()) return;
+  if (a->status != "ok") {
+    c->bulk_out.erase(it);
+    return;
+  }
+  it->second.received = std::max(it->second.received, a->received);
+}
+
+/// Checks a user's own bulk frame against its window; an error value when it is refused.
+Status check_bulk_window(Conn& c, MessageType t, const std::string& file_id) {
+  if (t == MessageType::FileBulkStart) {
+    if (c.bulk_out.size() >= kBulkTransfersPerConn && !c.bulk_out.count(file_id)) {
+      return make_error(Errc::Busy, "at most " + std::to_string(kBulkTransfersPerConn) +
+                                        " bulk files in flight per connection");
+    }
+    c.bulk_out[file_id] = Conn::BulkWindow{};
+    return ok_status();
+  }
+  if (t != MessageType::FileBulkChunk) return ok_status();
+  auto it = c.bulk_out.find(file_id);
+  if (it == c.bulk_out.end()) return make_error(Errc::BadFrame, "chunk without a manifest");
+  if (it->second.sent - it->second.received >= kBulkWindowChunks) {
+    c.bulk_out.erase(it);
+    return make_error(Errc::Busy,
+                      "more than " + std::to_string(kBulkWindowChunks) + " chunks unacknowledged");
+  }
+  ++it->second.sent;
+  return ok_status();
+}
+
 // A bulk frame to `user` on `conn` (local session, or a socp/1 link when `remote_server` is
 // set): chunks unsigned, the rest signed.
 void emit(ServerCore::Impl& s, MessageType t, ConnId conn, const std::string& remote_server,
@@ -115,6 +157,7 @@ void emit(ServerCore::Impl& s, MessageType t, ConnId conn, const std::string& re
   if (t == MessageType::FileBulkChunk) {
     s.out.relay_bulk_chunk(conn, user, std::move(payload));
   } else if (remote_server.empty()) {
+    if (t == MessageType::FileBulkAck) note_bulk_ack(s, conn, payload);
     s.out.send(conn, t, user, std::move(payload), SendOpts{ts, kBulk});
   } else {
     s.out.send(conn, MessageType::ServerDeliver, remote_server,
@@ -163,6 +206,11 @@ void handle_user_file_bulk(ServerCore::Impl& s, Conn& c, const Envelope& env) {
                         "sender_pub is not your registered key");
     }
     payload.as_object()["sender_pub"] = me->pubkey;
+  }
+  if (Status w = check_bulk_window(c, t, file_id); !w) {
+    s.count(Counter::FileBulkRefused);
+    return bulk_error(s, c.id, c.user_id, c.user_id, file_id, t, w.code(),
+                      w.error().detail + " (file " + file_id + ")");
   }
   std::string remote_server;
   auto conn = bulk_route(s, env.to, &remote_server);
@@ -220,6 +268,7 @@ bool handle_file_bulk_server_deliver(ServerCore::Impl& s, Conn& c, const Envelop
     return true;
   }
   s.count(Counter::FileFramesDelivered);
+  if (*t == MessageType::FileBulkAck) note_bulk_ack(s, r.conn, payload);
   s.out.send(r.conn, *t, d->user_id, std::move(payload),
              SendOpts{d->orig_ts.value_or(env.ts), kBulk});
   return true;
