@@ -18,6 +18,7 @@
 #include <fstream>
 #include <string>
 
+#include "bench_util.h"
 #include "fixtures.h"
 #include "mesh_sim.h"
 #include "socp/bytes.h"
@@ -25,30 +26,13 @@
 #include "socp/server_core.h"
 #include "socp/store.h"
 
-using Clock = std::chrono::steady_clock;
+using socp::bench::Clock;
+using socp::bench::metric;
+using socp::bench::rss_mib;
+using socp::bench::seconds_since;
 namespace fs = std::filesystem;
 
-namespace {
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-void metric(const std::string& name, double v, const char* unit) {
-  std::printf("METRIC %s %.3f %s\n", name.c_str(), v, unit);
-  std::fflush(stdout);
-}
-
-double rss_mib() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-  }
-  return 0;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("directory benchmarks", "[bench]") {
   const char* env_max = std::getenv("SOCP_BENCH_MAX_USERS");

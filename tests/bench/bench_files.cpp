@@ -18,6 +18,8 @@
 //                            clients, the test's own copy of the data).
 #include <catch2/catch.hpp>
 
+#include "bench_util.h"
+
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -31,7 +33,8 @@
 #include "mesh_sim.h"
 #include "socp/crypto.h"
 
-using Clock = std::chrono::steady_clock;
+using socp::bench::Clock;
+using socp::bench::metric;
 using socp::test::ClientMesh;
 using socp::test::MeshSim;
 namespace fs = std::filesystem;
@@ -40,11 +43,6 @@ namespace {
 
 double seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
-}
-
-void metric(const char* name, double v, const char* unit) {
-  std::printf("METRIC %s %.3f %s\n", name, v, unit);
-  std::fflush(stdout);
 }
 
 }  // namespace

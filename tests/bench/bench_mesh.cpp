@@ -12,19 +12,18 @@
 #include <thread>
 #include <vector>
 
+#include "bench_util.h"
 #include "fixtures.h"
 #include "mesh_sim.h"
 #include "socp/bytes.h"
 #include "socp/crypto.h"
 
-using Clock = std::chrono::steady_clock;
+using socp::bench::Clock;
+using socp::bench::metric;
+using socp::bench::seconds_since;
 using socp::test::MeshSim;
 
 namespace {
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 double sign_rate(unsigned threads, int per_thread) {
   const auto& key = socp::test::any_fixture_key("server_a");
@@ -40,11 +39,6 @@ double sign_rate(unsigned threads, int per_thread) {
   }
   for (auto& t : ts) t.join();
   return threads * per_thread / seconds_since(t0);
-}
-
-void metric(const char* name, double v, const char* unit) {
-  std::printf("METRIC %s %.3f %s\n", name, v, unit);
-  std::fflush(stdout);
 }
 
 }  // namespace

@@ -12,32 +12,18 @@
 #include <fstream>
 #include <string>
 
+#include "bench_util.h"
 #include "fixtures.h"
 #include "mesh_sim.h"
 #include "socp/bytes.h"
 
-using Clock = std::chrono::steady_clock;
+using socp::bench::Clock;
+using socp::bench::metric;
+using socp::bench::rss_mib;
+using socp::bench::seconds_since;
 using socp::test::MeshSim;
 
 namespace {
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-void metric(const std::string& name, double v, const std::string& unit) {
-  std::printf("METRIC %s %.3f %s\n", name.c_str(), v, unit.c_str());
-  std::fflush(stdout);
-}
-
-double rss_mib() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-  }
-  return 0;
-}
 
 std::uint64_t total_signatures(MeshSim& sim) {
   std::uint64_t n = 0;
