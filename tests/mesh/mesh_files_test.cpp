@@ -14,47 +14,22 @@
 #include "socp/bytes.h"
 #include "socp/crypto.h"
 #include "socp/messages.h"
+#include "temp_files.h"
 
+using socp::test::bytes_of;
 using socp::test::ClientMesh;
 using socp::test::MeshSim;
+using socp::test::read_file;
+using socp::test::str;
+using socp::test::TempDir;
 namespace fs = std::filesystem;
 namespace json = socp::json;
 
 namespace {
 
-struct TempDir {
-  std::string path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "socp-mesh-files-XXXXXX").string();
-    REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
-std::string bytes_of(std::size_t n, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng() & 0xff);
-  return s;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
-std::string str(const json::Value& e, const char* key) {
-  const std::string* s = json::get_string(e, key);
-  return s ? *s : "<missing>";
-}
-
 // A mesh of servers with ClientCores whose downloads go to <tmp>/<user>.
 struct FileMesh {
-  TempDir tmp;
+  TempDir tmp{"socp-mesh-files-"};
   MeshSim sim;
   ClientMesh cm{sim};
 

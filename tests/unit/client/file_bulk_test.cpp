@@ -11,20 +11,15 @@
 #include "fixtures.h"
 #include "socp/bytes.h"
 #include "socp/crypto.h"
+#include "temp_files.h"
 
 using namespace socp;
 namespace bulk = socp::client::bulk;
+using socp::test::bytes_of;
 
 namespace {
 
 constexpr std::size_t kChunk = 4096;  // small chunks keep the test fast; the code is the same
-
-std::string bytes_of(std::size_t n, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string s(n, '\0');
-  for (char& c : s) c = static_cast<char>(rng() & 0xff);
-  return s;
-}
 
 // A sender's view: the manifest and the chunk frames of `data`, sealed under `key`.
 struct Sent {
