@@ -156,14 +156,18 @@ void Applier::send_signed_payload(ConnId conn, MessageType type, const std::stri
   f.sp = std::move(sp);
   f.bulk = bulk;
   f.lane = lane;
+  enqueue(*c, std::move(f));
+}
+
+void Applier::enqueue(Conn& c, OutFrame f) {
   if (s_.cfg.commit_off_loop) f.need_epoch = s_.store.open_epoch();
-  if (bulk) {
-    ++c->bulk_queued;
+  if (f.bulk) {
+    ++c.bulk_queued;
   } else {
-    ++c->lane_frames[lane];
+    ++c.lane_frames[f.lane];
   }
-  c->outbox.push_back(std::move(f));
-  flush(conn);
+  c.outbox.push_back(std::move(f));
+  flush(c.id);
 }
 
 void Applier::send_unsigned(ConnId conn, MessageType type, const std::string& to,
@@ -195,11 +199,8 @@ void Applier::forward(ConnId conn, const Envelope& env) {
   f.sp->payload = env.payload;
   f.sp->sig = env.sig;
   f.sp->ready = true;
-  if (s_.cfg.commit_off_loop) f.need_epoch = s_.store.open_epoch();
-  ++c->lane_frames[f.lane];
-  c->outbox.push_back(std::move(f));
   s_.count(Counter::FramesForwarded);
-  flush(conn);
+  enqueue(*c, std::move(f));
 }
 
 void Applier::error(ConnId conn, Errc code, const std::string& detail, ErrorOpts o) {

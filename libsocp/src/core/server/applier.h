@@ -33,6 +33,9 @@
 
 namespace socp::core {
 
+struct Conn;      // core_impl.h
+struct OutFrame;  // core_impl.h
+
 struct SendOpts {
   std::optional<std::int64_t> ts;  ///< envelope (and signed context) ts; default next_ts()
   bool bulk = false;               ///< file traffic: lower signing priority, never blocks others
@@ -115,6 +118,8 @@ class Applier {
   std::vector<Action> take();
 
  private:
+  /// Queues `f` on `c` (its store epoch, per-lane and bulk counts) and flushes.
+  void enqueue(Conn& c, OutFrame f);
   void commit_now();
   void start_commit();
   void note_commit(const Status& st, double seconds);

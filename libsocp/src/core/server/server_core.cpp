@@ -163,16 +163,15 @@ void ServerCore::Impl::broadcast_servers(MessageType type, const json::Value& pa
 }
 
 void ServerCore::Impl::forward_servers(const Envelope& env, const std::string& except_server) {
-  for (const auto& [sid, link] : live_links()) {
-    if (sid == except_server || sid == env.from) continue;
+  for (const auto& [sid, p] : peers) {
+    if (p.link == 0 || sid == except_server || sid == env.from) continue;
     // A socp/1 peer linked to the origin got the frame from it directly (a complete mesh
     // then costs n - 1 frames per change, not n²); one that is not gets it from us.
-    auto p = peers.find(sid);
-    if (p != peers.end() && p->second.socp_caps && p->second.links.count(env.from) != 0) {
+    if (p.socp_caps && p.links.count(env.from) != 0) {
       count(Counter::GossipNotForwarded);
       continue;
     }
-    out.forward(link, env);
+    out.forward(p.link, env);
   }
 }
 
