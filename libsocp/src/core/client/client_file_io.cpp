@@ -66,6 +66,18 @@ bool is_unsafe_code_point(std::int32_t cp) {
          (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e || cp == 0x200f;
 }
 
+// What may be sent as a file: a regular file within the size limit.
+Status check_sendable(const std::string& path, const struct stat& st, std::uint64_t max) {
+  if (S_ISDIR(st.st_mode)) return make_error(Errc::Io, path + " is a directory, not a file");
+  if (!S_ISREG(st.st_mode)) return make_error(Errc::Io, path + " is not a regular file");
+  if (static_cast<std::uint64_t>(st.st_size) > max) {
+    return make_error(Errc::TooLarge, path + " is " + std::to_string(st.st_size) +
+                                          " bytes; the limit is " + std::to_string(max) +
+                                          " bytes (--max-file-size)");
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 Result<std::string> read_file_for_send(const std::string& path, std::uint64_t max) {
@@ -76,13 +88,7 @@ Result<std::string> read_file_for_send(const std::string& path, std::uint64_t ma
     return make_error(e == ENOENT ? Errc::NotFound : Errc::Io,
                       "cannot read " + path + ": " + errno_text(e));
   }
-  if (S_ISDIR(st.st_mode)) return make_error(Errc::Io, path + " is a directory, not a file");
-  if (!S_ISREG(st.st_mode)) return make_error(Errc::Io, path + " is not a regular file");
-  if (static_cast<std::uint64_t>(st.st_size) > max) {
-    return make_error(Errc::TooLarge, path + " is " + std::to_string(st.st_size) +
-                                          " bytes; the limit is " + std::to_string(max) +
-                                          " bytes (--max-file-size)");
-  }
+  SOCP_TRY(check_sendable(path, st, max));
   // O_NONBLOCK: if the path was swapped for a FIFO since stat(), open must not hang.
   Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
   if (f.fd < 0) {
@@ -215,13 +221,7 @@ Result<FileSource> FileSource::open(const std::string& path, std::uint64_t max) 
   src.fd_ = fd;
   struct stat st {};
   if (::fstat(fd, &st) != 0) return make_error(Errc::Io, "cannot read " + path);
-  if (S_ISDIR(st.st_mode)) return make_error(Errc::Io, path + " is a directory, not a file");
-  if (!S_ISREG(st.st_mode)) return make_error(Errc::Io, path + " is not a regular file");
-  if (static_cast<std::uint64_t>(st.st_size) > max) {
-    return make_error(Errc::TooLarge, path + " is " + std::to_string(st.st_size) +
-                                          " bytes; the limit is " + std::to_string(max) +
-                                          " bytes (--max-file-size)");
-  }
+  SOCP_TRY(check_sendable(path, st, max));
   src.size_ = static_cast<std::uint64_t>(st.st_size);
   return src;
 }
