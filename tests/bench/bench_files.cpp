@@ -32,6 +32,7 @@
 #include "channel_user.h"
 #include "mesh_sim.h"
 #include "socp/crypto.h"
+#include "temp_files.h"
 
 using socp::bench::Clock;
 using socp::bench::metric;
@@ -45,14 +46,33 @@ double seconds(Clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
+// A@alice -> B@bob, both real ClientCores, downloads under <dir>/<user>, no pacing (the
+// pipeline itself is measured).
+struct FileMesh {
+  MeshSim sim;
+  ClientMesh cm{sim};
+  FileMesh(const std::string& dir, bool bulk) {
+    sim.add_server("A", "server_a");
+    sim.add_server("B", "server_b", {"A"});
+    sim.add_user("alice", "alice", "A");
+    sim.add_user("bob", "bob", "B");
+    for (const auto& [who, node] : {std::pair{"alice", "A"}, std::pair{"bob", "B"}}) {
+      cm.login(who, node, [&dir, who = std::string(who), bulk](socp::ClientConfig& c) {
+        c.download_dir = dir + "/" + who;
+        c.file_chunks_per_second = 0;
+        c.file_bulk = bulk;
+      });
+    }
+  }
+};
+
 }  // namespace
 
 TEST_CASE("file benchmarks", "[bench]") {
   const char* env_kib = std::getenv("SOCP_BENCH_FILE_KIB");
   const std::size_t size = (env_kib ? std::strtoul(env_kib, nullptr, 10) : 1024) * 1024;
-  std::string tmpl = (fs::temp_directory_path() / "socp-bench-files-XXXXXX").string();
-  REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-  const std::string dir = tmpl;
+  const socp::test::TempDir tmp("socp-bench-files-");
+  const std::string& dir = tmp.path;
 
   std::string data(size, '\0');
   std::mt19937 rng(42);
@@ -60,21 +80,9 @@ TEST_CASE("file benchmarks", "[bench]") {
   const std::string src = dir + "/payload.bin";
   std::ofstream(src, std::ios::binary) << data;
 
-  MeshSim sim;
-  sim.add_server("A", "server_a");
-  sim.add_server("B", "server_b", {"A"});
-  sim.add_user("alice", "alice", "A");
-  sim.add_user("bob", "bob", "B");
-  ClientMesh cm(sim);
-  auto cfg = [&dir](const std::string& who) {
-    return [&dir, who](socp::ClientConfig& c) {
-      c.download_dir = dir + "/" + who;
-      c.file_chunks_per_second = 0;  // no pacing: measure the pipeline itself
-      c.file_bulk = false;           // the spec's RSA chunks (bulk mode: the next test case)
-    };
-  };
-  cm.login("alice", "A", cfg("alice"));
-  cm.login("bob", "B", cfg("bob"));
+  FileMesh m(dir, /*bulk=*/false);  // the spec's RSA chunks (bulk mode: the next test case)
+  MeshSim& sim = m.sim;
+  ClientMesh& cm = m.cm;
 
   const auto sig_a = sim.node("A").signatures, sig_b = sim.node("B").signatures;
   const auto client0 = cm.client_time();
@@ -111,8 +119,6 @@ TEST_CASE("file benchmarks", "[bench]") {
   REQUIRE(cm.named("bob", "file_received").size() == 2);
   metric("file_1mib_public_two_servers_s", public_s, "s");
   metric("file_public_chunks_per_s", chunks / public_s, "chunks/s");
-  std::error_code ec;
-  fs::remove_all(dir, ec);
 }
 
 namespace {
@@ -151,26 +157,14 @@ double peak_rss_mib() {
 }  // namespace
 
 TEST_CASE("bulk file benchmarks", "[bench][bulk]") {
-  std::string tmpl = (fs::temp_directory_path() / "socp-bench-bulk-XXXXXX").string();
-  REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-  const std::string dir = tmpl;
+  const socp::test::TempDir tmp("socp-bench-bulk-");
+  const std::string& dir = tmp.path;
   const double hw = hardware_mb_per_s();
   metric("hw_aead_sha256_mb_per_s", hw, "MB/s (one core, 256 KiB chunks)");
 
-  MeshSim sim;
-  sim.add_server("A", "server_a");
-  sim.add_server("B", "server_b", {"A"});
-  sim.add_user("alice", "alice", "A");
-  sim.add_user("bob", "bob", "B");
-  ClientMesh cm(sim);
-  auto cfg = [&dir](const std::string& who) {
-    return [&dir, who](socp::ClientConfig& c) {
-      c.download_dir = dir + "/" + who;
-      c.file_chunks_per_second = 0;
-    };
-  };
-  cm.login("alice", "A", cfg("alice"));
-  cm.login("bob", "B", cfg("bob"));
+  FileMesh m(dir, /*bulk=*/true);
+  MeshSim& sim = m.sim;
+  ClientMesh& cm = m.cm;
 
   const char* env_mib = std::getenv("SOCP_BENCH_BULK_MIB");
   const std::size_t big = env_mib ? std::strtoul(env_mib, nullptr, 10) : 64;
@@ -208,6 +202,4 @@ TEST_CASE("bulk file benchmarks", "[bench][bulk]") {
     fs::remove(src);
   }
   metric("peak_rss_mib", peak_rss_mib(), "MiB (whole process: 2 servers, 2 clients)");
-  std::error_code ec;
-  fs::remove_all(dir, ec);
 }
