@@ -21,8 +21,9 @@ enum class MessageType : std::uint8_t {
   UserRemove,
   ServerDeliver,
   Heartbeat,
-  DirectorySnapshot,  ///< socp extension (caps "socp/1")
-  ServerIntroduce,    ///< socp extension: an introducer vouches for a server it admitted
+  DirectorySnapshot,   ///< socp extension (caps "socp/1")
+  ServerIntroduce,     ///< socp extension: an introducer vouches for a server it admitted
+  ServerDeliverBatch,  ///< socp extension (caps "deliver-batch/1"): SERVER_DELIVERs, one signature
   // user <-> server (docs/protocol.md §6)
   UserHello,
   UserRegister,          ///< socp extension
@@ -64,6 +65,8 @@ bool is_server_type(MessageType t) noexcept;
 
 /// The socp capability string announced in HELLO/ANNOUNCE payloads ("caps").
 inline constexpr std::string_view kSocpCapability = "socp/1";
+/// Announced next to socp/1 by servers that take SERVER_DELIVER_BATCH.
+inline constexpr std::string_view kDeliverBatchCapability = "deliver-batch/1";
 /// The client capability a socp client announces in its USER_HELLO meta ("caps": [...]):
 /// it takes bulk files (FILE_BULK_*). Servers report it in LIST_RESPONSE entries ("caps")
 /// only for users whose home server speaks socp/1.

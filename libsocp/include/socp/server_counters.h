@@ -76,6 +76,7 @@ enum class Counter : std::uint16_t {
   ErrorsFromServers,
   Dials,
   DeliveredLocal,
+  DeliveriesCoalesced,  ///< live DMs sent in a USER_DELIVER_BATCH (delivery_coalescing.h)
   ConnectionsAccepted,
   Busy,
   BadKeys,

@@ -10,7 +10,7 @@ namespace {
 using Entry = std::pair<MessageType, std::string_view>;
 
 // Canonical names, in enum order (to_string indexes this table by the enum value).
-constexpr std::array<Entry, 38> kNames{{
+constexpr std::array<Entry, 39> kNames{{
     {MessageType::ServerHelloJoin, "SERVER_HELLO_JOIN"},
     {MessageType::ServerWelcome, "SERVER_WELCOME"},
     {MessageType::ServerAnnounce, "SERVER_ANNOUNCE"},
@@ -21,6 +21,7 @@ constexpr std::array<Entry, 38> kNames{{
     {MessageType::Heartbeat, "HEARTBEAT"},
     {MessageType::DirectorySnapshot, "DIRECTORY_SNAPSHOT"},
     {MessageType::ServerIntroduce, "SERVER_INTRODUCE"},
+    {MessageType::ServerDeliverBatch, "SERVER_DELIVER_BATCH"},
     {MessageType::UserHello, "USER_HELLO"},
     {MessageType::UserRegister, "USER_REGISTER"},
     {MessageType::KeyRecover, "KEY_RECOVER"},
@@ -97,6 +98,7 @@ bool is_server_type(MessageType t) noexcept {
     case MessageType::ServerAnnounce:
     case MessageType::ServerHelloLink:
     case MessageType::ServerDeliver:
+    case MessageType::ServerDeliverBatch:
     case MessageType::UserAdvertise:
     case MessageType::UserRemove:
     case MessageType::Heartbeat:

@@ -87,6 +87,7 @@ TEST_CASE("every MessageType has its canonical name and parses back", "[codec]")
       {MessageType::Ack, "ACK"},
       {MessageType::Error, "ERROR"},
       {MessageType::ServerIntroduce, "SERVER_INTRODUCE"},
+      {MessageType::ServerDeliverBatch, "SERVER_DELIVER_BATCH"},
       {MessageType::UserChallengeRequest, "USER_CHALLENGE_REQUEST"},
       {MessageType::UserChallenge, "USER_CHALLENGE"},
       {MessageType::UserDeliverBatch, "USER_DELIVER_BATCH"},

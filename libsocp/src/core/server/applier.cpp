@@ -127,10 +127,10 @@ std::shared_ptr<SignedPayload> Applier::sign(json::Value payload, bool bulk, boo
   return sp;
 }
 
-void Applier::send(ConnId conn, MessageType type, const std::string& to, json::Value payload,
-                   SendOpts o) {
+std::shared_ptr<SignedPayload> Applier::send(ConnId conn, MessageType type, const std::string& to,
+                                             json::Value payload, SendOpts o) {
   Conn* c = s_.conn(conn);
-  if (!c || c->closing) return;
+  if (!c || c->closing) return nullptr;
   const Dialect d = s_.dialect_of(*c);
   std::int64_t ts = o.ts ? *o.ts : s_.next_ts();
   if (auto dts = envelope_ts_for(d, type, payload)) ts = *dts;
@@ -139,7 +139,8 @@ void Applier::send(ConnId conn, MessageType type, const std::string& to, json::V
   }
   auto sp = sign(with_context(std::move(payload), to_string(type), s_.self_id, to, ts), o.bulk,
                  false, o.lane);
-  send_signed_payload(conn, type, to, ts, std::move(sp), o.bulk, o.lane);
+  send_signed_payload(conn, type, to, ts, sp, o.bulk, o.lane);
+  return sp;
 }
 
 void Applier::send_signed_payload(ConnId conn, MessageType type, const std::string& to,

@@ -76,8 +76,9 @@ class Applier {
 
   // ---- effects ----------------------------------------------------------------------------
   /// A frame this server originates: payload + signed context, signed (once), queued on conn.
-  void send(ConnId conn, MessageType type, const std::string& to, json::Value payload,
-            SendOpts o = {});
+  /// Returns its signed payload (ready once signed), or null when nothing was queued.
+  std::shared_ptr<SignedPayload> send(ConnId conn, MessageType type, const std::string& to,
+                                      json::Value payload, SendOpts o = {});
   /// Queues a frame whose payload (already carrying its context) was handed to sign().
   void send_signed_payload(ConnId conn, MessageType type, const std::string& to, std::int64_t ts,
                            std::shared_ptr<SignedPayload> sp, bool bulk, std::uint64_t lane = 0);

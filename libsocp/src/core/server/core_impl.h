@@ -128,6 +128,19 @@ struct Conn {
   /// Still unidentified, taken as the socket this server (a dialect that dials back, G43)
   /// opened in answer to our hello: not closed as idle while our link to it is up.
   std::string back_socket_of;
+  /// Role::User with acks (delivery_coalescing.h): the last delivery frame handed to the
+  /// signer, and the DMs parked while it waits for its signature.
+  std::shared_ptr<SignedPayload> delivery_signing;
+  std::vector<msg::DeliveredMessage> parked_deliveries;
+  /// A socp/1 server link whose peer announced deliver-batch/1 (takes SERVER_DELIVER_BATCH).
+  bool deliver_batch = false;
+  /// Such a link: per lane, the last SERVER_DELIVER(_BATCH) handed to the signer and the
+  /// SERVER_DELIVER payloads parked while it waits (delivery_coalescing.h).
+  struct ParkedForwards {
+    std::shared_ptr<SignedPayload> signing;
+    std::vector<json::Value> deliveries;
+  };
+  std::map<std::uint64_t, ParkedForwards> parked_forwards;
 };
 
 struct Peer {
@@ -209,6 +222,7 @@ struct ServerCore::Impl {
   // ---- state ----
   std::map<ConnId, core::Conn> conns;
   std::map<std::string, ConnId> sessions;  ///< user id -> connection
+  std::set<ConnId> parked_delivery_conns;  ///< connections with parked deliveries
   std::map<std::string, core::Peer> peers;
   /// Adverts without a key (location only), waiting for the PUBKEY_RESPONSE of their home
   /// server: user id -> (origin, advert).
@@ -419,6 +433,9 @@ void handle_list_request(ServerCore::Impl& s, Conn& c, const Envelope& env);
 // handle_deliver.cpp
 void handle_msg_direct(ServerCore::Impl& s, Conn& c, const Envelope& env);
 void handle_server_deliver(ServerCore::Impl& s, Conn& c, const Envelope& env);
+/// SERVER_DELIVER_BATCH {deliveries: [SERVER_DELIVER payload, ...]} (socp/1, at most 64): each
+/// entry as a SERVER_DELIVER under the batch's one signature and signed context.
+void handle_server_deliver_batch(ServerCore::Impl& s, Conn& c, const Envelope& env);
 void handle_delivery_ack(ServerCore::Impl& s, Conn& c, const Envelope& env);
 void handle_delivery_receipts(ServerCore::Impl& s, Conn& c, const Envelope& env);
 /// The user's mailbox, in order, to a client that just logged in.

@@ -71,6 +71,7 @@ constexpr std::array<std::string_view, kCounterCount> kNames = {
     "errors_from_servers",
     "dials",
     "delivered_local",
+    "deliveries_coalesced",
     "connections_accepted",
     "busy",
     "bad_keys",

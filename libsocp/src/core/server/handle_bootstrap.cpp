@@ -36,7 +36,13 @@ bool has_socp_cap(const std::vector<std::string>& caps) {
 }
 
 std::vector<std::string> socp_caps() {
-  return {std::string(kSocpCapability)};
+  return {std::string(kSocpCapability), std::string(kDeliverBatchCapability)};
+}
+
+/// What the server at the other end of `c` takes besides socp/1 (from its hello or welcome).
+void note_link_caps(Conn& c, const std::vector<std::string>& caps) {
+  c.deliver_batch = has_socp_cap(caps) &&
+                    std::find(caps.begin(), caps.end(), kDeliverBatchCapability) != caps.end();
 }
 
 void reject(ServerCore::Impl& s, Conn& c, Errc code, const std::string& detail,
@@ -170,6 +176,7 @@ void handle_welcome(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   const Introducer& in = s.cfg.introducers[c.introducer_index];
   const std::string where = in.host + ":" + std::to_string(in.port);
   const bool socp = has_socp_cap(w->caps);
+  note_link_caps(c, w->caps);
   // Other implementations' introducers may name themselves with something else than a UUID
   // ("introducer-0000-0000", "auto") and give their id in the payload, or not be a server at
   // all (then they are not a peer: we take the list and leave).
@@ -309,6 +316,7 @@ void handle_hello_join(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   auto key = s.keys.get(hello->pubkey);
   if (!key) return reject(s, c, Errc::BadKey, key.error().detail, kJoinRef);
   const bool socp = has_socp_cap(hello->caps) && !hello->nonce.empty();
+  note_link_caps(c, hello->caps);
   if (socp) {
     if (Status st = strict_hello(env); !st.ok()) {
       s.count(Counter::UnknownFieldsRefused);
@@ -403,6 +411,7 @@ void on_answer_hello(ServerCore::Impl& s, Conn& c, const Envelope& env,
     s.log(LogLevel::Warn, "link to " + c.server_id + ": " + st.error().detail);
     return s.out.close(c.id, 1008, "link proof");
   }
+  note_link_caps(c, hello.caps);
   // Its own proven link: it may state its address.
   if (Status p = s.pin_peer(env.from, hello.host, static_cast<std::uint16_t>(hello.port),
                             hello.pubkey, true, true);
@@ -451,6 +460,7 @@ void on_first_hello(ServerCore::Impl& s, Conn& c, const Envelope& env,
   }
   // The hello must hold before anything else is decided about its sender.
   const bool socp = has_socp_cap(hello.caps) && !hello.nonce.empty();
+  note_link_caps(c, hello.caps);
   if (socp) {
     if (*env.type != MessageType::ServerHelloLink) {
       return reject(s, c, Errc::NotAuthenticated, "a socp/1 link starts with SERVER_HELLO_LINK",
@@ -548,6 +558,7 @@ void handle_hello_link(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     s.count(Counter::UnknownFieldsRefused);
     return;
   }
+  note_link_caps(c, hello->caps);
   const bool learned_caps = caps && !s.peers[c.server_id].socp_caps;
   if (Status st = s.pin_peer(env.from, hello->host, static_cast<std::uint16_t>(hello->port),
                              hello->pubkey, caps, true);

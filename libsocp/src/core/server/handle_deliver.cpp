@@ -11,6 +11,7 @@
 //   * The sender's client learns queued / delivered / failed through batched RECEIPTS.
 // What a server signs is always built here from the fields a delivery has.
 #include "core/server/core_impl.h"
+#include "core/server/delivery_coalescing.h"
 #include "core/server/router.h"
 #include "socp/bytes.h"
 
@@ -102,7 +103,7 @@ Outcome deliver_home(ServerCore::Impl& s, const StoredDm& dm) {
   }
   s.count(Counter::MessagesQueued);
   if (c) {
-    s.out.send(c->id, MessageType::UserDeliver, dm.recipient, user_deliver(dm), o);
+    offer_delivery(s, *s.conn(c->id), dm);
     s.count(Counter::DeliveredLocal);
   }
   return Outcome::Stored;
@@ -110,10 +111,9 @@ Outcome deliver_home(ServerCore::Impl& s, const StoredDm& dm) {
 
 void send_outbox_entry(ServerCore::Impl& s, ConnId link, const std::string& server_id,
                        const StoredDm& dm) {
-  SendOpts o;
-  o.ts = s.next_ts();  // a resend gets a fresh signed context (receivers drop stale frames)
-  o.lane = lane_of(dm.sender);
-  s.out.send(link, MessageType::ServerDeliver, server_id, server_deliver(dm), o);
+  if (Conn* c = s.conn(link)) {
+    offer_server_delivery(s, *c, server_id, server_deliver(dm), lane_of(dm.sender));
+  }
   s.count(Counter::RoutedRemote);
 }
 
@@ -194,10 +194,12 @@ void handle_msg_direct(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   if (receipts) s.receipts.queued(c.user_id, dm.msg_id, s.now());
 }
 
-void handle_server_deliver(ServerCore::Impl& s, Conn& c, const Envelope& env) {
-  if (handle_file_server_deliver(s, c, env)) return;       // inner FILE_* (handle_file.cpp)
-  if (handle_file_bulk_server_deliver(s, c, env)) return;  // FILE_BULK_* (handle_file_bulk.cpp)
-  if (!s.first_time(env)) return;
+namespace {
+
+/// One DM from a server (a SERVER_DELIVER, or one entry of a SERVER_DELIVER_BATCH whose
+/// signature, context and freshness the dispatcher checked): `env` carries the frame's from/ts
+/// and the DM's payload.
+void accept_server_dm(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   auto d = msg::ServerDeliver::from_json(env.payload);
   if (!d) {
     s.count(Counter::BadFrames);
@@ -263,6 +265,55 @@ void handle_server_deliver(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     case Outcome::Duplicate:
       if (socp) s.receipts.server_acked(env.from, dm.sender, dm.msg_id, s.now());
       return;
+  }
+}
+
+}  // namespace
+
+void handle_server_deliver(ServerCore::Impl& s, Conn& c, const Envelope& env) {
+  if (handle_file_server_deliver(s, c, env)) return;       // inner FILE_* (handle_file.cpp)
+  if (handle_file_bulk_server_deliver(s, c, env)) return;  // FILE_BULK_* (handle_file_bulk.cpp)
+  if (!s.first_time(env)) return;
+  accept_server_dm(s, c, env);
+}
+
+void handle_server_deliver_batch(ServerCore::Impl& s, Conn& c, const Envelope& env) {
+  // Only socp/1 servers send it (to links that announced deliver-batch/1); from anyone else
+  // it is a type we do not take.
+  if (!s.is_socp_server(env.from)) {
+    s.count(Counter::UnknownTypes);
+    return;
+  }
+  if (!s.first_time(env)) return;
+  if (!msg::require_only_fields(env.payload, {"deliveries", "ctx"}).ok()) {
+    s.count(Counter::UnknownFieldsRefused);
+    return;
+  }
+  const json::Value* list = env.payload.find("deliveries");
+  if (!list || !list->is_array() || list->as_array().empty() ||
+      list->as_array().size() > ReceiptBatches::kBatch) {
+    s.count(Counter::BadFrames);
+    return;
+  }
+  Envelope one;
+  one.type = MessageType::ServerDeliver;
+  one.type_name = std::string(to_string(MessageType::ServerDeliver));
+  one.from = env.from;
+  one.to = env.to;
+  one.ts = env.ts;
+  for (const json::Value& entry : list->as_array()) {
+    if (!entry.is_object()) {
+      s.count(Counter::BadFrames);
+      continue;
+    }
+    one.payload = entry;
+    // Direct messages only: files keep their own frames (and their own checks).
+    const std::string* inner = json::get_string(entry, "inner_type");
+    if (inner && *inner != "USER_DELIVER" && *inner != "MSG_DIRECT") {
+      s.count(Counter::UnknownInnerTypes);
+      continue;
+    }
+    accept_server_dm(s, c, one);
   }
 }
 

@@ -102,7 +102,8 @@ void relay_dm(ServerCore::Impl& s, Conn& c, const Envelope& env, MessageType t,
   switch (r.kind) {
     case Route::Kind::Local:
       s.count(Counter::FileFramesLocal);
-      return s.out.send(r.conn, t, env.to, std::move(payload), SendOpts{env.ts, kBulk});
+      s.out.send(r.conn, t, env.to, std::move(payload), SendOpts{env.ts, kBulk});
+      return;
     case Route::Kind::Remote: {
       msg::ServerDeliver d;
       d.user_id = env.to;
@@ -122,8 +123,9 @@ void relay_dm(ServerCore::Impl& s, Conn& c, const Envelope& env, MessageType t,
         }
       }
       s.count(Counter::FileFramesRemote);
-      return s.out.send(r.conn, MessageType::ServerDeliver, r.server_id, d.to_json(),
-                        SendOpts{env.ts, kBulk});
+      s.out.send(r.conn, MessageType::ServerDeliver, r.server_id, d.to_json(),
+                 SendOpts{env.ts, kBulk});
+      return;
     }
     case Route::Kind::Offline:
     case Route::Kind::Unknown:

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "core/server/core_impl.h"
+#include "core/server/delivery_coalescing.h"
 #include "core/server/error_policy.h"
 #include "core/server/login_proof.h"
 #include "core/server/public_channel.h"
@@ -43,6 +44,7 @@ std::uint64_t ServerCore::Impl::submit_sign(Job job) {
       count(Counter::SignFailures);
       log(LogLevel::Error, "signing failed: " + r.status.error().detail);
     }
+    if (!parked_delivery_conns.empty()) core::release_parked_deliveries(*this);
     out.flush_all();
   };
   out.run_job(std::move(job));
@@ -200,7 +202,7 @@ json::Value ServerCore::Impl::hello_payload() const {
   h.host = cfg.host;
   h.port = cfg.port;
   h.pubkey = self_pub.b64url();
-  h.caps = {std::string(kSocpCapability)};
+  h.caps = {std::string(kSocpCapability), std::string(kDeliverBatchCapability)};
   json::Value p = h.to_json();
   p.as_object()["server_id"] = self_id;  // some implementations learn a key only with the id
   return p;
@@ -431,6 +433,8 @@ void dispatch_server(ServerCore::Impl& s, Conn& c, const Envelope& env) {
       return core::handle_directory_snapshot(s, c, env);
     case MessageType::ServerDeliver:
       return core::handle_server_deliver(s, c, env);
+    case MessageType::ServerDeliverBatch:
+      return core::handle_server_deliver_batch(s, c, env);
     case MessageType::DeliveryReceipts:
       return core::handle_delivery_receipts(s, c, env);
     case MessageType::PubkeyRequest:

@@ -1,0 +1,125 @@
+// Coalescing of live deliveries (delivery_coalescing.h).
+#include "core/server/delivery_coalescing.h"
+
+namespace socp::core {
+
+namespace {
+
+bool signing(const std::shared_ptr<SignedPayload>& sp) {
+  return sp && !sp->ready && !sp->failed;
+}
+bool signing(const Conn& c) {
+  return signing(c.delivery_signing);
+}
+
+/// The parked DMs of `c` in batches (in arrival order); the last batch's frame becomes the one
+/// later deliveries wait for.
+void send_parked(ServerCore::Impl& s, Conn& c) {
+  std::vector<msg::DeliveredMessage> parked = std::exchange(c.parked_deliveries, {});
+  for (std::size_t i = 0; i < parked.size(); i += ReceiptBatches::kBatch) {
+    msg::UserDeliverBatch batch;
+    const std::size_t end = std::min(parked.size(), i + ReceiptBatches::kBatch);
+    batch.messages.assign(
+        std::make_move_iterator(parked.begin() + static_cast<std::ptrdiff_t>(i)),
+        std::make_move_iterator(parked.begin() + static_cast<std::ptrdiff_t>(end)));
+    SendOpts o;
+    o.lane = lane_of(c.user_id);
+    c.delivery_signing =
+        s.out.send(c.id, MessageType::UserDeliverBatch, c.user_id, batch.to_json(), o);
+    s.count(Counter::DeliveriesCoalesced, end - i);
+  }
+}
+
+/// The parked SERVER_DELIVERs of one lane of `link`, in batches.
+void send_parked_forwards(ServerCore::Impl& s, Conn& link, std::uint64_t lane,
+                          Conn::ParkedForwards& p) {
+  std::vector<json::Value> parked = std::exchange(p.deliveries, {});
+  for (std::size_t i = 0; i < parked.size(); i += ReceiptBatches::kBatch) {
+    const std::size_t end = std::min(parked.size(), i + ReceiptBatches::kBatch);
+    json::Array list;
+    list.reserve(end - i);
+    for (std::size_t k = i; k < end; ++k) list.push_back(std::move(parked[k]));
+    json::Object payload;
+    payload.emplace("deliveries", std::move(list));
+    SendOpts o;
+    o.lane = lane;
+    p.signing = s.out.send(link.id, MessageType::ServerDeliverBatch, link.server_id,
+                           json::Value(std::move(payload)), o);
+    s.count(Counter::DeliveriesCoalesced, end - i);
+  }
+}
+
+/// Sends what is parked on `c` whose previous frame is signed; true if nothing stays parked.
+bool release(ServerCore::Impl& s, Conn& c) {
+  if (!c.parked_deliveries.empty() && !signing(c)) send_parked(s, c);
+  for (auto it = c.parked_forwards.begin(); it != c.parked_forwards.end();) {
+    if (!it->second.deliveries.empty() && !signing(it->second.signing)) {
+      send_parked_forwards(s, c, it->first, it->second);
+    }
+    // A lane whose last frame is signed and nothing parked is forgotten (lanes are senders).
+    if (it->second.deliveries.empty() && !signing(it->second.signing)) {
+      it = c.parked_forwards.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (!c.parked_deliveries.empty()) return false;
+  for (const auto& [lane, p] : c.parked_forwards) {
+    if (!p.deliveries.empty()) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void offer_server_delivery(ServerCore::Impl& s, Conn& link, const std::string& server_id,
+                           json::Value payload, std::uint64_t lane) {
+  SendOpts o;
+  o.ts = s.next_ts();  // a resend gets a fresh signed context (receivers drop stale frames)
+  o.lane = lane;
+  if (!link.deliver_batch) {
+    s.out.send(link.id, MessageType::ServerDeliver, server_id, std::move(payload), o);
+    return;
+  }
+  Conn::ParkedForwards& p = link.parked_forwards[lane];
+  if (!signing(p.signing) && p.deliveries.empty()) {
+    p.signing = s.out.send(link.id, MessageType::ServerDeliver, server_id, std::move(payload), o);
+    return;
+  }
+  p.deliveries.push_back(std::move(payload));
+  s.parked_delivery_conns.insert(link.id);
+  if (p.deliveries.size() >= ReceiptBatches::kBatch) send_parked_forwards(s, link, lane, p);
+}
+
+void offer_delivery(ServerCore::Impl& s, Conn& c, const StoredDm& dm) {
+  // A public copy (is_public) has no place in a batch entry: it goes alone, after what is
+  // parked, so the order of arrival holds.
+  if (dm.is_public || (!signing(c) && c.parked_deliveries.empty())) {
+    if (!c.parked_deliveries.empty()) send_parked(s, c);
+    SendOpts o;
+    o.ts = dm.ts;  // content_sig covers the original ts
+    o.lane = lane_of(dm.sender);
+    msg::UserDeliver d{dm.ciphertext, dm.sender, dm.sender_pub, dm.content_sig,
+                       dm.msg_id,     dm.parts,  dm.is_public};
+    c.delivery_signing = s.out.send(c.id, MessageType::UserDeliver, dm.recipient, d.to_json(), o);
+    return;
+  }
+  c.parked_deliveries.push_back(
+      {dm.msg_id, dm.sender, dm.sender_pub, dm.ciphertext, dm.content_sig, dm.ts, dm.parts});
+  s.parked_delivery_conns.insert(c.id);
+  if (c.parked_deliveries.size() >= ReceiptBatches::kBatch) send_parked(s, c);
+}
+
+void release_parked_deliveries(ServerCore::Impl& s) {
+  for (auto it = s.parked_delivery_conns.begin(); it != s.parked_delivery_conns.end();) {
+    Conn* c = s.conn(*it);
+    // A dropped connection's DMs stay in the mailbox or outbox they are kept in.
+    if (!c || c->closing || release(s, *c)) {
+      it = s.parked_delivery_conns.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+}  // namespace socp::core
