@@ -45,6 +45,22 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(HERE, "..", "system"))
 
 
+def cpu_seconds(pid: int | str) -> float:
+    """utime + stime of a process (all its threads) from /proc, in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    with open("/proc/stat") as f:
+        vals = [int(x) for x in f.readline().split()[1:]]
+    idle = vals[3] + vals[4]
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(vals) - idle) / tick, sum(vals) / tick
+
+
 def pct(values: list[float], q: float) -> float:
     v = sorted(values)
     return v[min(len(v) - 1, int(q * len(v)))] if v else float("nan")
@@ -62,6 +78,7 @@ class Bench:
         self.h, self.rsa = socp_harness, socp_rsa
         self.ws = socp_harness.Workspace("socp-bench-")
         self.results: dict[str, tuple[float, str]] = {}
+        self.cpu_per_dm: dict[str, list[float]] = {}
 
     # -- helpers -------------------------------------------------------------------------------
     def tool(self, *argv: str, stdin: str | None = None) -> str:
@@ -109,12 +126,22 @@ class Bench:
         ids = {f"{tag}-{i}" for i in range(n)}
         bob.expect(ids)
         side = None
+        pids = {"a": self.a.pid, "b": self.b.pid, "bench": "self"}
+        cpu0 = {k: cpu_seconds(p) for k, p in pids.items()}
+        busy0, _ = machine_busy_seconds()
         t0 = time.perf_counter()
         alice.send_lines(frames)
         if during is not None:
             side = during(lambda: not bob.has_all(ids))
         bob.wait_all(ids, timeout=600)
         took = bob.last_arrival(ids) - t0
+        wall = time.perf_counter() - t0
+        busy1, _ = machine_busy_seconds()
+        if during is None:  # where the CPU went during a plain burst, per DM
+            for k, p in pids.items():
+                self.cpu_per_dm.setdefault(k, []).append(
+                    (cpu_seconds(p) - cpu0[k]) * 1000 / n)
+            self.cpu_per_dm.setdefault("machine", []).append((busy1 - busy0) / wall)
         return n / took, side
 
     def fair_probe(self, carol: "User", dave: "User", erin: "User", busy, tag: str) -> dict:
@@ -241,6 +268,11 @@ class Bench:
         burst = statistics.median(bursts)
         self.metric("burst_dm_per_s", burst, f"DM/s (median of {a.rounds}, {a.dms} DMs)")
         self.metric("burst_over_limit", burst / limit, "x one core's signatures/s")
+        for k in ("a", "b", "bench"):
+            self.metric(f"burst_cpu_{k}_ms_per_dm", statistics.median(self.cpu_per_dm[k]),
+                        "ms CPU per DM")
+        self.metric("burst_machine_busy_cores", statistics.median(self.cpu_per_dm["machine"]),
+                    "cores busy during the burst (everything on the machine)")
         self.metric("fair_dm_median_ms", statistics.median(fairs["dm"] or [float("nan")]), "ms")
         self.metric("fair_dm_p99_ms", pct(fairs["dm"], 0.99), "ms")
         self.metric("fair_list_median_ms", statistics.median(fairs["list"] or [float("nan")]),
@@ -330,7 +362,9 @@ class User:
         self.ws.send_json(h.user_register(key, self.uid, name))
         wait_frame(self.ws, lambda m: m["type"] == "ACK"
                    and m["payload"].get("msg_ref") == "USER_REGISTER", 60)
-        self.ws.send_json(h.user_hello(key, self.uid, name))
+        # A socp client (caps socp/1, as socp-cli): its DMs are kept until it acknowledges them,
+        # and it takes USER_DELIVER_BATCH.
+        self.ws.send_json(h.user_hello(key, self.uid, name, caps=["socp/1"]))
         wait_frame(self.ws, lambda m: m["type"] == "ACK"
                    and m["payload"].get("msg_ref") == "USER_HELLO", 60)
         self.cond = threading.Condition()

@@ -939,12 +939,16 @@ def envelope(type_: str, from_: str, to: str, payload: Any, ts: int | None = Non
 
 
 def user_hello(key, user_id: str, name: str, ts: int | None = None, signer=None,
-               sign: bool = True, pubkey: str | None = None) -> dict:
-    """A USER_HELLO as socp clients send it: signed by `signer` (default: the key itself)."""
+               sign: bool = True, pubkey: str | None = None,
+               caps: list[str] | None = None) -> dict:
+    """A USER_HELLO as socp clients send it: signed by `signer` (default: the key itself).
+    `caps` (e.g. ["socp/1"]): the client takes receipts and batches and acknowledges."""
     pub = pubkey if pubkey is not None else key.public.b64url()
     ts = now_ms() if ts is None else ts
     payload = {"client": "socp-systest/1", "pubkey": pub, "enc_pubkey": pub,
                "meta": {"display_name": name}, "ts": ts}
+    if caps is not None:
+        payload["caps"] = caps
     sig = (signer or key).sign_payload(payload) if sign else None
     return envelope("USER_HELLO", user_id, "server", payload, ts, sig)
 
