@@ -275,6 +275,14 @@ void render_file(const Renderer& r, const std::string& ev, const json::Value& e,
     peer(line, "from", "from_name");
     line.text(", saved as ").span(field(e, "path"), sgr::kBold);
     out.lines.push_back({Stream::Out, line.str()});
+    if (const json::Value* m = e.find("manifest_signed"); m && m->is_bool() && !m->as_bool()) {
+      Styled note(r.c_.color_err, sgr::kDim);
+      note.text(
+          "* weaker guarantees: the sender's implementation signs each chunk but not the "
+          "file's name, size or order (server " +
+          field(e, "sender_server") + ")");
+      out.lines.push_back({Stream::Err, note.str()});
+    }
   } else {  // file_failed
     Styled line(r.c_.color_err, sgr::kRed);
     if (send) {

@@ -299,6 +299,8 @@ struct ServerCore::Impl {
   bool is_socp_server(const std::string& server_id) const;
   /// The dialect socp uses towards the other end of `c` (Socp for users and unknown peers).
   core::Dialect dialect_of(const core::Conn& c) const;
+  /// The dialect of a known peer server (Plain for one we do not know, Socp for socp/1).
+  core::Dialect dialect_of_server(const std::string& server_id) const;
   /// What we learned about a server's dialect (an operator's setting wins; only a more
   /// specific guess replaces Plain; socp/1 wins over any guess). Persisted.
   void note_dialect(const std::string& server_id, core::Dialect d);

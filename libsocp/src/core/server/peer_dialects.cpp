@@ -22,8 +22,13 @@ std::optional<Dialect> ServerCore::Impl::configured_dialect(const std::string& s
 
 Dialect ServerCore::Impl::dialect_of(const core::Conn& c) const {
   if (c.role == core::Role::User) return Dialect::Socp;
-  auto it = peers.find(c.server_id);
-  if (it == peers.end()) return c.link.socp ? Dialect::Socp : Dialect::Plain;
+  if (peers.find(c.server_id) == peers.end()) return c.link.socp ? Dialect::Socp : Dialect::Plain;
+  return dialect_of_server(c.server_id);
+}
+
+Dialect ServerCore::Impl::dialect_of_server(const std::string& server_id) const {
+  auto it = peers.find(server_id);
+  if (it == peers.end()) return Dialect::Plain;
   return it->second.socp_caps ? Dialect::Socp : it->second.dialect;
 }
 
