@@ -224,6 +224,13 @@ void render_message(const Renderer& r, const json::Value& e, Rendered& out) {
   indent += visible_width(r.name_of(from, raw(e, "from_name"))) + 2;
   line.text(": " + message_body(raw(e, "text"), indent));
   out.lines.push_back({Stream::Out, line.str()});
+  if (const json::Value* enc = e.find("encrypted"); enc && enc->is_bool() && !enc->as_bool()) {
+    Styled note(r.c_.color_err, sgr::kDim);
+    note.text("* sent in clear by another implementation's client (signed by ");
+    r.user(note, from, raw(e, "from_name"));
+    note.text(", not encrypted)");
+    out.lines.push_back({Stream::Err, note.str()});
+  }
   if (flag(e, "first_contact")) {
     Styled note(r.c_.color_err, sgr::kDim);
     note.text("* first message from ");

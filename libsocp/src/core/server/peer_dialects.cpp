@@ -51,6 +51,28 @@ void ServerCore::Impl::note_dialect(const std::string& server_id, Dialect d) {
                                       p.introduced_by, std::string(core::dialect_name(p.dialect))});
 }
 
+std::optional<Envelope> ServerCore::Impl::adopt_user_frame(const core::Conn& c,
+                                                           const Envelope& env) {
+  if (env.type != MessageType::MsgPublicChannel || c.role != core::Role::Server ||
+      c.server_id.empty() || env.from == c.server_id ||
+      !core::posts_in_clear(dialect_of_server(c.server_id)) || server_key(env.from) ||
+      env.payload.find("sender") || env.payload.find("key_id")) {
+    return std::nullopt;
+  }
+  const UserInfo* u = dir.find(env.from);
+  const PublicKey* key = server_key(c.server_id);
+  if (!u || u->server_id != c.server_id || !key || env.sig.empty() ||
+      verify_payload(*key, env.payload, env.sig) == SigForm::None) {
+    return std::nullopt;  // dropped as a frame from an unknown server
+  }
+  Envelope out = env;
+  out.from = c.server_id;
+  out.payload.as_object()["sender"] = env.from;
+  out.payload.as_object()["key_id"] = std::string();
+  count(Counter::DialectIn);
+  return out;
+}
+
 namespace {
 
 /// The host part of "host:port" or "[v6]:port".
