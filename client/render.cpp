@@ -224,6 +224,13 @@ void render_message(const Renderer& r, const json::Value& e, Rendered& out) {
   indent += visible_width(r.name_of(from, raw(e, "from_name"))) + 2;
   line.text(": " + message_body(raw(e, "text"), indent));
   out.lines.push_back({Stream::Out, line.str()});
+  if (const json::Value* enc = e.find("encrypted"); enc && enc->is_bool() && !enc->as_bool()) {
+    Styled note(r.c_.color_err, sgr::kDim);
+    note.text("* sent in clear by another implementation's client (signed by ");
+    r.user(note, from, raw(e, "from_name"));
+    note.text(", not encrypted)");
+    out.lines.push_back({Stream::Err, note.str()});
+  }
   if (flag(e, "first_contact")) {
     Styled note(r.c_.color_err, sgr::kDim);
     note.text("* first message from ");
@@ -275,6 +282,14 @@ void render_file(const Renderer& r, const std::string& ev, const json::Value& e,
     peer(line, "from", "from_name");
     line.text(", saved as ").span(field(e, "path"), sgr::kBold);
     out.lines.push_back({Stream::Out, line.str()});
+    if (const json::Value* m = e.find("manifest_signed"); m && m->is_bool() && !m->as_bool()) {
+      Styled note(r.c_.color_err, sgr::kDim);
+      note.text(
+          "* weaker guarantees: the sender's implementation signs each chunk but not the "
+          "file's name, size or order (server " +
+          field(e, "sender_server") + ")");
+      out.lines.push_back({Stream::Err, note.str()});
+    }
   } else {  // file_failed
     Styled line(r.c_.color_err, sgr::kRed);
     if (send) {

@@ -32,8 +32,8 @@ import hashlib
 import uuid
 
 import socp_rsa as rsa
-from peer_base import (HOST, Conn, ScriptedServer, csig_sign, csig_verify, new_id, now_ms,
-                       parse_der_only)
+from peer_base import (HOST, Conn, ScriptedServer, csig_sign, csig_verify, fixture_key, new_id,
+                       now_ms, parse_der_only)
 
 INTRODUCER_ID = "introducer-0000-0000"
 PLAINTEXT_CHUNK = 400
@@ -74,7 +74,6 @@ class G43User:
     """The G43 client (client.py), logged in at its G43 server."""
 
     def __init__(self, server: "G43Server", name: str, key_name: str):
-        from peer_base import fixture_key
         self.server, self.name = server, name
         self.key = fixture_key(key_name)
         self.pub_b64 = self.key.public.b64url()
@@ -171,24 +170,36 @@ class G43User:
                 n += 1
         return n
 
-    def send_file(self, username: str, name: str, data: bytes) -> None:
+    def send_file(self, username: str, name: str, data: bytes, forge_chunk: int | None = None,
+                  reverse_chunks: bool = False) -> None:
+        """/file as G43's client sends it. For the tests, what a relay could do to it:
+        forge_chunk=i replaces chunk i's signature (and sender_pub) by another key's;
+        reverse_chunks renumbers the validly signed chunks last-first and sends a manifest
+        whose SHA-256 matches the renumbered file."""
         rec = self.known[username]
         target, pub = rec["uuid"], parse_der_only(rec["pubkey"])
         fid = str(uuid.uuid4())
+        pieces = [data[off:off + PLAINTEXT_CHUNK] for off in range(0, len(data), PLAINTEXT_CHUNK)]
+        order = list(reversed(range(len(pieces)))) if reverse_chunks else list(range(len(pieces)))
+        as_received = b"".join(pieces[i] for i in sorted(range(len(pieces)),
+                                                          key=lambda i: order[i]))
         self.server.from_user({"type": "FILE_START", "from": self.user_id, "to": target,
                                "ts": now_ms(), "sig": "",
                                "payload": {"file_id": fid, "name": name, "size": len(data),
-                                           "sha256": hashlib.sha256(data).hexdigest(),
+                                           "sha256": hashlib.sha256(as_received).hexdigest(),
                                            "mode": "dm"}})
-        for idx, off in enumerate(range(0, len(data), PLAINTEXT_CHUNK)):
-            ct = rsa.b64url(rsa.encrypt(pub, data[off:off + PLAINTEXT_CHUNK]))
-            ts = now_ms()
+        other = fixture_key("frank") if forge_chunk is not None else None
+        last_ts = 0
+        for idx, piece in enumerate(pieces):
+            ct = rsa.b64url(rsa.encrypt(pub, piece))
+            ts = last_ts = max(now_ms(), last_ts + 1)  # signed in order, as G43 sends them
+            key, key_pub = ((other, other.public.b64url()) if idx == forge_chunk
+                            else (self.key, self.pub_b64))
             self.server.from_user({
                 "type": "FILE_CHUNK", "from": self.user_id, "to": target, "ts": ts, "sig": "",
-                "payload": {"file_id": fid, "index": idx, "ciphertext": ct,
-                            "sender": self.user_id, "sender_pub": self.pub_b64,
-                            "content_sig": csig_sign(self.key, "C", ct, self.user_id, target,
-                                                     ts)}})
+                "payload": {"file_id": fid, "index": order[idx], "ciphertext": ct,
+                            "sender": self.user_id, "sender_pub": key_pub,
+                            "content_sig": csig_sign(key, "C", ct, self.user_id, target, ts)}})
         self.server.from_user({"type": "FILE_END", "from": self.user_id, "to": target,
                                "ts": now_ms(), "payload": {"file_id": fid}, "sig": ""})
 

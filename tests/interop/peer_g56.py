@@ -503,6 +503,17 @@ class G56Server(ScriptedServer):
         else:
             self.note("user frame not modelled", t)
 
+    def forge_post(self, signer: G56User, claimed: str, text: str) -> None:
+        """A /all as G relays it (from = a user id, G's signature), but with `from` = claimed
+        and the content signed by `signer` over claimed's id: what a lying G could send."""
+        ct = base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+        ts = now_ms()
+        out = self.env("MSG_PUBLIC_CHANNEL", "*", {
+            "ciphertext": ct, "sender_pub": signer.pub,
+            "content_sig": csig_sign(signer.key, "A", ct, claimed, None, ts)}, ts=ts, frm=claimed)
+        for sid, link in self.links():
+            self.send(link, dict(out))
+
     def link_up(self, sid: str) -> bool:
         rec = self.servers.get(sid)
         return bool(rec and rec.get("link") is not None and not rec["link"].closed)

@@ -14,6 +14,7 @@ user who comes minutes after the link does.
 
 from __future__ import annotations
 
+import os
 import time
 import unittest
 
@@ -171,20 +172,51 @@ class G43Mesh(MeshCase):
         self.assertTrue(got["sha_ok"], "SHA-256 matches (not .corrupt)")
         self.assertEqual(got["data"], data)
 
-    @unittest.skip("not done: socp refuses a relayed FILE_START without sender, and socp-cli "
-                   "a manifest without content_sig (F9; docs/interop.md, 'Not done')")
     def test_8_file_g43_to_socp(self):
         """F9: G43's FILE_START has no sender/sender_pub/content_sig; its chunks carry them
-        (variant C). socp accepts the manifest from G and socp-cli saves the file."""
+        (variant C). A relays the manifest naming only G (sender_server); socp-cli binds the
+        transfer to the signed chunks' sender (bob43, who lives at G), checks every chunk with
+        bob43's directory key and saves the file, marked as not from a signed manifest."""
         bob = self.login_bob()
         self.check(lambda: "alice" in bob.known, "bob43 knows alice")
+        self.cli_sees(self.alice, bob.user_id)
         _, data, digest = self.write_file("from-bob43.bin", 1000)
         since = self.alice.mark()
         bob.send_file("alice", "from-bob43.bin", data)
         got = self.cli_wait(self.alice, "file_received", since=since)
         self.assertEqual((got["from"], got["size"], got["sha256"]),
                          (bob.user_id, len(data), digest))
+        self.assertIs(got["manifest_signed"], False)
+        self.assertEqual(got["sender_server"], self.peer.server_id)
+        with open(got["path"], "rb") as f:
+            self.assertEqual(f.read(), data)
 
+    def test_8b_file_g43_bad_chunk_aborts(self):
+        """F9: G43's chunks bind only ciphertext, sender, recipient and ts. A chunk whose
+        content_sig does not verify with bob43's directory key (here: signed by another key,
+        with that key as sender_pub) aborts the transfer; nothing is saved."""
+        bob = self.login_bob()
+        self.check(lambda: "alice" in bob.known, "bob43 knows alice")
+        self.cli_sees(self.alice, bob.user_id)
+        since = self.alice.mark()
+        bob.send_file("alice", "forged-from-bob43.bin", b"x" * 1000, forge_chunk=1)
+        got = self.cli_wait(self.alice, "file_failed", since=since)
+        self.assertIn("chunk 1", got["reason"])
+        self.assertEqual(got["from"], bob.user_id)
+        self.assertEqual(self.alice.events("file_received", since), [])
+
+    def test_8c_file_g43_renumbered_chunks_refused(self):
+        """F9: a relay renumbers bob43's validly signed chunks (last first) and sends a
+        manifest whose SHA-256 matches the renumbered file: every chunk verifies and the
+        SHA-256 matches, but the chunks were signed out of index order, so it is refused."""
+        bob = self.login_bob()
+        self.check(lambda: "alice" in bob.known, "bob43 knows alice")
+        self.cli_sees(self.alice, bob.user_id)
+        since = self.alice.mark()
+        bob.send_file("alice", "renumbered.bin", os.urandom(1200), reverse_chunks=True)
+        got = self.cli_wait(self.alice, "file_failed", since=since)
+        self.assertIn("signed before", got["reason"])
+        self.assertEqual(self.alice.events("file_received", since), [])
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

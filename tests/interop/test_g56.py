@@ -107,16 +107,37 @@ class G56Mesh(MeshCase):
         self.check(lambda: [m for m in gina.messages if m["text"] == "hi-all-from-alice"],
                    "gina gets alice's /all")
 
-    @unittest.skip("not done: a relayed MSG_PUBLIC_CHANNEL with a user's id in `from` and no key_id (F13) (docs/interop.md, 'Not done')")
     def test_06_all_g56_to_socp(self):
         """F13: G relays gina's MSG_PUBLIC_CHANNEL with from = gina's user id, signed by G,
-        no key_id, ciphertext = base64url plaintext; alice sees the text."""
+        no key_id, ciphertext = base64url plaintext, content_sig variant A by gina. A takes it
+        as G's post for gina (G's signature, gina lives at G); alice sees the text on the
+        public channel, marked as not encrypted."""
         gina = self.login_gina()
         self.cli_sees(self.alice, gina.user_id)
         since = self.alice.mark()
         gina.all("hi-all-from-gina")
         m = self.cli_wait(self.alice, "message", since=since, text="hi-all-from-gina")
         self.assertEqual(m["from"], gina.user_id)
+        self.assertEqual(m["channel"], "public")
+        self.assertIs(m["encrypted"], False)
+
+    def test_06b_all_g56_forgeries_refused(self):
+        """F13: what A still refuses of G's posts for a user, though G signs them: one with
+        `from` = a user who does not live at G (alice), and one with `from` = gus (G's user)
+        whose content_sig and sender_pub are gina's. alice sees neither; gina's genuine post
+        sent after them arrives."""
+        gina = self.login_gina()
+        self.cli_sees(self.alice, gina.user_id)
+        since = self.alice.mark()
+        self.peer.forge_post(gina, self.alice_id, "forged-as-alice")  # alice is not G's user
+        other = self.peer.login("gus", "bob")  # a key no other user here has
+        self.cli_sees(self.alice, other.user_id)
+        self.peer.forge_post(gina, other.user_id, "forged-as-gus")  # gina's content_sig
+        gina.all("genuine-after-forgeries")
+        self.cli_wait(self.alice, "message", since=since, text="genuine-after-forgeries")
+        texts = [e.get("text") for e in self.alice.events("message", since)]
+        self.assertNotIn("forged-as-alice", texts)
+        self.assertNotIn("forged-as-gus", texts)
 
     def test_07_socp_joins_g56(self):
         """F10 F1: socp-server C joins through G: its SERVER_HELLO_JOIN `to` is "host:port"

@@ -70,6 +70,12 @@ struct OutgoingFile {
 struct IncomingFile {
   std::string file_id, name, from, from_name, sha256_hex, mode;
   std::string key_id;  ///< public: the sender's channel key id
+  /// An unsigned manifest from a user of this (non-socp) server, which named no sender
+  /// (G43, docs/interop.md "Files from G43"): `from` is empty until the first chunk binds
+  /// it, and every chunk must be content-signed by that sender's directory key.
+  std::string sender_server;
+  std::map<std::int64_t, std::int64_t> chunk_ts;   ///< unsigned manifest: signed ts by index
+  std::map<std::string, std::int64_t> chunk_sigs;  ///< unsigned manifest: index by content_sig
   std::uint64_t size = 0;
   std::uint64_t bytes = 0;                     ///< plaintext received so far
   std::map<std::int64_t, std::string> pieces;  ///< by chunk index
@@ -77,6 +83,21 @@ struct IncomingFile {
   std::int64_t last_activity = 0;
   int last_pct = -1;
 };
+
+// ---- transfers with an unsigned manifest (client_files_unsigned.cpp) -----------------------
+// G43 signs each chunk on its own (content_sig over ciphertext, sender, recipient and ts) and
+// nothing else: these checks bind what can be bound (docs/interop.md "Files from G43").
+
+/// Checks one chunk of such a transfer, from `f.from` (already bound), whose directory key is
+/// `key`: `sender_pub`, if present, is that key; `content_sig` verifies with it over the
+/// chunk's ciphertext, `f.from`, `me` and the chunk's `ts`; no other index of this file used
+/// the same signature. Records the chunk's ts and signature. Empty = fine, else why to abort.
+std::string check_unsigned_chunk(IncomingFile& f, const PublicKey& key, const std::string& me,
+                                 const json::Value& payload, std::int64_t index, std::int64_t ts);
+/// At completion: the pieces are cut as one sender cuts a file (every piece but the last of one
+/// size, the last no longer) and were signed in index order (ts never decreasing). Empty =
+/// fine, else why to refuse the file.
+std::string check_unsigned_layout(const IncomingFile& f);
 
 // ---- file system handles for streamed (bulk) transfers (client_file_io.cpp) ---------------
 

@@ -57,6 +57,11 @@ void finish(Impl& s, client::IncomingFile& f) {
                          std::to_string(f.size));
   }
   if (hex_encode(sha256(data)) != f.sha256_hex) return fail_file(s, f.file_id, "sha256 mismatch");
+  if (!f.sender_server.empty()) {
+    if (std::string why = client::check_unsigned_layout(f); !why.empty()) {
+      return fail_file(s, f.file_id, why);
+    }
+  }
   if (Status st = client::ensure_dir(s.cfg.download_dir); !st) {
     return fail_file(s, f.file_id, "cannot write: " + st.error().detail);
   }
@@ -97,7 +102,32 @@ bool is_hex64(std::string& s) {
   return true;
 }
 
-void on_start(Impl& s, const Envelope& env, const std::string& sender) {
+// The checks every manifest passes whoever signed it, then the transfer starts. A transfer
+// with an unsigned manifest is announced (file_incoming) once its first chunk names the sender.
+template <typename Reject>
+void admit(Impl& s, client::IncomingFile& f, const Reject& reject) {
+  if (!is_hex64(f.sha256_hex)) return reject("malformed sha256");
+  if (f.size > s.cfg.max_file_size) {
+    return reject("too large: " + std::to_string(f.size) + " bytes (limit " +
+                  std::to_string(s.cfg.max_file_size) + ")");
+  }
+  if (s.cfg.download_dir.empty()) return reject("no download folder configured");
+  if (s.files.in.size() >= s.cfg.max_incoming_files) {
+    return reject("too many files arriving at once (limit " +
+                  std::to_string(s.cfg.max_incoming_files) + ")");
+  }
+  const bool bound = f.sender_server.empty();
+  if (bound) s.emit(client::ev::file_incoming(f));
+  const std::string file_id = f.file_id;
+  client::IncomingFile& in = s.files.in.emplace(file_id, std::move(f)).first->second;
+  if (!bound) return;  // announced once a chunk names its sender
+  progress(s, in);
+  check_complete(s, in);  // an empty file needs no chunk
+}
+
+// `sender` empty: an unsigned manifest from a user of `via` (IncomingFile::sender_server).
+void on_start(Impl& s, const Envelope& env, const std::string& sender,
+              const std::string& via = std::string()) {
   auto m = msg::FileStart::from_json(env.payload);
   if (!m) {
     s.emit(client::ev::warning("malformed FILE_START from " + sender + ": " + m.error().detail));
@@ -118,6 +148,7 @@ void on_start(Impl& s, const Envelope& env, const std::string& sender) {
   f.mode = m->mode;
   f.size = static_cast<std::uint64_t>(m->size);
   f.sha256_hex = m->sha256;
+  f.sender_server = via;
   f.last_activity = s.now();
   auto reject = [&](const std::string& reason) {
     s.emit(client::ev::file_failed(file_id, f.name, "receive", reason, f.from, f.from_name));
@@ -125,6 +156,13 @@ void on_start(Impl& s, const Envelope& env, const std::string& sender) {
   };
 
   if (f.mode != "dm" && f.mode != kPublic) return reject("unknown mode '" + f.mode + "'");
+  if (!via.empty()) {
+    // Nothing to verify yet: the first chunk names the sender and is checked with their key.
+    if (f.mode != "dm") return reject("an unsigned manifest must be mode dm");
+    if (f.size == 0) return reject("an empty file with an unsigned manifest names no sender");
+    f.from_name.clear();
+    return admit(s, f, reject);
+  }
   const std::string* spub_text = json::get_string(env.payload, "sender_pub");
   const std::string* csig = json::get_string(env.payload, "content_sig");
   if (!spub_text || !csig) return reject("unsigned manifest (no sender_pub/content_sig)");
@@ -137,12 +175,6 @@ void on_start(Impl& s, const Envelope& env, const std::string& sender) {
   const std::string manifest = client::file_manifest_bytes(
       file_id, sender, f.mode, m->name, m->sha256, f.size, f.mode == kPublic ? kPublic : s.me());
   if (!sig || !spub->verify(manifest, sig.value())) return reject("bad content signature");
-  if (!is_hex64(f.sha256_hex)) return reject("malformed sha256");
-  if (f.size > s.cfg.max_file_size) {
-    return reject("too large: " + std::to_string(f.size) + " bytes (limit " +
-                  std::to_string(s.cfg.max_file_size) + ")");
-  }
-  if (s.cfg.download_dir.empty()) return reject("no download folder configured");
   if (f.mode == kPublic) {
     // Public mode: chunks are sealed with the sender's channel key, whose share travels
     // ahead of FILE_START on the same path.
@@ -150,16 +182,8 @@ void on_start(Impl& s, const Envelope& env, const std::string& sender) {
     if (!key_id || !channel_key(s, sender, *key_id)) return reject("no channel key");
     f.key_id = *key_id;
   }
-  if (s.files.in.size() >= s.cfg.max_incoming_files) {
-    return reject("too many files arriving at once (limit " +
-                  std::to_string(s.cfg.max_incoming_files) + ")");
-  }
   if (first_contact) (void)s.dir.offer_key(sender, spub.value());
-
-  s.emit(client::ev::file_incoming(f));
-  client::IncomingFile& in = s.files.in.emplace(file_id, std::move(f)).first->second;
-  progress(s, in);
-  check_complete(s, in);  // an empty file needs no chunk
+  admit(s, f, reject);
 }
 
 // The plaintext of one chunk, or an error reason.
@@ -180,13 +204,41 @@ Result<std::string> open_chunk(Impl& s, const client::IncomingFile& f, const msg
   return std::string(plain.value().view());
 }
 
+// A chunk of a transfer with an unsigned manifest. The first one binds the transfer to its
+// sender, who must live at the server that relayed the manifest and whose directory key
+// verifies the chunk; every later chunk must be theirs too. Empty = fine, else why to abort.
+std::string check_unsigned(Impl& s, client::IncomingFile& f, const Envelope& env,
+                           const msg::FileChunk& c, const std::string& sender) {
+  if (!f.from.empty() && f.from != sender) return "chunk from " + sender + ", not its sender";
+  const client::KnownUser* u = s.dir.find(sender);
+  if (!u || !u->key) return "chunk from " + sender + ", whose key we do not know";
+  if (u->server_id != f.sender_server) {
+    return "chunk from " + sender + ", who does not live at the server that sent the manifest";
+  }
+  const bool binds = f.from.empty();
+  f.from = sender;  // what the chunk's signature is checked against
+  std::string why = client::check_unsigned_chunk(f, *u->key, s.me(), env.payload, c.index, env.ts);
+  if (!binds) return why;
+  if (!why.empty()) {
+    f.from.clear();  // nobody vouched for this transfer: its failure names no sender
+    return why;
+  }
+  f.from_name = s.dir.name_of(sender);
+  s.emit(client::ev::file_incoming(f));
+  return {};
+}
+
 void on_chunk(Impl& s, const Envelope& env, const std::string& sender) {
   auto c = msg::FileChunk::from_json(env.payload);
   if (!c) return;
   auto it = s.files.in.find(c->file_id);
   if (it == s.files.in.end()) return;  // finished, failed, refused or never announced
   client::IncomingFile& f = it->second;
-  if (f.from != sender) {
+  if (!f.sender_server.empty()) {
+    if (std::string why = check_unsigned(s, f, env, *c, sender); !why.empty()) {
+      return fail_file(s, f.file_id, why);
+    }
+  } else if (f.from != sender) {
     s.emit(client::ev::warning("FILE_CHUNK for " + f.file_id + " from " + sender +
                                ", who is not its sender: ignored"));
     return;
@@ -211,13 +263,15 @@ void on_chunk(Impl& s, const Envelope& env, const std::string& sender) {
   check_complete(s, f);
 }
 
-void on_end(Impl& s, const Envelope& env, const std::string& sender) {
+// `sender` empty: an end without a sender, relayed from `via` (as its unsigned manifest was).
+void on_end(Impl& s, const Envelope& env, const std::string& sender,
+            const std::string& via = std::string()) {
   auto e = msg::FileEnd::from_json(env.payload);
   if (!e) return;
   auto it = s.files.in.find(e->file_id);
   if (it == s.files.in.end()) return;
   client::IncomingFile& f = it->second;
-  if (f.from != sender) return;
+  if (sender.empty() ? via != f.sender_server : f.from != sender) return;
   f.last_activity = s.now();
   if (const std::int64_t* n = json::get_int(env.payload, "chunks")) {
     const bool too_many = *n < 0 || *n > static_cast<std::int64_t>(f.size);
@@ -234,6 +288,14 @@ void on_end(Impl& s, const Envelope& env, const std::string& sender) {
 void ClientCore::Impl::on_file_frame(const Envelope& env) {
   const std::string* sender = json::get_string(env.payload, "sender");
   if (!sender || sender->empty()) {
+    // A manifest or end its origin relayed without a sender (G43): only the server is named.
+    const std::string* via = json::get_string(env.payload, "sender_server");
+    if (via && !via->empty() && *env.type == MessageType::FileStart) {
+      return on_start(*this, env, std::string(), *via);
+    }
+    if (via && !via->empty() && *env.type == MessageType::FileEnd) {
+      return on_end(*this, env, std::string(), *via);
+    }
     emit(client::ev::warning("dropped " + env.type_name + " without a sender"));
     return;
   }

@@ -62,6 +62,22 @@ void open_post(ClientCore::Impl& s, const HeldPost& p, const SecretBytes& k) {
                                    std::move(text).value(), p.ts, first_contact)));
 }
 
+/// A post in clear (key_id ""): G56's /all, base64url of the text as `ciphertext`, relayed by
+/// our server only from the server the sender lives at (docs/interop.md). Its content_sig
+/// already verified with the sender's key; shown with "encrypted": false.
+void open_clear_post(ClientCore::Impl& s, const std::string& from, const std::string& ciphertext,
+                     const PublicKey& spub, bool first_contact, std::int64_t ts) {
+  auto text = b64_decode(ciphertext);
+  if (!text) return reject(s, "malformed post in clear", from, ts);
+  std::string str(text->begin(), text->end());
+  if (!codec::valid_utf8(str)) return reject(s, "invalid UTF-8", from, ts);
+  if (first_contact) (void)s.dir.offer_key(from, spub);
+  json::Value e = channel_event(
+      ev::message(from, s.dir.name_of(from), kPublic, std::move(str), ts, first_contact));
+  e.as_object()["encrypted"] = false;
+  s.emit(std::move(e));
+}
+
 /// Opens the held posts of (sender, key_id), in arrival order.
 void release(ClientCore::Impl& s, const std::string& sender, const std::string& key_id) {
   ChannelState& ch = s.channel;
@@ -208,6 +224,9 @@ void public_on_post(ClientCore::Impl& s, const Envelope& env) {
   // content_sig binds ciphertext, sender and the original ts (public form: no recipient).
   if (!verify_content(*spub, p->ciphertext, from, "", env.ts, p->content_sig)) {
     return reject(s, "bad content signature", from, env.ts);
+  }
+  if (p->key_id.empty()) {
+    return open_clear_post(s, from, p->ciphertext, *spub, !known || !known->key, env.ts);
   }
   HeldPost post{from, p->key_id, p->ciphertext, p->sender_pub, env.ts, s.now()};
   ChannelState& ch = s.channel;

@@ -313,6 +313,15 @@ struct ServerCore::Impl {
   bool is_socp_server(const std::string& server_id) const;
   /// The dialect socp uses towards the other end of `c` (Socp for users and unknown peers).
   core::Dialect dialect_of(const core::Conn& c) const;
+  /// The dialect of a known peer server (Plain for one we do not know, Socp for socp/1).
+  core::Dialect dialect_of_server(const std::string& server_id) const;
+  /// A frame a server of a dialect that posts in clear (dialect.h, posts_in_clear: G56) sent
+  /// on link `c` for one of its users, with the user's id in `from`: returned as that
+  /// server's own frame (`from` = the server, payload `sender` = the user, `key_id` = "") if
+  /// its signature verifies with the pinned key of the server `c` belongs to and the
+  /// directory places the user at that server. nullopt for every other frame (cheap: one
+  /// type test), which then goes through the usual checks.
+  std::optional<Envelope> adopt_user_frame(const core::Conn& c, const Envelope& env);
   /// What we learned about a server's dialect (an operator's setting wins; only a more
   /// specific guess replaces Plain; socp/1 wins over any guess). Persisted.
   void note_dialect(const std::string& server_id, core::Dialect d);

@@ -69,6 +69,23 @@ inline bool wants_backfill(Dialect d) noexcept {
 inline bool dials_back(Dialect d) noexcept {
   return d == Dialect::G43;
 }
+/// G43 relays its users' FILE_START and FILE_END without `sender` (its client puts none
+/// there, client.py:388-437, and its server copies the payload, server.py:381-393); only
+/// each FILE_CHUNK names its sender and is content-signed on its own (sender_pub +
+/// content_sig, variant C). Such a manifest says only which server it comes from: socp relays
+/// it to the recipient with `sender_server` = that server, and socp-cli binds the transfer to
+/// the sender of its signed chunks (docs/interop.md "Files from G43").
+inline bool sends_unnamed_file_frames(Dialect d) noexcept {
+  return d == Dialect::G43;
+}
+/// G56's /all is a MSG_PUBLIC_CHANNEL whose `ciphertext` is base64url of the plaintext (no
+/// channel key, no key_id), content-signed by its user (variant A without `to`), and relayed
+/// to servers with `from` = the user's id, signed by the user's server
+/// (MessageHandlers.py:776-868). socp takes it as that server's post for its user
+/// (ServerCore::Impl::adopt_user_frame) and hands it on with `key_id: ""` (a post in clear).
+inline bool posts_in_clear(Dialect d) noexcept {
+  return d == Dialect::G56;
+}
 /// Inbound sockets from such a server carry its frames while it may read only the sockets it
 /// accepted (G43: one socket per direction): accept them as receive-only links and dial back.
 /// Not G17: it uses its one socket both ways and refuses a server hello on a socket it

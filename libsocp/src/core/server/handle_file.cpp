@@ -179,6 +179,41 @@ json::Value inner_payload(MessageType t, const msg::ServerDeliver& d) {
   return file_payload(t, json::Value(std::move(o)), d.sender);
 }
 
+/// A FILE_START or FILE_END whose origin does not name the sender (dialect.h,
+/// sends_unnamed_file_frames): relayed to the local recipient with `sender_server` = the origin
+/// and no `sender` (we cannot vouch for one), so its client binds the transfer to the sender
+/// of its content-signed chunks. True if `env` is such a frame (handled here).
+bool relay_unnamed(ServerCore::Impl& s, const Envelope& env, MessageType t) {
+  if (t == MessageType::FileChunk || env.payload.find("sender") ||
+      !sends_unnamed_file_frames(s.dialect_of_server(env.from))) {
+    return false;
+  }
+  const std::string* user_id = json::get_string(env.payload, "user_id");
+  auto fid = check_payload(t, env.payload);
+  if (!user_id || !fid || fid->empty() || fid->size() > 128) {
+    s.count(Counter::BadFrames);
+    return true;
+  }
+  const Route r = route_to_user(s, *user_id);
+  if (r.kind != Route::Kind::Local) {
+    s.count(Counter::Undeliverable);  // no sender to tell
+    return true;
+  }
+  json::Object o;
+  if (t == MessageType::FileStart) {
+    copy_fields(env.payload, kStartFields, o);
+    o.erase("sender_pub");  // nobody's key: the manifest is not content-signed
+    o.erase("content_sig");
+  } else {
+    copy_fields(env.payload, kEndFields, o);
+  }
+  o["sender_server"] = env.from;
+  s.count(Counter::DialectIn);
+  s.count(Counter::FileFramesDelivered);
+  s.out.send(r.conn, t, *user_id, json::Value(std::move(o)), SendOpts{env.ts, kBulk});
+  return true;
+}
+
 }  // namespace
 
 void handle_user_file(ServerCore::Impl& s, Conn& c, const Envelope& env) {
@@ -237,6 +272,7 @@ bool handle_file_server_deliver(ServerCore::Impl& s, Conn& c, const Envelope& en
   if (!t || !is_file_type(*t)) return false;
   // No seen-cache entry: a SERVER_DELIVER travels one hop and recipients are idempotent per
   // (file_id, index), while a large file would otherwise flush the cache gossip relies on.
+  if (relay_unnamed(s, env, *t)) return true;
   auto d = msg::ServerDeliver::from_json(env.payload);
   if (!d) {
     s.count(Counter::BadFrames);

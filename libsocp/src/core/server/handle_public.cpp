@@ -314,7 +314,9 @@ void handle_server_public_post(ServerCore::Impl& s, Conn& c, const Envelope& env
   (void)c;
   if (!s.first_time(env)) return;
   auto p = msg::MsgPublicChannel::from_json(env.payload);
-  if (!p || p->sender.empty()) {
+  // key_id "": a post in clear, taken only from a server whose dialect posts so (dialect.h).
+  if (!p || p->sender.empty() ||
+      (p->key_id.empty() && !posts_in_clear(s.dialect_of_server(env.from)))) {
     s.count(Counter::BadFrames);
     return;
   }

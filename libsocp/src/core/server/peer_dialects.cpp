@@ -22,8 +22,13 @@ std::optional<Dialect> ServerCore::Impl::configured_dialect(const std::string& s
 
 Dialect ServerCore::Impl::dialect_of(const core::Conn& c) const {
   if (c.role == core::Role::User) return Dialect::Socp;
-  auto it = peers.find(c.server_id);
-  if (it == peers.end()) return c.link.socp ? Dialect::Socp : Dialect::Plain;
+  if (peers.find(c.server_id) == peers.end()) return c.link.socp ? Dialect::Socp : Dialect::Plain;
+  return dialect_of_server(c.server_id);
+}
+
+Dialect ServerCore::Impl::dialect_of_server(const std::string& server_id) const {
+  auto it = peers.find(server_id);
+  if (it == peers.end()) return Dialect::Plain;
   return it->second.socp_caps ? Dialect::Socp : it->second.dialect;
 }
 
@@ -44,6 +49,28 @@ void ServerCore::Impl::note_dialect(const std::string& server_id, Dialect d) {
       "server " + server_id + " speaks the " + std::string(core::dialect_name(d)) + " dialect");
   (void)store.put_server(ServerRecord{server_id, p.host, p.port, p.pubkey, p.last_seen, p.socp_caps,
                                       p.introduced_by, std::string(core::dialect_name(p.dialect))});
+}
+
+std::optional<Envelope> ServerCore::Impl::adopt_user_frame(const core::Conn& c,
+                                                           const Envelope& env) {
+  if (env.type != MessageType::MsgPublicChannel || c.role != core::Role::Server ||
+      c.server_id.empty() || env.from == c.server_id ||
+      !core::posts_in_clear(dialect_of_server(c.server_id)) || server_key(env.from) ||
+      env.payload.find("sender") || env.payload.find("key_id")) {
+    return std::nullopt;
+  }
+  const UserInfo* u = dir.find(env.from);
+  const PublicKey* key = server_key(c.server_id);
+  if (!u || u->server_id != c.server_id || !key || env.sig.empty() ||
+      verify_payload(*key, env.payload, env.sig) == SigForm::None) {
+    return std::nullopt;  // dropped as a frame from an unknown server
+  }
+  Envelope out = env;
+  out.from = c.server_id;
+  out.payload.as_object()["sender"] = env.from;
+  out.payload.as_object()["key_id"] = std::string();
+  count(Counter::DialectIn);
+  return out;
 }
 
 namespace {

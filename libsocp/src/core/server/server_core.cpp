@@ -366,10 +366,12 @@ void dispatch_user(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   }
 }
 
-/// Signature by the origin's pinned key, signed context, freshness. False = dropped.
-bool verify_server_frame(ServerCore::Impl& s, Conn& c, const Envelope& env) {
-  const PublicKey* key = s.server_key(env.from);
-  if (!key || env.sig.empty() || verify_payload(*key, env.payload, env.sig) == SigForm::None) {
+/// Signature by the origin's pinned key (unless `sig_checked`: a dialect frame adopted after
+/// its own check), signed context, freshness. False = dropped.
+bool verify_server_frame(ServerCore::Impl& s, Conn& c, const Envelope& env, bool sig_checked) {
+  const PublicKey* key = sig_checked ? nullptr : s.server_key(env.from);
+  if (!sig_checked &&
+      (!key || env.sig.empty() || verify_payload(*key, env.payload, env.sig) == SigForm::None)) {
     s.count(Counter::InvalidSigs);
     s.log(LogLevel::Warn, "dropped " + env.type_name + " from " + env.from +
                               (key ? ": bad signature" : ": unknown server"));
@@ -407,18 +409,21 @@ bool verify_server_frame(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   return true;
 }
 
-void dispatch_server(ServerCore::Impl& s, Conn& c, const Envelope& env) {
-  if (*env.type == MessageType::ServerWelcome) return core::handle_welcome(s, c, env);
+void dispatch_server(ServerCore::Impl& s, Conn& c, const Envelope& frame) {
+  if (*frame.type == MessageType::ServerWelcome) return core::handle_welcome(s, c, frame);
   if (c.role == Role::Joining) {
     s.count(Counter::UnexpectedWelcomes);
     return;  // nothing but the welcome counts before it
   }
   // The one frame that carries no signature: it is taken only on a socp/1 link (checked
   // there) and refused on any other.
-  if (*env.type == MessageType::FileBulkChunk) {
-    return core::handle_server_file_bulk_chunk(s, c, env);
+  if (*frame.type == MessageType::FileBulkChunk) {
+    return core::handle_server_file_bulk_chunk(s, c, frame);
   }
-  if (!verify_server_frame(s, c, env)) return;
+  // A G56 server's post for its user (signature checked there), else the frame as it came.
+  const std::optional<Envelope> adopted = s.adopt_user_frame(c, frame);
+  const Envelope& env = adopted ? *adopted : frame;
+  if (!verify_server_frame(s, c, env, adopted.has_value())) return;
   switch (*env.type) {
     case MessageType::ServerHelloLink:
     case MessageType::ServerAnnounce:
