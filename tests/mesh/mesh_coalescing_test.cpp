@@ -4,6 +4,7 @@
 // delivered once and in order, nothing lost if the session drops meanwhile.
 #include <catch2/catch.hpp>
 
+#include "core/server/delivery_coalescing.h"
 #include "mesh_sim.h"
 #include "socp/protocol.h"
 #include "socp/server_counters.h"
@@ -209,4 +210,25 @@ TEST_CASE("a SERVER_DELIVER_BATCH is held to every rule of a SERVER_DELIVER",
   sim.run();
   CHECK(b.counter(Counter::Duplicates) >= dup_before + 1);
   CHECK(sim.received_texts("bob") == std::vector<std::string>{"genuine"});
+}
+
+TEST_CASE("one sender's DMs on a link wait for acknowledgements beyond a bound, others pass",
+          "[mesh][coalescing][fairness]") {
+  Mesh m;
+  // B's hop acknowledgements (DELIVERY_RECEIPTS) wait: nothing of alice's is acknowledged.
+  m.sim.hold_if = [](const std::string& node, const socp::Job& j) {
+    return node == "B" && j.kind == socp::Job::Kind::Sign &&
+           j.input.find("\"DELIVERY_RECEIPTS") != std::string::npos;
+  };
+  const int n = static_cast<int>(socp::core::kMaxUnackedPerLane) + 20;
+  const auto texts = m.burst("alice", "bob", n);
+  // Before the bound, all of alice's DMs went onto the link at once.
+  CHECK(m.sim.received_texts("bob").size() == socp::core::kMaxUnackedPerLane);
+  m.sim.send_dm("carol", "dave", "another lane");
+  m.sim.run();
+  CHECK(m.sim.received_texts("dave") == std::vector<std::string>{"another lane"});
+  m.sim.hold_if = nullptr;
+  m.sim.release_bulk_jobs();
+  m.sim.advance(1000);
+  CHECK(m.sim.received_texts("bob") == texts);
 }

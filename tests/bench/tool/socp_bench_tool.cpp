@@ -3,6 +3,7 @@
 // ~230 ms) and measures the hardware limits of this machine in the same run.
 //
 //   socp_bench_tool keygen PRIMES OUT.pem          a new RSA-4096 key (2 or 4 primes)
+//   socp_bench_tool pub KEY.pem                    its public key (base64url DER)
 //   socp_bench_tool limit KEY.pem SECONDS          PSS signatures/s of ONE thread with KEY
 //   socp_bench_tool argon2 N                       seconds per Argon2id verifier hash (mean)
 //   socp_bench_tool sign KEY.pem                   stdin: one JSON payload per line;
@@ -143,6 +144,10 @@ int main(int argc, char** argv) {
   if (a.size() < 2) return fail("missing arguments for " + cmd);
   auto key = load_key(a[1]);
   if (!key) return fail("key " + a[1] + ": " + key.error().detail);
+  if (cmd == "pub" && a.size() == 2) {
+    std::printf("%s\n", key->public_key().b64url().c_str());
+    return 0;
+  }
   if (cmd == "limit" && a.size() == 3) return limit(*key, std::atof(a[2].c_str()));
   if (cmd == "sign" && a.size() == 2) return sign_lines(*key);
   if (cmd == "dm" && a.size() >= 6) {

@@ -139,6 +139,7 @@ struct Conn {
   struct ParkedForwards {
     std::shared_ptr<SignedPayload> signing;
     std::vector<json::Value> deliveries;
+    std::size_t unacked = 0;  ///< sent on this link, not acknowledged by the peer yet
   };
   std::map<std::uint64_t, ParkedForwards> parked_forwards;
 };

@@ -33,7 +33,14 @@ void send_parked(ServerCore::Impl& s, Conn& c) {
 /// The parked SERVER_DELIVERs of one lane of `link`, in batches.
 void send_parked_forwards(ServerCore::Impl& s, Conn& link, std::uint64_t lane,
                           Conn::ParkedForwards& p) {
-  std::vector<json::Value> parked = std::exchange(p.deliveries, {});
+  const std::size_t room = kMaxUnackedPerLane - std::min(p.unacked, kMaxUnackedPerLane);
+  const std::size_t n = std::min(room, p.deliveries.size());
+  if (n == 0) return;
+  std::vector<json::Value> parked(
+      std::make_move_iterator(p.deliveries.begin()),
+      std::make_move_iterator(p.deliveries.begin() + static_cast<std::ptrdiff_t>(n)));
+  p.deliveries.erase(p.deliveries.begin(), p.deliveries.begin() + static_cast<std::ptrdiff_t>(n));
+  p.unacked += n;
   for (std::size_t i = 0; i < parked.size(); i += ReceiptBatches::kBatch) {
     const std::size_t end = std::min(parked.size(), i + ReceiptBatches::kBatch);
     json::Array list;
@@ -56,8 +63,8 @@ bool release(ServerCore::Impl& s, Conn& c) {
     if (!it->second.deliveries.empty() && !signing(it->second.signing)) {
       send_parked_forwards(s, c, it->first, it->second);
     }
-    // A lane whose last frame is signed and nothing parked is forgotten (lanes are senders).
-    if (it->second.deliveries.empty() && !signing(it->second.signing)) {
+    // A lane with nothing signing, parked or unacknowledged is forgotten (lanes are senders).
+    if (it->second.deliveries.empty() && !signing(it->second.signing) && it->second.unacked == 0) {
       it = c.parked_forwards.erase(it);
     } else {
       ++it;
@@ -82,13 +89,27 @@ void offer_server_delivery(ServerCore::Impl& s, Conn& link, const std::string& s
     return;
   }
   Conn::ParkedForwards& p = link.parked_forwards[lane];
-  if (!signing(p.signing) && p.deliveries.empty()) {
+  if (!signing(p.signing) && p.deliveries.empty() && p.unacked < kMaxUnackedPerLane) {
     p.signing = s.out.send(link.id, MessageType::ServerDeliver, server_id, std::move(payload), o);
+    ++p.unacked;
     return;
   }
   p.deliveries.push_back(std::move(payload));
   s.parked_delivery_conns.insert(link.id);
   if (p.deliveries.size() >= ReceiptBatches::kBatch) send_parked_forwards(s, link, lane, p);
+}
+
+void forward_acked(ServerCore::Impl& s, const std::string& server_id, const std::string& sender) {
+  auto peer = s.peers.find(server_id);
+  Conn* link = peer == s.peers.end() ? nullptr : s.conn(peer->second.link);
+  if (!link) return;  // sent on an older link: the new one starts with its own count
+  auto it = link->parked_forwards.find(lane_of(sender));
+  if (it == link->parked_forwards.end() || it->second.unacked == 0) return;
+  --it->second.unacked;
+  if (!it->second.deliveries.empty()) {
+    s.parked_delivery_conns.insert(link->id);
+    release_parked_deliveries(s);
+  }
 }
 
 void offer_delivery(ServerCore::Impl& s, Conn& c, const StoredDm& dm) {

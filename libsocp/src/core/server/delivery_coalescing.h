@@ -28,10 +28,20 @@ void offer_delivery(ServerCore::Impl& s, Conn& c, const StoredDm& dm);
 
 /// Sends the SERVER_DELIVER `payload` (a DM of lane `lane` for a user of `server_id`) on the
 /// server link `link`: as its own frame, or, on a link that takes SERVER_DELIVER_BATCH, parked
-/// while the link's previous SERVER_DELIVER(_BATCH) of the same lane waits for its signature.
-/// Other lanes (other senders) are never parked behind it.
+/// while the link's previous SERVER_DELIVER(_BATCH) of the same lane waits for its signature
+/// or kMaxUnackedPerLane of the lane's DMs wait for the peer's acknowledgement. Other lanes
+/// (other senders) are never parked behind it.
 void offer_server_delivery(ServerCore::Impl& s, Conn& link, const std::string& server_id,
                            json::Value payload, std::uint64_t lane);
+
+/// At most this many DMs of one lane (sender) are on a link and not yet acknowledged by the
+/// peer (DELIVERY_RECEIPTS); more wait parked. So one sender's flood never fills the link
+/// and the peer's input ahead of other senders' DMs (their DMs wait behind at most this many).
+inline constexpr std::size_t kMaxUnackedPerLane = 128;
+
+/// The peer `server_id` acknowledged (or failed) one DM of `sender` that we sent it: frees
+/// room on its lane and sends what was parked there.
+void forward_acked(ServerCore::Impl& s, const std::string& server_id, const std::string& sender);
 
 /// After a signature completed: every connection whose delivery frame is now signed gets its
 /// parked DMs in one USER_DELIVER_BATCH or SERVER_DELIVER_BATCH.

@@ -341,16 +341,20 @@ void handle_delivery_receipts(ServerCore::Impl& s, Conn& c, const Envelope& env)
   }
   const std::string box = MailQueues::outbox(env.from);
   for (const auto& ref : r->acked) {
-    if (s.queues.remove(box, ref.sender, ref.msg_id)) s.count(Counter::HopsAcked);
+    if (s.queues.remove(box, ref.sender, ref.msg_id)) {
+      s.count(Counter::HopsAcked);
+      forward_acked(s, env.from, ref.sender);
+    }
   }
   for (const auto& ref : r->delivered) {
-    s.queues.remove(box, ref.sender, ref.msg_id);
+    if (s.queues.remove(box, ref.sender, ref.msg_id)) forward_acked(s, env.from, ref.sender);
     // Only for our own users: a peer cannot make us tell others' senders anything.
     const UserInfo* u = s.dir.find(ref.sender);
     if (u && u->server_id == s.self_id) s.receipts.delivered(ref.sender, ref.msg_id, s.now());
   }
   for (const auto& f : r->failed) {
     if (!s.queues.remove(box, f.sender, f.msg_id)) continue;  // only what we sent it
+    forward_acked(s, env.from, f.sender);
     const UserInfo* u = s.dir.find(f.sender);
     if (u && u->server_id == s.self_id) {
       s.receipts.failed(f.sender, f.msg_id, f.code.substr(0, 32), f.reason.substr(0, 200), s.now());
