@@ -2,8 +2,10 @@
 #include "forget.h"
 #include "options.h"
 #include "session.h"
+#include "socp/allocator.h"
 
 int main(int argc, char** argv) {
+  socp::keep_large_buffers();  // before any thread: file chunks are large frames
   socp::cli::Options opt;
   const int rc = socp::cli::parse_options(argc, argv, opt);
   if (rc >= 0) return rc;

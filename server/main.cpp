@@ -21,6 +21,7 @@
 #include "reload.h"
 #include "sd_notify.h"
 #include "signal_watcher.h"
+#include "socp/allocator.h"
 #include "socp/crypto.h"
 #include "socp/server_core.h"
 #include "socp/store.h"
@@ -36,8 +37,10 @@ int fail(const std::string& msg) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Before any thread exists, so that every thread inherits the blocked mask.
+  // Before any thread exists, so that every thread inherits the blocked mask and the heap
+  // settings apply from the first frame.
   socp_server::SignalWatcher::block_signals();
+  socp::keep_large_buffers();
 
   const std::string_view command = argc > 1 ? argv[1] : "";
   if (command == "admin") return socp_server::admin_main(argc - 1, argv + 1);
