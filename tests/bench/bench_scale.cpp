@@ -1,6 +1,8 @@
 // socp_bench_scale: how the mesh's costs grow with servers, in the in-memory mesh (real RSA
 // signatures, no network). Printed as `METRIC` lines; no assertions on time.
 //   SOCP_BENCH_SERVERS=N (default 10)  SOCP_BENCH_USERS=U users per server (default 200)
+//   SOCP_BENCH_NEWCOMER_USERS=K users the joining server brings (default U; 0 measures a
+//   bare server joining, e.g. N=3 U=50000 K=0: a newcomer joining a 100,000-user mesh)
 // Measures: time and signatures for the last server to join and converge; bytes, frames and
 // signatures per server for one presence change (a login); convergence after a partition of
 // one server heals; directory memory per server (RSS delta / servers).
@@ -42,6 +44,8 @@ TEST_CASE("scale benchmarks", "[bench]") {
   const char* env_u = std::getenv("SOCP_BENCH_USERS");
   const int servers = env_s ? std::atoi(env_s) : 10;
   const int users = env_u ? std::atoi(env_u) : 200;
+  const char* env_k = std::getenv("SOCP_BENCH_NEWCOMER_USERS");
+  const int newcomer_users = env_k ? std::atoi(env_k) : users;
   const double rss0 = rss_mib();
   MeshSim sim;
   // The default --max-peers (64) refuses the 65th server: a larger mesh raises it, as its
@@ -50,9 +54,9 @@ TEST_CASE("scale benchmarks", "[bench]") {
     c.max_peers = std::max<std::size_t>(c.max_peers, static_cast<std::size_t>(servers) + 8);
   };
   std::uint64_t synthetic = 0;
-  auto seed = [&](const std::string& name) {
+  auto seed = [&](const std::string& name, int count) {
     auto& dir = sim.node(name).core->directory();
-    for (int u = 0; u < users; ++u) {
+    for (int u = 0; u < count; ++u) {
       const std::string id = socp::new_uuid_v4();
       socp::json::Value meta = socp::json::Object{{"display_name", "u" + std::to_string(u)}};
       REQUIRE(dir.register_local(id, socp::test::synthetic_pubkey(++synthetic), meta).ok());
@@ -65,7 +69,7 @@ TEST_CASE("scale benchmarks", "[bench]") {
     const std::string name = "S" + std::to_string(i);
     sim.add_server(name, key_for(i),
                    i == 0 ? std::vector<std::string>{} : std::vector<std::string>{"S0"}, big_mesh);
-    seed(name);
+    seed(name, users);
   }
   sim.run();
   metric("build_mesh_s", seconds_since(t_build), std::to_string(servers - 1) + " servers");
@@ -77,7 +81,7 @@ TEST_CASE("scale benchmarks", "[bench]") {
   sim.tapped.clear();
   const auto t_join = Clock::now();
   sim.add_server(last, key_for(servers - 1), {"S0"}, big_mesh);
-  seed(last);
+  seed(last, newcomer_users);
   sim.advance(20'000);  // links, snapshots, heartbeats
   const double join_s = seconds_since(t_join);
   std::size_t bytes = 0;
@@ -92,7 +96,7 @@ TEST_CASE("scale benchmarks", "[bench]") {
   // users (seeded after it joined) are not counted: it must know every other server's.
   metric("newcomer_knows_users", static_cast<double>(view.size()),
          "users (expected " + std::to_string((servers - 1) * users) + " + its own " +
-             std::to_string(users) + ")");
+             std::to_string(newcomer_users) + ")");
 
   // One presence change: a user logs in at S0.
   sim.add_user("alice", "alice", "S0");

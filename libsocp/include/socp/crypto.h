@@ -31,6 +31,12 @@ class PublicKey {
   /// raw PEM text. BadKey unless RSA with a 4096-bit modulus and e = 65537.
   static Result<PublicKey> parse(std::string_view any_form);
   static Result<PublicKey> from_der(const Bytes& der);
+  /// True iff `text` is exactly the form b64url() emits for some key parse() accepts: base64url
+  /// (no padding) of the DER SubjectPublicKeyInfo of an RSA key with a 4096-bit modulus and
+  /// e = 65537. Checked byte by byte without OpenSSL (microseconds, against a parse's
+  /// hundreds): for bulk input such as a directory snapshot of 100,000 keys, where a key in
+  /// this form needs no normalising and is parsed only when it is used.
+  static bool is_canonical_text(std::string_view text) noexcept;
 
   /// base64url(DER SubjectPublicKeyInfo) — the form socp emits. Computed once.
   const std::string& b64url() const noexcept;

@@ -2,6 +2,8 @@
 #include <openssl/core_names.h>
 #include <openssl/decoder.h>
 #include <openssl/x509.h>
+#include <algorithm>
+#include <iterator>
 
 #include "crypto/key_impl.h"
 
@@ -133,6 +135,31 @@ Result<PublicKey> PublicKey::from_der(const Bytes& der) {
   auto impl = crypto::make_public_impl(pkey->get());
   if (!impl) return impl.error();
   return PublicKey(std::move(impl).value());
+}
+
+bool PublicKey::is_canonical_text(std::string_view text) noexcept {
+  // SEQUENCE { SEQUENCE { rsaEncryption OID, NULL }, BIT STRING { SEQUENCE { INTEGER n,
+  // INTEGER 65537 } } } with n of 512 bytes, top bit set (a leading 0x00 keeps it positive).
+  static constexpr std::uint8_t kHead[] = {0x30, 0x82, 0x02, 0x22, 0x30, 0x0d, 0x06, 0x09, 0x2a,
+                                           0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05,
+                                           0x00, 0x03, 0x82, 0x02, 0x0f, 0x00, 0x30, 0x82, 0x02,
+                                           0x0a, 0x02, 0x82, 0x02, 0x01, 0x00};
+  static constexpr std::uint8_t kTail[] = {0x02, 0x03, 0x01, 0x00, 0x01};
+  constexpr std::size_t kDer = sizeof kHead + crypto::kModulusBytes + sizeof kTail;  // 550
+  constexpr std::size_t kChars = (kDer * 4 + 2) / 3;                                 // 734
+  if (text.size() != kChars) return false;
+  for (char ch : text) {
+    const bool ok = (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+                    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
+    if (!ok) return false;
+  }
+  auto der = b64_decode(text);
+  if (!der || der->size() != kDer) return false;
+  const std::uint8_t* d = der->data();
+  if (!std::equal(std::begin(kHead), std::end(kHead), d)) return false;
+  if ((d[sizeof kHead] & 0x80) == 0) return false;  // not a 4096-bit modulus
+  if (!std::equal(std::begin(kTail), std::end(kTail), d + kDer - sizeof kTail)) return false;
+  return b64url_encode(*der) == text;  // no stray bits in the last character
 }
 
 const std::string& PublicKey::b64url() const noexcept {

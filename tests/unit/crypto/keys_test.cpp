@@ -237,3 +237,34 @@ TEST_CASE("key generation rejects unsupported prime counts", "[crypto]") {
   for (int primes : {0, 1, 3, 5})
     CHECK(PrivateKey::generate(primes).code() == Errc::InvalidArgument);
 }
+
+TEST_CASE("is_canonical_text: exactly the emitted form of an accepted key", "[crypto]") {
+  for (const char* name : kNames) {
+    INFO("key " << name);
+    const std::string der_b64u = fixture_key_field(name, "public_der_b64url");
+    CHECK(PublicKey::is_canonical_text(der_b64u));
+    CHECK(PublicKey::is_canonical_text(PublicKey::parse(der_b64u)->b64url()));
+    // Other forms parse() accepts are not the emitted one: they still need a parse.
+    for (const char* form : {"public_pem", "public_pem_b64url", "public_der_b64_std_padded"}) {
+      INFO("form " << form);
+      CHECK_FALSE(PublicKey::is_canonical_text(fixture_key_field(name, form)));
+    }
+    Bytes der = *b64_decode(der_b64u);
+    auto mutated = [&](std::size_t at, std::uint8_t value) {
+      Bytes d = der;
+      d[at] = value;
+      return b64url_encode(d);
+    };
+    CHECK_FALSE(PublicKey::is_canonical_text(mutated(der.size() - 1, 0x03)));  // e = 65539
+    CHECK_FALSE(PublicKey::is_canonical_text(mutated(33, 0x40)));              // a 4095-bit modulus
+    CHECK_FALSE(PublicKey::is_canonical_text(mutated(13, 0x02)));  // another algorithm OID
+    CHECK_FALSE(PublicKey::is_canonical_text(der_b64u.substr(1)));
+    CHECK_FALSE(PublicKey::is_canonical_text(der_b64u + "A"));
+    std::string last = der_b64u;
+    last.back() = last.back() == 'A' ? 'B' : 'A';  // another last byte, or stray low bits
+    CHECK_FALSE(PublicKey::is_canonical_text(last));
+    std::string with_plus = der_b64u;
+    with_plus[10] = '+';
+    CHECK_FALSE(PublicKey::is_canonical_text(with_plus));
+  }
+}

@@ -265,9 +265,13 @@ void handle_directory_snapshot(ServerCore::Impl& s, Conn& c, const Envelope& env
   std::vector<std::optional<LoginStamp>> stamps(snap->users.size());
   for (std::size_t i = 0; i < snap->users.size(); ++i) {
     msg::DirectoryEntry& e = snap->users[i];
-    auto key = s.keys.get(e.pubkey);
-    if (!key) continue;
-    e.pubkey = key->b64url();
+    // A key already in socp's own form needs no parse here (a snapshot can hold 100,000): it
+    // is parsed when first used. Any other form is normalised, and refused if it is no key.
+    if (!PublicKey::is_canonical_text(e.pubkey)) {
+      auto key = s.keys.get(e.pubkey);
+      if (!key) continue;
+      e.pubkey = key->b64url();
+    }
     if (!meta_fits(s, e.meta)) e.meta = json::Object{};
     if (e.online) stamps[i] = stamp_of(s, e.proof, e.pubkey, env.from, nullptr);
   }
