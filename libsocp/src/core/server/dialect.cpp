@@ -76,6 +76,10 @@ std::optional<Dialect> dialect_of_hello(const json::Value& payload, bool has_soc
   return std::nullopt;
 }
 
+std::string key_as_presented(Dialect d, const PublicKey& key) {
+  return d == Dialect::G56 ? pem_b64url(key) : key.b64url();
+}
+
 std::string pem_b64url(const PublicKey& key) {
   std::string b64 = key.b64url();  // to the standard alphabet, padded, as PEM wants
   for (char& c : b64) c = c == '-' ? '+' : c == '_' ? '/' : c;

@@ -45,6 +45,13 @@ std::optional<Dialect> dialect_of_hello(const json::Value& payload, bool has_soc
 /// base64url of the PEM text of `key` (the only key form G56 parses).
 std::string pem_b64url(const PublicKey& key);
 
+/// `key` of a server of dialect `d` in the form that server presents it itself (G56: PEM text,
+/// base64url; others: socp's base64url DER). socp vouches for a server without socp/1 to its
+/// socp peers (SERVER_INTRODUCE) with the key in this form, so that they detect its dialect
+/// from the introduction (dialect_of_hello) before they first dial it, and encode their hello
+/// for it. Any key form names the same key: the pin is unchanged.
+std::string key_as_presented(Dialect d, const PublicKey& key);
+
 /// The envelope ts to use towards a server of dialect `d`, when it is not socp's own: servers
 /// without socp/1 hand a SERVER_DELIVER's envelope ts to their client, which checks the
 /// content_sig against it, so it must be the sender's original ts (`orig_ts`).
