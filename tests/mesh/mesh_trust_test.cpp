@@ -498,6 +498,7 @@ TEST_CASE("introductions: a server without socp/1 that joins through A is introd
   REQUIRE(rec->pubkey == any_fixture_key("server5").public_key().b64url());
   REQUIRE_FALSE(rec->socp);
   REQUIRE(rec->introduced_by == sim.server_id("A"));
+  REQUIRE(rec->dialect == "plain");  // the introduction's own fields say nothing of it
 
   SECTION("B takes its unsigned hello with exactly that key") {
     sim.guest("g-link", "server5");

@@ -39,6 +39,10 @@ std::string_view dialect_name(Dialect d) noexcept;
 /// "socp", "plain", "g43", "g56", "g17" (case-insensitive); nullopt otherwise.
 std::optional<Dialect> dialect_from_name(std::string_view name) noexcept;
 
+/// What the form of a server's own key says about its dialect (G56 sends base64url PEM text;
+/// nullopt = nothing conclusive). Also applied to the key in an introduction, whose other
+/// fields are the introducer's and say nothing about the server introduced.
+std::optional<Dialect> dialect_of_key(const std::string& key);
 /// What a server's hello/announce says about its dialect (nullopt = nothing conclusive).
 std::optional<Dialect> dialect_of_hello(const json::Value& payload, bool has_socp_cap);
 

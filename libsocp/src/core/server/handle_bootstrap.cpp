@@ -629,7 +629,7 @@ void handle_introduce(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   }
   // Its key's form shows its dialect as its own hello would: known before we first dial it.
   if (!socp) {
-    s.note_dialect(in->server_id, dialect_of_hello(env.payload, false).value_or(Dialect::Plain));
+    s.note_dialect(in->server_id, dialect_of_key(in->pubkey).value_or(Dialect::Plain));
   }
   s.log(LogLevel::Info, "server " + in->server_id + (socp ? "" : " (without socp/1)") +
                             " introduced by " + env.from);
