@@ -97,6 +97,13 @@ inline bool sends_unnamed_file_frames(Dialect d) noexcept {
 inline bool posts_in_clear(Dialect d) noexcept {
   return d == Dialect::G56;
 }
+/// Whether socp vouches for a server of this dialect that joined through it to its socp peers
+/// (SERVER_INTRODUCE): they then pin it, take its unsigned hello and dial it. Not G17: it
+/// refuses a server hello on a socket it accepted, so their dials would only churn (it links
+/// to the servers it dials itself, under the usual admission).
+inline bool introduced_to_peers(Dialect d) noexcept {
+  return d != Dialect::G17;
+}
 /// Inbound sockets from such a server carry its frames while it may read only the sockets it
 /// accepted (G43: one socket per direction): accept them as receive-only links and dial back.
 /// Not G17: it uses its one socket both ways and refuses a server hello on a socket it

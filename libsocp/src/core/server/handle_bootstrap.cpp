@@ -393,7 +393,7 @@ void handle_hello_join(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     s.link_up(c, assigned);
     // Our socp peers learn it from us, as they learn socp/1 joiners: it will dial them with an
     // unsigned hello, which they take only with the key we vouch for.
-    introduce(s, assigned);
+    if (introduced_to_peers(s.dialect_of_server(assigned))) introduce(s, assigned);
     return;
   }
   c.role = Role::LinkPending;
@@ -498,12 +498,6 @@ void on_first_hello(ServerCore::Impl& s, Conn& c, const Envelope& env,
     s.count(Counter::DialectIn);
     s.note_dialect(env.from, dialect_of_hello(env.payload, false).value_or(Dialect::Plain));
     return s.link_up(c, env.from);
-  } else if (env.sig.empty() && !pinned && !c.awaiting_intro) {
-    // Unsigned, from a server we have not pinned: its introducer's SERVER_INTRODUCE may still
-    // be on its way. Hold it; it counts only once that introduction pins this very key.
-    s.log(LogLevel::Debug, "holding the unsigned hello of " + env.from + " until it is introduced");
-    c.awaiting_intro = env;
-    return;
   } else if (env.sig.empty() || verify_payload(*key, env.payload, env.sig) == SigForm::None) {
     s.count(Counter::InvalidSigs);
     return reject(s, c, Errc::InvalidSig, env.type_name + " signature did not verify", kLinkRef);
