@@ -5,6 +5,7 @@ G56 server G joins A with A's key configured in PEM form (what G56's bootstrap.y
 then closes its join socket, so A must dial G. alice (socp-cli) is on A, gina (G56 client) on
 G, ivan (G56 client) on A; gwen (G56 client) logs in at G after alice's advert passed G.
 Later, socp-server C joins through G (G as introducer).
+G56AndSecondSocp: a second socp-server B that G did not join through links with G.
 G56 parses every key as PEM, so everything socp sends G56 must carry PEM-form keys (F12).
 """
 
@@ -211,6 +212,88 @@ class G56Mesh(MeshCase):
         self.assertEqual(user.errors, [], self.context())
         self.assertIn("USER_HELLO", user.acks)
         self.cli_sees(self.alice, user.user_id)
+
+
+class G56AndSecondSocp(MeshCase):
+    """socp-server B joined through A, then the scripted G56 server G joins through A too.
+
+    G learns B from A's welcome and dials it with an *unsigned* SERVER_HELLO_LINK (G56 never
+    signs one). B takes an unsigned hello only from a server it has pinned, so B must have
+    pinned G from A's SERVER_INTRODUCE (B trusts A: it joined through A), with exactly the key
+    A pinned from G's join hello. bob (socp-cli) is on B, gina (G56 client) on G."""
+
+    @classmethod
+    def build_mesh(cls) -> None:
+        cls.a = cls.socp_server("A")
+        cls.b = cls.socp_server("B", introducers=[cls.a.port])
+        # B must be linked to A before G joins: A's welcome then lists B, and only then is the
+        # introduction A's to make (a B that joins later learns G from A's welcome instead).
+        h.wait_until(lambda: cls.log_has(cls.a, f"link up: {cls.b.server_id}"), WAIT,
+                     "A's link to B")
+        cls.peer = G56Server(cls.timers).start()
+        cls.peer.join(cls.a.port, pem_b64url(parse_der_only(cls.a.pubkey)))
+        cls.bob = h.CliProcess.register(cls.ws, "bob", cls.b.port)
+        cls.bob_id = cls.bob.logged_in(WAIT)["user_id"]
+        cls.gina = None
+
+    @staticmethod
+    def log_has(server: h.ServerProcess, text: str) -> bool:
+        with open(server.stderr_path, encoding="utf-8", errors="replace") as f:
+            return text in f.read()
+
+    def login_gina(self):
+        if type(self).gina is None:
+            self.check(lambda: self.peer.link_up(self.b.server_id), "link G↔B")
+            type(self).gina = self.peer.login("gina", "erin")
+        return type(self).gina
+
+    def test_1_b_links_with_g56(self):
+        """B pins G from A's introduction (G's key in G56's PEM form, so B knows G's dialect
+        before it dials) and takes G's unsigned HELLO_LINK; B dials G with its hello (key in
+        PEM form), which G accepts; the link stays up past socp's dead-link time, and neither
+        side refuses the other's frames."""
+        b = self.b.server_id
+        self.check(lambda: b in self.peer.notes("linked in"),
+                   "B dials G and G accepts B's HELLO_LINK")
+        self.assertTrue(parse_pem_only_ok(self.peer.servers[b]["pubkey"]),
+                        f"G pinned a PEM-form key for B: {self.peer.servers[b]['pubkey'][:40]}")
+        try:
+            self.peer.hold(self.hold_time(), lambda: self.peer.link_up(b), "link B↔G up")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{self.context()}") from None
+        self.assertTrue(self.log_has(self.b, f"introduced by {self.a.server_id}"), self.context())
+        self.assertFalse(self.log_has(self.b, "signature did not verify"), self.context())
+        self.assertFalse([e for e in self.peer.notes("sent ERROR") if e[0] == "INVALID_SIG"],
+                         self.context())
+
+    def test_2_list_both_ways(self):
+        """bob sees gina (G's advert, verified at B with the key A vouched for); G accepts B's
+        advert for bob."""
+        gina = self.login_gina()
+        self.cli_sees(self.bob, gina.user_id)
+        self.check(lambda: [u for u in self.peer.notes("remote user") if u[0] == self.bob_id],
+                   "G accepts B's advert for bob")
+
+    def test_3_tell_b_to_g56(self):
+        """bob → gina: B's SERVER_DELIVER goes straight to G (verified by G with B's PEM key);
+        gina checks the content_sig."""
+        gina = self.login_gina()
+        self.cli_sees(self.bob, gina.user_id)
+        self.bob.send(f"/tell {gina.user_id} hello-gina-from-b")
+        self.cli_wait(self.bob, "sent")
+        self.check(lambda: [m for m in gina.messages if m["text"] == "hello-gina-from-b"],
+                   "gina gets bob's DM")
+
+    def test_4_tell_g56_to_b(self):
+        """gina → bob: gina learns bob's key (B's backfill advert or B's advert relayed by A),
+        G sends SERVER_DELIVER to B; bob sees it verified."""
+        gina = self.login_gina()
+        self.check(lambda: self.bob_id in gina.pubdir, "gina knows bob's key")
+        since = self.bob.mark()
+        gina.tell(self.bob_id, "hello-bob-from-gina")
+        m = self.cli_wait(self.bob, "message", since=since, text="hello-bob-from-gina")
+        self.assertTrue(m["verified"])
+        self.assertEqual(m["from"], gina.user_id)
 
 
 def parse_pem_only_ok(key: str) -> bool:

@@ -4,6 +4,7 @@
 // servers without socp/1 still working on the plain rules.
 #include <catch2/catch.hpp>
 
+#include "core/server/dialect.h"
 #include "fixtures.h"
 #include "mesh_sim.h"
 #include "socp/bytes.h"
@@ -442,4 +443,181 @@ TEST_CASE("servers without socp/1 keep working on the plain rules", "[mesh][trus
   sim.send_dm("alice", "lucy", "hi lucy", std::nullopt, "id-lucy");
   sim.advance(1'000);
   REQUIRE(sim.receipts("alice")["id-lucy"].rfind("failed:", 0) == 0);
+}
+
+namespace {
+
+/// An unsigned SERVER_HELLO_JOIN/SERVER_HELLO_LINK of a server without socp/1 (no caps, no
+/// nonce, no signature), as G56 sends them. `pem`: its key in G56's form (PEM text, base64url).
+std::string unsigned_hello(MessageType type, const std::string& from, const std::string& to,
+                           std::int64_t ts, const std::string& key_name, bool pem = false) {
+  msg::ServerHello h;
+  h.host = "plain.example";
+  h.port = 7000;
+  const socp::PublicKey key = any_fixture_key(key_name).public_key();
+  h.pubkey = pem ? socp::core::pem_b64url(key) : key.b64url();
+  return socp::serialize(socp::make_envelope(type, from, to, ts, h.to_json()));
+}
+
+/// The server `joiner` (key server5) joins through `via` with an unsigned hello.
+void plain_join(MeshSim& sim, const std::string& joiner, const std::string& gid,
+                const std::string& via, bool pem = false) {
+  sim.guest(joiner, "server5");
+  sim.connect(joiner, via);
+  sim.send_raw(joiner, unsigned_hello(MessageType::ServerHelloJoin, gid,
+                                      "sim:" + std::to_string(sim.node(via).port), sim.now(),
+                                      "server5", pem));
+  REQUIRE(sim.connected(joiner));
+  REQUIRE(!sim.user(joiner).inbox.empty());
+  REQUIRE(sim.user(joiner).inbox.back().type == MessageType::ServerWelcome);
+}
+
+}  // namespace
+
+TEST_CASE("introductions: a server without socp/1 that joins through A is introduced to B",
+          "[mesh][trust]") {
+  MeshSim sim;
+  sim.add_server("A", "server_a");
+  sim.add_server("B", "server_b", {"A"});
+  sim.advance(2'000);
+  REQUIRE(linked(sim, "A", "B"));
+  const std::string gid = socp::new_uuid_v4();
+  const auto introduced = sim.node("A").core->counter(Counter::ServersIntroduced);
+  const auto dialect_in = sim.node("B").core->counter(Counter::DialectIn);
+  sim.tap_on = true;
+  plain_join(sim, "g-join", gid, "A");
+  // A vouches for it to B, without the socp caps: B pins the key A pinned from the join hello.
+  REQUIRE(sim.node("A").core->counter(Counter::ServersIntroduced) == introduced + 1);
+  auto in = msg::ServerIntroduce::from_json(
+      sim.last_tapped(MessageType::ServerIntroduce, "A", "B").payload);
+  REQUIRE(in.ok());
+  REQUIRE(in->server_id == gid);
+  REQUIRE(in->caps.empty());
+  auto rec = sim.node("B").store->get_server(gid);
+  REQUIRE(rec.ok());
+  REQUIRE(rec->pubkey == any_fixture_key("server5").public_key().b64url());
+  REQUIRE_FALSE(rec->socp);
+  REQUIRE(rec->introduced_by == sim.server_id("A"));
+  REQUIRE(rec->dialect == "plain");  // the introduction's own fields say nothing of it
+
+  SECTION("B takes its unsigned hello with exactly that key") {
+    sim.guest("g-link", "server5");
+    sim.connect("g-link", "B");
+    sim.send_raw("g-link", unsigned_hello(MessageType::ServerHelloLink, gid, sim.server_id("B"),
+                                          sim.now(), "server5"));
+    REQUIRE(sim.connected("g-link"));
+    REQUIRE(sim.user("g-link").errors.empty());
+    REQUIRE(sim.node("B").core->counter(Counter::DialectIn) == dialect_in + 1);
+    REQUIRE(sim.node("B").core->counter(Counter::ReceiveOnlyLinks) == 1);
+  }
+  SECTION("an unsigned hello with another key for that id is refused: the pin stays") {
+    sim.guest("mallory", "server6");
+    sim.connect("mallory", "B");
+    sim.send_raw("mallory", unsigned_hello(MessageType::ServerHelloLink, gid, sim.server_id("B"),
+                                           sim.now(), "server6"));
+    REQUIRE_FALSE(sim.connected("mallory"));
+    REQUIRE(last_error_code(sim, "mallory") == "BAD_KEY");
+    REQUIRE(sim.node("B").store->get_server(gid)->pubkey == rec->pubkey);
+  }
+}
+
+TEST_CASE("introductions: an unsigned hello before the introduction is refused, a later one taken",
+          "[mesh][trust]") {
+  MeshSim sim;
+  sim.add_server("A", "server_a");
+  sim.add_server("B", "server_b", {"A"});
+  sim.advance(2'000);
+  const std::string gid = socp::new_uuid_v4();
+  sim.guest("g-early", "server5");
+  sim.connect("g-early", "B");
+  sim.send_raw("g-early", unsigned_hello(MessageType::ServerHelloLink, gid, sim.server_id("B"),
+                                         sim.now(), "server5"));
+  REQUIRE_FALSE(sim.connected("g-early"));  // not pinned yet: unsigned is not enough
+  REQUIRE(last_error_code(sim, "g-early") == "INVALID_SIG");
+  plain_join(sim, "g-join", gid, "A");
+  sim.guest("g-link", "server5");  // G56 dials again (every 2 s)
+  sim.connect("g-link", "B");
+  sim.send_raw("g-link", unsigned_hello(MessageType::ServerHelloLink, gid, sim.server_id("B"),
+                                        sim.now(), "server5"));
+  REQUIRE(sim.connected("g-link"));
+  REQUIRE(sim.node("B").core->counter(Counter::ReceiveOnlyLinks) == 1);
+}
+
+TEST_CASE(
+    "introductions: a G17 joiner is not introduced (it refuses hellos on sockets it accepted)",
+    "[mesh][trust]") {
+  MeshSim sim;
+  sim.add_server("A", "server_a", {},
+                 [](socp::ServerConfig& c) { c.peer_dialects = {"plain.example:7000=g17"}; });
+  sim.add_server("B", "server_b", {"A"});
+  sim.advance(2'000);
+  const auto introduced = sim.node("A").core->counter(Counter::ServersIntroduced);
+  const std::string gid = socp::new_uuid_v4();
+  plain_join(sim, "g-join", gid, "A");
+  REQUIRE(sim.node("A").core->counter(Counter::ServersIntroduced) == introduced);
+  REQUIRE_FALSE(sim.node("B").store->get_server(gid).ok());
+}
+
+TEST_CASE("introductions: a server without socp/1 introduced by an untrusted server is ignored",
+          "[mesh][trust]") {
+  MeshSim sim;
+  sim.add_server("A", "server_a");
+  sim.add_server("B", "server_b", {"A"});
+  sim.advance(2'000);
+  REQUIRE(linked(sim, "A", "B"));
+  // It joins through B, which A never chose to trust (A did not join through B).
+  const std::string gid = socp::new_uuid_v4();
+  const auto refused = sim.node("A").core->counter(Counter::LinksRefusedAdmission);
+  plain_join(sim, "g-join", gid, "B");
+  REQUIRE(sim.node("A").core->counter(Counter::LinksRefusedAdmission) == refused + 1);
+  REQUIRE_FALSE(sim.node("A").store->get_server(gid).ok());
+  // So A never takes its unsigned hello.
+  sim.guest("g-link", "server5");
+  sim.connect("g-link", "A");
+  sim.send_raw("g-link", unsigned_hello(MessageType::ServerHelloLink, gid, sim.server_id("A"),
+                                        sim.now(), "server5"));
+  REQUIRE_FALSE(sim.connected("g-link"));
+  REQUIRE(last_error_code(sim, "g-link") == "INVALID_SIG");
+  REQUIRE(sim.node("A").core->counter(Counter::ReceiveOnlyLinks) == 0);
+  REQUIRE_FALSE(sim.node("A").store->get_server(gid).ok());
+}
+
+TEST_CASE("introductions: a socp/1 server's hello replayed without a challenge joins nothing",
+          "[mesh][trust]") {
+  MeshSim sim;
+  sim.add_server("A", "server_a");
+  sim.add_server("B", "server_b", {"A"});
+  sim.add_server("C", "server1", {"A"});
+  sim.advance(2'000);
+  REQUIRE(linked(sim, "A", "B"));
+  const auto introduced = sim.node("A").core->counter(Counter::ServersIntroduced);
+  sim.guest("eve", "dave");
+  sim.connect("eve", "A");
+  sim.send_raw("eve", unsigned_hello(MessageType::ServerHelloJoin, sim.server_id("B"), "sim:9001",
+                                     sim.now(), "server_b"));
+  REQUIRE_FALSE(sim.connected("eve"));
+  REQUIRE(last_error_code(sim, "eve") == "INVALID_SIG");
+  REQUIRE(sim.node("A").core->counter(Counter::ServersIntroduced) == introduced);
+  REQUIRE(sim.node("A").store->get_server(sim.server_id("B"))->socp);
+  REQUIRE(linked(sim, "A", "B"));
+}
+
+TEST_CASE("introductions: the introduced key's form tells B the joiner's dialect before B dials",
+          "[mesh][trust]") {
+  MeshSim sim;
+  sim.add_server("A", "server_a");
+  sim.add_server("B", "server_b", {"A"});
+  sim.advance(2'000);
+  const std::string gid = socp::new_uuid_v4();
+  sim.tap_on = true;
+  plain_join(sim, "g-join", gid, "A", /*pem=*/true);  // a G56 server: its key as PEM text
+  auto in = msg::ServerIntroduce::from_json(
+      sim.last_tapped(MessageType::ServerIntroduce, "A", "B").payload);
+  REQUIRE(in.ok());
+  REQUIRE(in->pubkey ==
+          socp::core::pem_b64url(any_fixture_key("server5").public_key()));  // as G56 shows it
+  auto rec = sim.node("B").store->get_server(gid);
+  REQUIRE(rec.ok());
+  REQUIRE(rec->pubkey == any_fixture_key("server5").public_key().b64url());  // the same key
+  REQUIRE(rec->dialect == "g56");
 }

@@ -66,14 +66,23 @@ std::optional<Dialect> dialect_from_name(std::string_view name) noexcept {
   return std::nullopt;
 }
 
+std::optional<Dialect> dialect_of_key(const std::string& key) {
+  if (key.rfind(kPemB64urlPrefix, 0) == 0) return Dialect::G56;
+  return std::nullopt;
+}
+
 std::optional<Dialect> dialect_of_hello(const json::Value& payload, bool has_socp_cap) {
   if (has_socp_cap) return Dialect::Socp;
   const std::string* key = json::get_string(payload, "pubkey");
-  if (key && key->rfind(kPemB64urlPrefix, 0) == 0) return Dialect::G56;
+  if (key && dialect_of_key(*key)) return dialect_of_key(*key);
   // G17 announces itself with its id in the payload, and joins with its ws_uri.
   if (json::get_string(payload, "server_id") != nullptr) return Dialect::G17;
   if (json::get_string(payload, "ws_uri") != nullptr) return Dialect::G17;
   return std::nullopt;
+}
+
+std::string key_as_presented(Dialect d, const PublicKey& key) {
+  return d == Dialect::G56 ? pem_b64url(key) : key.b64url();
 }
 
 std::string pem_b64url(const PublicKey& key) {

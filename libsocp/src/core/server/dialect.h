@@ -39,11 +39,22 @@ std::string_view dialect_name(Dialect d) noexcept;
 /// "socp", "plain", "g43", "g56", "g17" (case-insensitive); nullopt otherwise.
 std::optional<Dialect> dialect_from_name(std::string_view name) noexcept;
 
+/// What the form of a server's own key says about its dialect (G56 sends base64url PEM text;
+/// nullopt = nothing conclusive). Also applied to the key in an introduction, whose other
+/// fields are the introducer's and say nothing about the server introduced.
+std::optional<Dialect> dialect_of_key(const std::string& key);
 /// What a server's hello/announce says about its dialect (nullopt = nothing conclusive).
 std::optional<Dialect> dialect_of_hello(const json::Value& payload, bool has_socp_cap);
 
 /// base64url of the PEM text of `key` (the only key form G56 parses).
 std::string pem_b64url(const PublicKey& key);
+
+/// `key` of a server of dialect `d` in the form that server presents it itself (G56: PEM text,
+/// base64url; others: socp's base64url DER). socp vouches for a server without socp/1 to its
+/// socp peers (SERVER_INTRODUCE) with the key in this form, so that they detect its dialect
+/// from the introduction (dialect_of_hello) before they first dial it, and encode their hello
+/// for it. Any key form names the same key: the pin is unchanged.
+std::string key_as_presented(Dialect d, const PublicKey& key);
 
 /// The envelope ts to use towards a server of dialect `d`, when it is not socp's own: servers
 /// without socp/1 hand a SERVER_DELIVER's envelope ts to their client, which checks the
@@ -85,6 +96,13 @@ inline bool sends_unnamed_file_frames(Dialect d) noexcept {
 /// (ServerCore::Impl::adopt_user_frame) and hands it on with `key_id: ""` (a post in clear).
 inline bool posts_in_clear(Dialect d) noexcept {
   return d == Dialect::G56;
+}
+/// Whether socp vouches for a server of this dialect that joined through it to its socp peers
+/// (SERVER_INTRODUCE): they then pin it, take its unsigned hello and dial it. Not G17: it
+/// refuses a server hello on a socket it accepted, so their dials would only churn (it links
+/// to the servers it dials itself, under the usual admission).
+inline bool introduced_to_peers(Dialect d) noexcept {
+  return d != Dialect::G17;
 }
 /// Inbound sockets from such a server carry its frames while it may read only the sockets it
 /// accepted (G43: one socket per direction): accept them as receive-only links and dial back.

@@ -93,16 +93,30 @@ Status check_signed(ServerCore::Impl& s, const Envelope& env, const PublicKey& k
   return ok_status();
 }
 
-/// The newcomer joined through us and proved itself: tell the servers that trust us.
+/// The newcomer joined through us: a socp/1 server proved itself, a server without socp/1 had
+/// its key pinned from its join hello. Tell the socp servers that may trust us, so they pin it
+/// too (if they do trust us) and take its hello: servers without socp/1 never sign theirs.
 void introduce(ServerCore::Impl& s, const std::string& server_id) {
   const Peer& p = s.peers[server_id];
   msg::ServerIntroduce in{server_id, p.host, p.port, p.pubkey, {}};
-  if (p.socp_caps) in.caps = socp_caps();
+  if (p.socp_caps) {
+    in.caps = socp_caps();
+  } else if (p.key) {
+    in.pubkey = key_as_presented(s.dialect_of_server(server_id), *p.key);
+    if (in.pubkey != p.pubkey) s.count(Counter::DialectOut);
+  }
   FanOut fan(s, MessageType::ServerIntroduce, "*", in.to_json());
+  std::size_t told = 0;
   for (ConnId link : s.socp_links()) {
-    if (link != p.link) fan.send(link);
+    if (link != p.link) {
+      fan.send(link);
+      ++told;
+    }
   }
   s.count(Counter::ServersIntroduced);
+  s.log(LogLevel::Info, "introduced server " + server_id +
+                            (p.socp_caps ? "" : " (without socp/1)") + " to " +
+                            std::to_string(told) + " socp servers");
 }
 
 void dial_unlinked(ServerCore::Impl& s) {
@@ -334,6 +348,12 @@ void handle_hello_join(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   if (assigned == s.self_id || (pinned && *pinned != *key) || !is_uuid(assigned)) {
     assigned = new_uuid_v4();
   }
+  if (!socp && s.is_socp_server(assigned)) {
+    // A server known to speak socp/1 joins only with a challenge: a hello without one (a
+    // replayed or forged old hello) would downgrade it.
+    s.count(Counter::LinkProofsFailed);
+    return reject(s, c, Errc::InvalidSig, "a socp/1 server must answer a challenge", kJoinRef);
+  }
   if (!s.server_key(assigned)) {
     if (Status st = s.admission.may_join(assigned, key->b64url(), s.peers.size()); !st.ok()) {
       s.count(Counter::LinksRefusedAdmission);
@@ -371,6 +391,9 @@ void handle_hello_join(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     c.server_id = assigned;
     s.out.send(c.id, MessageType::ServerWelcome, assigned, w.to_json());
     s.link_up(c, assigned);
+    // Our socp peers learn it from us, as they learn socp/1 joiners: it will dial them with an
+    // unsigned hello, which they take only with the key we vouch for.
+    if (introduced_to_peers(s.dialect_of_server(assigned))) introduce(s, assigned);
     return;
   }
   c.role = Role::LinkPending;
@@ -590,14 +613,20 @@ void handle_introduce(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     return;
   }
   if (in->server_id == s.self_id || s.server_key(in->server_id)) return;  // nothing new
+  const bool socp = has_socp_cap(in->caps);
   if (Status st = s.pin_peer(in->server_id, in->host, static_cast<std::uint16_t>(in->port),
-                             in->pubkey, has_socp_cap(in->caps), false, env.from);
+                             in->pubkey, socp, false, env.from);
       !st.ok()) {
     s.log(LogLevel::Warn,
           "introduction of " + in->server_id + " by " + env.from + ": " + st.error().detail);
     return;
   }
-  s.log(LogLevel::Info, "server " + in->server_id + " introduced by " + env.from);
+  // Its key's form shows its dialect as its own hello would: known before we first dial it.
+  if (!socp) {
+    s.note_dialect(in->server_id, dialect_of_key(in->pubkey).value_or(Dialect::Plain));
+  }
+  s.log(LogLevel::Info, "server " + in->server_id + (socp ? "" : " (without socp/1)") +
+                            " introduced by " + env.from);
   // Its hello may be waiting here already.
   std::vector<ConnId> waiting;
   for (auto& [id, other] : s.conns) {
