@@ -109,6 +109,8 @@ void forward_acked(ServerCore::Impl& s, const std::string& server_id, const std:
   if (!it->second.deliveries.empty()) {
     s.parked_delivery_conns.insert(link->id);
     release_parked_deliveries(s);
+  } else if (it->second.unacked == 0 && !signing(it->second.signing)) {
+    link->parked_forwards.erase(it);  // one entry per sender with DMs in flight, no more
   }
 }
 
