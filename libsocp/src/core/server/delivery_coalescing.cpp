@@ -12,48 +12,46 @@ bool signing(const Conn& c) {
   return signing(c.delivery_signing);
 }
 
-/// The parked DMs of `c` in batches (in arrival order); the last batch's frame becomes the one
-/// later deliveries wait for.
-void send_parked(ServerCore::Impl& s, Conn& c) {
-  std::vector<msg::DeliveredMessage> parked = std::exchange(c.parked_deliveries, {});
-  for (std::size_t i = 0; i < parked.size(); i += ReceiptBatches::kBatch) {
-    msg::UserDeliverBatch batch;
-    const std::size_t end = std::min(parked.size(), i + ReceiptBatches::kBatch);
-    batch.messages.assign(
-        std::make_move_iterator(parked.begin() + static_cast<std::ptrdiff_t>(i)),
-        std::make_move_iterator(parked.begin() + static_cast<std::ptrdiff_t>(end)));
-    SendOpts o;
-    o.lane = lane_of(c.user_id);
-    c.delivery_signing =
-        s.out.send(c.id, MessageType::UserDeliverBatch, c.user_id, batch.to_json(), o);
+/// Takes the first `n` of `parked` out, in order, and hands them to `send` in chunks of at
+/// most ReceiptBatches::kBatch (one signed batch frame each).
+template <class T, class Send>
+void in_batches(ServerCore::Impl& s, std::vector<T>& parked, std::size_t n, Send send) {
+  const auto first = parked.begin();
+  for (std::size_t i = 0; i < n; i += ReceiptBatches::kBatch) {
+    const std::size_t end = std::min(n, i + ReceiptBatches::kBatch);
+    send(std::vector<T>(std::make_move_iterator(first + static_cast<std::ptrdiff_t>(i)),
+                        std::make_move_iterator(first + static_cast<std::ptrdiff_t>(end))));
     s.count(Counter::DeliveriesCoalesced, end - i);
   }
+  parked.erase(first, first + static_cast<std::ptrdiff_t>(n));
 }
 
-/// The parked SERVER_DELIVERs of one lane of `link`, in batches.
+/// The parked DMs of `c`; the last batch's frame becomes the one later deliveries wait for.
+void send_parked(ServerCore::Impl& s, Conn& c) {
+  in_batches(s, c.parked_deliveries, c.parked_deliveries.size(),
+             [&](std::vector<msg::DeliveredMessage>&& chunk) {
+               msg::UserDeliverBatch batch{std::move(chunk)};
+               SendOpts o;
+               o.lane = lane_of(c.user_id);
+               c.delivery_signing =
+                   s.out.send(c.id, MessageType::UserDeliverBatch, c.user_id, batch.to_json(), o);
+             });
+}
+
+/// The parked SERVER_DELIVERs of one lane of `link`, as far as the lane's bound allows.
 void send_parked_forwards(ServerCore::Impl& s, Conn& link, std::uint64_t lane,
                           Conn::ParkedForwards& p) {
   const std::size_t room = kMaxUnackedPerLane - std::min(p.unacked, kMaxUnackedPerLane);
   const std::size_t n = std::min(room, p.deliveries.size());
-  if (n == 0) return;
-  std::vector<json::Value> parked(
-      std::make_move_iterator(p.deliveries.begin()),
-      std::make_move_iterator(p.deliveries.begin() + static_cast<std::ptrdiff_t>(n)));
-  p.deliveries.erase(p.deliveries.begin(), p.deliveries.begin() + static_cast<std::ptrdiff_t>(n));
   p.unacked += n;
-  for (std::size_t i = 0; i < parked.size(); i += ReceiptBatches::kBatch) {
-    const std::size_t end = std::min(parked.size(), i + ReceiptBatches::kBatch);
-    json::Array list;
-    list.reserve(end - i);
-    for (std::size_t k = i; k < end; ++k) list.push_back(std::move(parked[k]));
+  in_batches(s, p.deliveries, n, [&](std::vector<json::Value>&& chunk) {
     json::Object payload;
-    payload.emplace("deliveries", std::move(list));
+    payload.emplace("deliveries", std::move(chunk));  // json::Array is a vector of Values
     SendOpts o;
     o.lane = lane;
     p.signing = s.out.send(link.id, MessageType::ServerDeliverBatch, link.server_id,
                            json::Value(std::move(payload)), o);
-    s.count(Counter::DeliveriesCoalesced, end - i);
-  }
+  });
 }
 
 /// Sends what is parked on `c` whose previous frame is signed; true if nothing stays parked.
@@ -114,6 +112,16 @@ void forward_acked(ServerCore::Impl& s, const std::string& server_id, const std:
   }
 }
 
+json::Value user_deliver(const StoredDm& dm) {
+  msg::UserDeliver d{dm.ciphertext, dm.sender, dm.sender_pub, dm.content_sig,
+                     dm.msg_id,     dm.parts,  dm.is_public};
+  return d.to_json();
+}
+
+msg::DeliveredMessage delivered_entry(const StoredDm& dm) {
+  return {dm.msg_id, dm.sender, dm.sender_pub, dm.ciphertext, dm.content_sig, dm.ts, dm.parts};
+}
+
 void offer_delivery(ServerCore::Impl& s, Conn& c, const StoredDm& dm) {
   // A public copy (is_public) has no place in a batch entry: it goes alone, after what is
   // parked, so the order of arrival holds.
@@ -122,13 +130,11 @@ void offer_delivery(ServerCore::Impl& s, Conn& c, const StoredDm& dm) {
     SendOpts o;
     o.ts = dm.ts;  // content_sig covers the original ts
     o.lane = lane_of(dm.sender);
-    msg::UserDeliver d{dm.ciphertext, dm.sender, dm.sender_pub, dm.content_sig,
-                       dm.msg_id,     dm.parts,  dm.is_public};
-    c.delivery_signing = s.out.send(c.id, MessageType::UserDeliver, dm.recipient, d.to_json(), o);
+    c.delivery_signing =
+        s.out.send(c.id, MessageType::UserDeliver, dm.recipient, user_deliver(dm), o);
     return;
   }
-  c.parked_deliveries.push_back(
-      {dm.msg_id, dm.sender, dm.sender_pub, dm.ciphertext, dm.content_sig, dm.ts, dm.parts});
+  c.parked_deliveries.push_back(delivered_entry(dm));
   s.parked_delivery_conns.insert(c.id);
   if (c.parked_deliveries.size() >= ReceiptBatches::kBatch) send_parked(s, c);
 }

@@ -26,6 +26,11 @@ namespace socp::core {
 /// next batch.
 void offer_delivery(ServerCore::Impl& s, Conn& c, const StoredDm& dm);
 
+/// What a local client is handed for a kept DM: the USER_DELIVER payload (its envelope ts must
+/// be dm.ts, which content_sig covers), or its entry in a USER_DELIVER_BATCH.
+json::Value user_deliver(const StoredDm& dm);
+msg::DeliveredMessage delivered_entry(const StoredDm& dm);
+
 /// Sends the SERVER_DELIVER `payload` (a DM of lane `lane` for a user of `server_id`) on the
 /// server link `link`: as its own frame, or, on a link that takes SERVER_DELIVER_BATCH, parked
 /// while the link's previous SERVER_DELIVER(_BATCH) of the same lane waits for its signature

@@ -30,12 +30,6 @@ std::string recent_key(const StoredDm& dm) {
   return dm.recipient + "|" + dm.sender + "|" + dm.msg_id;
 }
 
-json::Value user_deliver(const StoredDm& dm) {
-  msg::UserDeliver d{dm.ciphertext, dm.sender, dm.sender_pub, dm.content_sig,
-                     dm.msg_id,     dm.parts,  dm.is_public};
-  return d.to_json();
-}
-
 json::Value server_deliver(const StoredDm& dm) {
   msg::ServerDeliver d;
   d.user_id = dm.recipient;
@@ -306,13 +300,9 @@ void handle_server_deliver_batch(ServerCore::Impl& s, Conn& c, const Envelope& e
       s.count(Counter::BadFrames);
       continue;
     }
+    // Direct messages only: accept_server_dm refuses any other inner type (files keep their
+    // own frames and checks, and never reach it from a batch).
     one.payload = entry;
-    // Direct messages only: files keep their own frames (and their own checks).
-    const std::string* inner = json::get_string(entry, "inner_type");
-    if (inner && *inner != "USER_DELIVER" && *inner != "MSG_DIRECT") {
-      s.count(Counter::UnknownInnerTypes);
-      continue;
-    }
     accept_server_dm(s, c, one);
   }
 }
@@ -384,8 +374,7 @@ void deliver_mailbox(ServerCore::Impl& s, Conn& c) {
     batch.messages.clear();
   };
   for (auto& [e, dm] : kept) {
-    batch.messages.push_back(
-        {dm.msg_id, dm.sender, dm.sender_pub, dm.ciphertext, dm.content_sig, dm.ts, dm.parts});
+    batch.messages.push_back(delivered_entry(dm));
     if (batch.messages.size() >= ReceiptBatches::kBatch) flush();
   }
   flush();
