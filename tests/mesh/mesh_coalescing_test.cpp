@@ -8,23 +8,14 @@
 #include "mesh_sim.h"
 #include "socp/protocol.h"
 #include "socp/server_counters.h"
+#include "two_server_mesh.h"
 
 using socp::Counter;
 using socp::test::MeshSim;
 
 namespace {
 
-struct Mesh {
-  MeshSim sim;
-  Mesh() {
-    sim.add_server("A", "server_a");
-    sim.add_server("B", "server_b", {"A"});
-    for (const char* u : {"alice", "carol"}) sim.add_user(u, u, "A").socp_client = true;
-    for (const char* u : {"bob", "dave"}) sim.add_user(u, u, "B").socp_client = true;
-    for (const char* u : {"alice", "carol"}) sim.login(u, "A");
-    for (const char* u : {"bob", "dave"}) sim.login(u, "B");
-    sim.run();
-  }
+struct Mesh : socp::test::TwoServerMesh {
   /// B's signing pool is busy: its USER_DELIVER signatures wait.
   void hold_deliveries() {
     sim.hold_if = [](const std::string& node, const socp::Job& j) {

@@ -5,22 +5,13 @@
 
 #include "mesh_sim.h"
 #include "socp/protocol.h"
+#include "two_server_mesh.h"
 
 using socp::test::MeshSim;
 
 namespace {
 
-struct Mesh {
-  MeshSim sim;
-  Mesh() {
-    sim.add_server("A", "server_a");
-    sim.add_server("B", "server_b", {"A"});
-    for (const char* u : {"alice", "carol"}) sim.add_user(u, u, "A").socp_client = true;
-    for (const char* u : {"bob", "dave"}) sim.add_user(u, u, "B").socp_client = true;
-    for (const char* u : {"alice", "carol"}) sim.login(u, "A");
-    for (const char* u : {"bob", "dave"}) sim.login(u, "B");
-    sim.run();
-  }
+struct Mesh : socp::test::TwoServerMesh {
   /// Server A's signatures for alice's SERVER_DELIVERs wait (a pool busy with her backlog).
   void hold_alices_forwards() {
     const std::string alice = sim.user("alice").user_id;
