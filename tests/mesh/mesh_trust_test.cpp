@@ -459,6 +459,17 @@ std::string unsigned_hello(MessageType type, const std::string& from, const std:
   return socp::serialize(socp::make_envelope(type, from, to, ts, h.to_json()));
 }
 
+/// From a new socket `guest`, the server `gid` (key `key_name`) sends `node` an unsigned
+/// SERVER_HELLO_LINK. True if `node` keeps that socket.
+bool plain_link(MeshSim& sim, const std::string& guest, const std::string& gid,
+                const std::string& node, const std::string& key_name = "server5") {
+  sim.guest(guest, key_name);
+  sim.connect(guest, node);
+  sim.send_raw(guest, unsigned_hello(MessageType::ServerHelloLink, gid, sim.server_id(node),
+                                     sim.now(), key_name));
+  return sim.connected(guest);
+}
+
 /// The server `joiner` (key server5) joins through `via` with an unsigned hello.
 void plain_join(MeshSim& sim, const std::string& joiner, const std::string& gid,
                 const std::string& via, bool pem = false) {
@@ -501,21 +512,13 @@ TEST_CASE("introductions: a server without socp/1 that joins through A is introd
   REQUIRE(rec->dialect == "plain");  // the introduction's own fields say nothing of it
 
   SECTION("B takes its unsigned hello with exactly that key") {
-    sim.guest("g-link", "server5");
-    sim.connect("g-link", "B");
-    sim.send_raw("g-link", unsigned_hello(MessageType::ServerHelloLink, gid, sim.server_id("B"),
-                                          sim.now(), "server5"));
-    REQUIRE(sim.connected("g-link"));
+    REQUIRE(plain_link(sim, "g-link", gid, "B"));
     REQUIRE(sim.user("g-link").errors.empty());
     REQUIRE(sim.node("B").core->counter(Counter::DialectIn) == dialect_in + 1);
     REQUIRE(sim.node("B").core->counter(Counter::ReceiveOnlyLinks) == 1);
   }
   SECTION("an unsigned hello with another key for that id is refused: the pin stays") {
-    sim.guest("mallory", "server6");
-    sim.connect("mallory", "B");
-    sim.send_raw("mallory", unsigned_hello(MessageType::ServerHelloLink, gid, sim.server_id("B"),
-                                           sim.now(), "server6"));
-    REQUIRE_FALSE(sim.connected("mallory"));
+    REQUIRE_FALSE(plain_link(sim, "mallory", gid, "B", "server6"));
     REQUIRE(last_error_code(sim, "mallory") == "BAD_KEY");
     REQUIRE(sim.node("B").store->get_server(gid)->pubkey == rec->pubkey);
   }
@@ -528,18 +531,10 @@ TEST_CASE("introductions: an unsigned hello before the introduction is refused, 
   sim.add_server("B", "server_b", {"A"});
   sim.advance(2'000);
   const std::string gid = socp::new_uuid_v4();
-  sim.guest("g-early", "server5");
-  sim.connect("g-early", "B");
-  sim.send_raw("g-early", unsigned_hello(MessageType::ServerHelloLink, gid, sim.server_id("B"),
-                                         sim.now(), "server5"));
-  REQUIRE_FALSE(sim.connected("g-early"));  // not pinned yet: unsigned is not enough
+  REQUIRE_FALSE(plain_link(sim, "g-early", gid, "B"));  // not pinned yet: unsigned is not enough
   REQUIRE(last_error_code(sim, "g-early") == "INVALID_SIG");
   plain_join(sim, "g-join", gid, "A");
-  sim.guest("g-link", "server5");  // G56 dials again (every 2 s)
-  sim.connect("g-link", "B");
-  sim.send_raw("g-link", unsigned_hello(MessageType::ServerHelloLink, gid, sim.server_id("B"),
-                                        sim.now(), "server5"));
-  REQUIRE(sim.connected("g-link"));
+  REQUIRE(plain_link(sim, "g-link", gid, "B"));  // G56 dials again (every 2 s)
   REQUIRE(sim.node("B").core->counter(Counter::ReceiveOnlyLinks) == 1);
 }
 
@@ -572,11 +567,7 @@ TEST_CASE("introductions: a server without socp/1 introduced by an untrusted ser
   REQUIRE(sim.node("A").core->counter(Counter::LinksRefusedAdmission) == refused + 1);
   REQUIRE_FALSE(sim.node("A").store->get_server(gid).ok());
   // So A never takes its unsigned hello.
-  sim.guest("g-link", "server5");
-  sim.connect("g-link", "A");
-  sim.send_raw("g-link", unsigned_hello(MessageType::ServerHelloLink, gid, sim.server_id("A"),
-                                        sim.now(), "server5"));
-  REQUIRE_FALSE(sim.connected("g-link"));
+  REQUIRE_FALSE(plain_link(sim, "g-link", gid, "A"));
   REQUIRE(last_error_code(sim, "g-link") == "INVALID_SIG");
   REQUIRE(sim.node("A").core->counter(Counter::ReceiveOnlyLinks) == 0);
   REQUIRE_FALSE(sim.node("A").store->get_server(gid).ok());
