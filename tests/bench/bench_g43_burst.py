@@ -416,15 +416,14 @@ class G43Mesh:
         return float(self.helper("_limit", self.keys["server1"][0], str(seconds)).strip())
 
     def burst(self, n: int, tag: str) -> float:
-        from socp_bench import cpu_seconds, machine_busy_seconds
+        from socp_bench import CpuMeter
         a, b = self.alice, self.bob
         ts0 = self.h.now_ms()
         frames = self.helper("_presign", a.key_file, a.uid, b.uid, b.pub, str(n), tag,
                              str(ts0)).splitlines()
         want = set(range(ts0, ts0 + n))
         pids = {"s1": self.s1.p.pid, "s2": self.s2.p.pid, "bench": "self"}
-        cpu0 = {k: cpu_seconds(p) for k, p in pids.items()}
-        busy0, _ = machine_busy_seconds()
+        meter = CpuMeter(pids)
         t0 = time.perf_counter()
         a.send_lines(frames)
         deadline = time.monotonic() + 60 + n / 5  # G43 drops undeliverable DMs silently
@@ -441,11 +440,7 @@ class G43Mesh:
                 b.cond.wait(0.5)
             took = max(b.arrived[t] for t in want) - t0
             delivered = [b.frames[t] for t in sorted(want)]
-        wall = time.perf_counter() - t0
-        busy1, _ = machine_busy_seconds()
-        for k, p in pids.items():
-            self.cpu_per_dm.setdefault(k, []).append((cpu_seconds(p) - cpu0[k]) * 1000 / n)
-        self.cpu_per_dm.setdefault("machine", []).append((busy1 - busy0) / wall)
+        meter.record(self.cpu_per_dm, n)
         # Outside the timed part: what bob43's G43 client would make of every delivered DM.
         v = json.loads(self.helper("_verify", b.key_file, a.uid, a.pub, b.uid, tag, str(ts0),
                                    stdin="\n".join(delivered) + "\n"))

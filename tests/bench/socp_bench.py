@@ -61,6 +61,26 @@ def machine_busy_seconds() -> tuple[float, float]:
     return (sum(vals) - idle) / tick, sum(vals) / tick
 
 
+class CpuMeter:
+    """Where the CPU went over one measured stretch: each process's CPU time (by name) and the
+    busy cores of the whole machine, from its creation to record()."""
+
+    def __init__(self, pids: dict[str, int | str]) -> None:
+        self.pids = pids
+        self.cpu0 = {k: cpu_seconds(p) for k, p in pids.items()}
+        self.busy0, _ = machine_busy_seconds()
+        self.t0 = time.perf_counter()
+
+    def record(self, into: dict[str, list[float]], n: int) -> None:
+        """Appends to `into` each process's CPU ms per item (n items) and, as "machine", the
+        cores busy meanwhile."""
+        wall = time.perf_counter() - self.t0
+        busy1, _ = machine_busy_seconds()
+        for k, p in self.pids.items():
+            into.setdefault(k, []).append((cpu_seconds(p) - self.cpu0[k]) * 1000 / n)
+        into.setdefault("machine", []).append((busy1 - self.busy0) / wall)
+
+
 def pct(values: list[float], q: float) -> float:
     v = sorted(values)
     return v[min(len(v) - 1, int(q * len(v)))] if v else float("nan")
@@ -147,8 +167,7 @@ class Bench:
         bob.expect(ids)
         side = None
         pids = {"a": self.a.pid, "b": self.b.pid, "bench": "self"}
-        cpu0 = {k: cpu_seconds(p) for k, p in pids.items()}
-        busy0, _ = machine_busy_seconds()
+        meter = CpuMeter(pids)
         t0 = time.perf_counter()
         sender = None
         if window:
@@ -170,13 +189,8 @@ class Bench:
         if sender:
             sender.join()
         took = bob.last_arrival(ids) - t0
-        wall = time.perf_counter() - t0
-        busy1, _ = machine_busy_seconds()
         if during is None:  # where the CPU went during a plain burst, per DM
-            for k, p in pids.items():
-                self.cpu_per_dm.setdefault(k, []).append(
-                    (cpu_seconds(p) - cpu0[k]) * 1000 / n)
-            self.cpu_per_dm.setdefault("machine", []).append((busy1 - busy0) / wall)
+            meter.record(self.cpu_per_dm, n)
         return n / took, side
 
     def fair_probe(self, carol: "User", dave: "User", erin: "User", busy, tag: str) -> dict:
