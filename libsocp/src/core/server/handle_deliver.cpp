@@ -190,11 +190,12 @@ void handle_msg_direct(ServerCore::Impl& s, Conn& c, const Envelope& env) {
 
 namespace {
 
-/// One DM from a server (a SERVER_DELIVER, or one entry of a SERVER_DELIVER_BATCH whose
-/// signature, context and freshness the dispatcher checked): `env` carries the frame's from/ts
-/// and the DM's payload.
-void accept_server_dm(ServerCore::Impl& s, Conn& c, const Envelope& env) {
-  auto d = msg::ServerDeliver::from_json(env.payload);
+/// One DM from server `from` (a SERVER_DELIVER, or one entry of a SERVER_DELIVER_BATCH whose
+/// signature, context and freshness the dispatcher checked): `payload` is the DM's, `ts` its
+/// frame's.
+void accept_server_dm(ServerCore::Impl& s, Conn& c, const std::string& from, std::int64_t ts,
+                      const json::Value& payload) {
+  auto d = msg::ServerDeliver::from_json(payload);
   if (!d) {
     s.count(Counter::BadFrames);
     return;
@@ -207,23 +208,23 @@ void accept_server_dm(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     s.count(Counter::BadFrames);
     return;
   }
-  const UserInfo* sender = s.remote_sender(d->sender, d->sender_pub, env.from);
+  const UserInfo* sender = s.remote_sender(d->sender, d->sender_pub, from);
   if (!sender) {
     s.count(Counter::RejectedForgedSenders);
-    s.log(LogLevel::Warn, "dropped SERVER_DELIVER from " + env.from + ": sender " + d->sender +
+    s.log(LogLevel::Warn, "dropped SERVER_DELIVER from " + from + ": sender " + d->sender +
                               " is not located there or the key is not the pinned one");
     return;
   }
-  const bool socp = s.is_socp_server(env.from) && !d->msg_id.empty();
+  const bool socp = s.is_socp_server(from) && !d->msg_id.empty();
   StoredDm dm{d->msg_id.empty() ? fresh_msg_id() : d->msg_id,
               d->sender,
               d->user_id,
               d->ciphertext,
               sender->pubkey,
               d->content_sig,
-              d->orig_ts.value_or(env.ts),
+              d->orig_ts.value_or(ts),
               d->parts,
-              socp ? env.from : "",
+              socp ? from : "",
               d->is_public};
   const UserInfo* to = s.dir.find(d->user_id);
   if (!to || to->server_id != s.self_id) {
@@ -231,7 +232,7 @@ void accept_server_dm(ServerCore::Impl& s, Conn& c, const Envelope& env) {
     s.count(Counter::Undeliverable);
     const std::string why = "user " + d->user_id + " does not live at this server";
     if (socp) {
-      s.receipts.server_failed(env.from, dm.sender, dm.msg_id,
+      s.receipts.server_failed(from, dm.sender, dm.msg_id,
                                std::string(wire_code(Errc::UserNotFound)), why, s.now());
       return;
     }
@@ -243,21 +244,20 @@ void accept_server_dm(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   switch (deliver_home(s, dm)) {
     case Outcome::Full:
       if (socp) {
-        s.receipts.server_failed(env.from, dm.sender, dm.msg_id,
-                                 std::string(wire_code(Errc::TooLarge)),
+        s.receipts.server_failed(from, dm.sender, dm.msg_id, std::string(wire_code(Errc::TooLarge)),
                                  "the mailbox of " + dm.recipient + " is full", s.now());
       }
       return;
     case Outcome::Delivered:
     case Outcome::Redelivered:
       if (socp) {
-        s.receipts.server_acked(env.from, dm.sender, dm.msg_id, s.now());
-        s.receipts.server_delivered(env.from, dm.sender, dm.msg_id, s.now());
+        s.receipts.server_acked(from, dm.sender, dm.msg_id, s.now());
+        s.receipts.server_delivered(from, dm.sender, dm.msg_id, s.now());
       }
       return;
     case Outcome::Stored:
     case Outcome::Duplicate:
-      if (socp) s.receipts.server_acked(env.from, dm.sender, dm.msg_id, s.now());
+      if (socp) s.receipts.server_acked(from, dm.sender, dm.msg_id, s.now());
       return;
   }
 }
@@ -268,7 +268,7 @@ void handle_server_deliver(ServerCore::Impl& s, Conn& c, const Envelope& env) {
   if (handle_file_server_deliver(s, c, env)) return;       // inner FILE_* (handle_file.cpp)
   if (handle_file_bulk_server_deliver(s, c, env)) return;  // FILE_BULK_* (handle_file_bulk.cpp)
   if (!s.first_time(env)) return;
-  accept_server_dm(s, c, env);
+  accept_server_dm(s, c, env.from, env.ts, env.payload);
 }
 
 void handle_server_deliver_batch(ServerCore::Impl& s, Conn& c, const Envelope& env) {
@@ -289,12 +289,6 @@ void handle_server_deliver_batch(ServerCore::Impl& s, Conn& c, const Envelope& e
     s.count(Counter::BadFrames);
     return;
   }
-  Envelope one;
-  one.type = MessageType::ServerDeliver;
-  one.type_name = std::string(to_string(MessageType::ServerDeliver));
-  one.from = env.from;
-  one.to = env.to;
-  one.ts = env.ts;
   for (const json::Value& entry : list->as_array()) {
     if (!entry.is_object()) {
       s.count(Counter::BadFrames);
@@ -302,8 +296,7 @@ void handle_server_deliver_batch(ServerCore::Impl& s, Conn& c, const Envelope& e
     }
     // Direct messages only: accept_server_dm refuses any other inner type (files keep their
     // own frames and checks, and never reach it from a batch).
-    one.payload = entry;
-    accept_server_dm(s, c, one);
+    accept_server_dm(s, c, env.from, env.ts, entry);
   }
 }
 
