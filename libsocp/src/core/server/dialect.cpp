@@ -74,7 +74,9 @@ std::optional<Dialect> dialect_of_key(const std::string& key) {
 std::optional<Dialect> dialect_of_hello(const json::Value& payload, bool has_socp_cap) {
   if (has_socp_cap) return Dialect::Socp;
   const std::string* key = json::get_string(payload, "pubkey");
-  if (key && dialect_of_key(*key)) return dialect_of_key(*key);
+  if (key) {
+    if (auto d = dialect_of_key(*key)) return d;
+  }
   // G17 announces itself with its id in the payload, and joins with its ws_uri.
   if (json::get_string(payload, "server_id") != nullptr) return Dialect::G17;
   if (json::get_string(payload, "ws_uri") != nullptr) return Dialect::G17;
